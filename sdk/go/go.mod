@@ -1,0 +1,3 @@
+module naos.dev/sdk
+
+go 1.21

@@ -1,0 +1,29 @@
+#include "capabilities/agent_host.h"
+
+namespace naos::capabilities {
+
+AgentHost::AgentHost(std::string agent, AgentLog& log, Clock& clock, store::Database* database,
+                     const HttpClient* http, HttpPolicy policy)
+    : agent_(std::move(agent)), log_(log), clock_(clock), database_(database), http_(http), policy_(std::move(policy)) {}
+
+void AgentHost::log(sandbox::LogLevel level, std::string_view line) { log_.write(level, line); }
+
+int64_t AgentHost::time_now_ms() { return clock_.now_ms(); }
+
+Result<std::optional<std::string>> AgentHost::kv_get(std::string_view key) {
+  if (database_ == nullptr) return Error(Code::kFailedPrecondition, "kv needs a project database", agent_);
+  return database_->kv_get(agent_, key);
+}
+
+Status AgentHost::kv_set(std::string_view key, std::string_view value) {
+  if (database_ == nullptr) return Error(Code::kFailedPrecondition, "kv needs a project database", agent_);
+  return database_->kv_set(agent_, key, value, clock_.now_ms());
+}
+
+Result<sandbox::HttpResponse> AgentHost::http(const sandbox::HttpRequest& request,
+                                              std::chrono::steady_clock::time_point deadline) {
+  if (http_ == nullptr) return Error(Code::kPermissionDenied, "network is not granted", request.url);
+  return http_->fetch(request, policy_, deadline);
+}
+
+}  // namespace naos::capabilities

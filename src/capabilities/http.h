@@ -1,0 +1,76 @@
+// The http capability: outbound GET/POST for agents, deny by default.
+//
+// HttpPolicy decides whether one URL may be fetched: the scheme is http or
+// https, the host and port match an allow-list entry (docs/abi.md "HTTP"),
+// and every address the host resolves to is public — unless the matching entry
+// is that IP literal itself. HttpClient performs a request that the policy
+// allowed, pinned to the checked addresses (no DNS rebinding between check and
+// connect), follows redirects itself (re-checking each), ignores the host's
+// proxy settings, and never outlives the run's deadline.
+//
+// Threading: HttpPolicy is immutable; HttpClient::fetch may be called from many
+// threads at once (one curl handle per call).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+#include "sandbox/agent_calls.h"
+#include "sandbox/grants.h"
+
+namespace naos::capabilities {
+
+struct Url {
+  std::string scheme;  // "http" or "https"
+  std::string host;    // lowercase; an IPv6 literal without brackets
+  uint16_t port = 0;   // explicit, or the scheme's default
+  bool host_is_ip = false;
+};
+
+// Errors: kInvalidArgument for anything that is not an absolute http(s) URL.
+Result<Url> parse_url(std::string_view text);
+
+// True for addresses an agent reaches only when an entry names them:
+// loopback, private (RFC 1918, fc00::/7), link-local, CGNAT, unspecified,
+// multicast, broadcast, and IPv4-mapped forms of those.
+bool is_internal_address(std::string_view ip);
+
+class HttpPolicy {
+ public:
+  // Errors: kInvalidArgument naming the malformed entry.
+  static Result<HttpPolicy> create(sandbox::NetworkAccess access, const std::vector<std::string>& allowed_hosts);
+
+  // The checked addresses to connect to for `url`, or kPermissionDenied saying why not.
+  Result<std::vector<std::string>> check(const Url& url) const;
+
+ private:
+  struct Entry {
+    std::string scheme;  // empty: http and https
+    std::string host;    // "example.com", or ".example.com" for "*.example.com"
+    std::optional<uint16_t> port;
+    bool wildcard = false;
+    bool is_ip = false;
+  };
+  const Entry* match(const Url& url) const;
+
+  sandbox::NetworkAccess access_ = sandbox::NetworkAccess::kNone;
+  std::vector<Entry> entries_;
+};
+
+class HttpClient {
+ public:
+  static constexpr size_t kMaxResponseBytes = 8 * 1024 * 1024;
+  static constexpr int kMaxRedirects = 5;
+
+  HttpClient();
+
+  Result<sandbox::HttpResponse> fetch(const sandbox::HttpRequest& request, const HttpPolicy& policy,
+                                      std::chrono::steady_clock::time_point deadline) const;
+};
+
+}  // namespace naos::capabilities

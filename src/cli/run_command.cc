@@ -1,0 +1,160 @@
+// `naos run <agent-or-path> [--input TEXT|@file|-] [--timeout D] [--memory S] [--fuel N] [--json]`
+
+#include <unistd.h>
+
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "base/units.h"
+#include "cli/cli.h"
+#include "core/naos.h"
+
+namespace naos::cli {
+namespace {
+
+struct RunFlags {
+  std::string target;
+  std::string input;
+  std::string timeout;
+  std::string memory;
+  std::string fuel;
+};
+
+// --input: literal text, @file, or - for stdin.
+Result<std::string> read_input(const std::string& spec) {
+  if (spec == "-") {
+    std::stringstream all;
+    all << std::cin.rdbuf();
+    return all.str();
+  }
+  if (!spec.empty() && spec[0] == '@') {
+    std::ifstream in(spec.substr(1), std::ios::binary);
+    if (!in) return Error(Code::kNotFound, "cannot read the input file", spec.substr(1));
+    std::stringstream all;
+    all << in.rdbuf();
+    return all.str();
+  }
+  return spec;
+}
+
+std::optional<ProductCode> product_code(sandbox::Failure failure) {
+  switch (failure) {
+    case sandbox::Failure::kNone: return std::nullopt;
+    case sandbox::Failure::kTimeout: return ProductCode{104, "AGENT_TIMEOUT"};
+    case sandbox::Failure::kMemoryLimitExceeded: return ProductCode{105, "AGENT_OOM"};
+    default: return ProductCode{103, "AGENT_CRASHED"};
+  }
+}
+
+nlohmann::json to_json(const AgentRun& run) {
+  const auto& o = run.outcome;
+  nlohmann::json denials = nlohmann::json::array();
+  for (const auto& d : o.denials) denials.push_back({{"capability", d.capability}, {"detail", d.detail}});
+  nlohmann::json out = {
+      {"agent", run.agent},
+      {"ok", o.ok()},
+      {"error", o.ok() ? nlohmann::json(nullptr) : nlohmann::json(std::string(sandbox::failure_name(o.failure)))},
+      {"message", o.message},
+      {"exit_status", o.exit_status},
+      // Output is bytes; JSON carries it as text with invalid UTF-8 replaced.
+      {"output", o.output},
+      {"elapsed_us", o.elapsed.count()},
+      {"fuel_consumed", o.fuel_consumed},
+      {"memory_bytes", o.memory_bytes},
+      {"module_hash", run.module_hash},
+      {"denials", denials},
+  };
+  if (auto code = product_code(o.failure)) out["code"] = code->number, out["code_name"] = code->name;
+  return out;
+}
+
+int run(const Globals& globals, const RunFlags& flags) {
+  RunOptions options;
+  auto input = read_input(flags.input);
+  if (!input) return report_error(globals, input.error());
+  options.input = std::move(*input);
+  if (!flags.timeout.empty()) {
+    auto timeout = parse_duration(flags.timeout);
+    if (!timeout) return report_error(globals, Error(Code::kInvalidArgument, timeout.error().message(), "--timeout"));
+    options.timeout = *timeout;
+  }
+  if (!flags.memory.empty()) {
+    auto memory = parse_size(flags.memory);
+    if (!memory) return report_error(globals, Error(Code::kInvalidArgument, memory.error().message(), "--memory"));
+    options.memory_bytes = *memory;
+  }
+  if (!flags.fuel.empty()) {
+    auto fuel = parse_count(flags.fuel);
+    if (!fuel) return report_error(globals, Error(Code::kInvalidArgument, fuel.error().message(), "--fuel"));
+    options.fuel = *fuel;
+  }
+  if (!globals.quiet && !globals.json) {
+    options.log_echo = [](sandbox::LogLevel level, std::string_view line) {
+      std::cerr << "[" << sandbox::log_level_name(level) << "] " << line << "\n";
+    };
+  }
+
+  // A project is optional for a .wasm path; an explicit --project must exist.
+  std::optional<project::Project> project;
+  auto found = globals.project_dir.empty() ? project::Project::find(std::filesystem::current_path())
+                                           : project::Project::open(globals.project_dir);
+  if (found) {
+    project = std::move(*found);
+  } else if (!globals.project_dir.empty() || found.error().code() != Code::kNotFound) {
+    return report_error(globals, found.error());
+  }
+
+  SystemClock clock;
+  EnvLookup env = [](const std::string& name) -> std::optional<std::string> {
+    const char* value = std::getenv(name.c_str());
+    return value ? std::optional<std::string>(value) : std::nullopt;
+  };
+  auto naos = Naos::open(std::move(project), clock, env);
+  if (!naos) return report_error(globals, naos.error());
+  auto result = (*naos)->run(flags.target, options);
+  if (!result) {
+    std::optional<ProductCode> code;
+    if (result.error().code() == Code::kNotFound) code = ProductCode{100, "AGENT_NOT_FOUND"};
+    return report_error(globals, result.error(), code);
+  }
+  const auto& outcome = result->outcome;
+  if (globals.json) {
+    std::cout << to_json(*result).dump(2) << "\n";
+  } else {
+    // The partial output of a run stopped for writing too much is not shown.
+    if (outcome.failure != sandbox::Failure::kOutputTooLarge) std::cout << outcome.output << std::flush;
+    for (const auto& denial : outcome.denials) {
+      std::cerr << "warning: capability.denied " << denial.capability << ": " << denial.detail << "\n";
+    }
+    if (!outcome.ok()) {
+      auto code = product_code(outcome.failure);
+      std::cerr << "error: " << code->name << " (" << code->number << "): agent " << result->agent << " "
+                << sandbox::failure_name(outcome.failure) << ": " << outcome.message << "\n";
+    }
+    if (globals.verbose) {
+      std::cerr << "run: " << result->agent << " " << outcome.elapsed.count() << "us, fuel " << outcome.fuel_consumed
+                << ", memory " << format_size(outcome.memory_bytes) << ", module " << result->module_hash.substr(0, 12)
+                << "\n";
+    }
+  }
+  return outcome.ok() ? 0 : 1;
+}
+
+}  // namespace
+
+void add_run_command(CLI::App& app, Globals& globals, int& exit_status) {
+  auto flags = std::make_shared<RunFlags>();
+  CLI::App* command = app.add_subcommand("run", "Run an agent once: input on stdin, its output on stdout");
+  command->add_option("agent", flags->target, "Agent name from nexus.config.yaml, or a .wasm/.wat path")->required();
+  command->add_option("-i,--input", flags->input, "Input: TEXT, @FILE, or - for stdin");
+  command->add_option("--timeout", flags->timeout, "Wall-clock limit, e.g. 30s (default: execution.timeout)");
+  command->add_option("--memory", flags->memory, "Memory limit, e.g. 256MB (default: execution.memoryLimit)");
+  command->add_option("--fuel", flags->fuel, "Instruction budget; 0 = none (default: execution.fuel)");
+  command->add_flag("--json", globals.json, "Print the outcome as JSON");
+  command->callback([&globals, flags, &exit_status] { exit_status = run(globals, *flags); });
+}
+
+}  // namespace naos::cli

@@ -1,0 +1,123 @@
+#include "core/naos.h"
+
+#include <fstream>
+#include <sstream>
+
+namespace naos {
+
+Result<std::unique_ptr<Naos>> Naos::open(std::optional<project::Project> project, Clock& clock, EnvLookup env) {
+  std::unique_ptr<Naos> naos(new Naos(std::move(project), clock, std::move(env)));
+  sandbox::SandboxOptions options;
+  if (naos->project_) {
+    const auto& execution = naos->project_->config().execution;
+    if (execution.max_stack_bytes) options.engine.max_stack_bytes = *execution.max_stack_bytes;
+    if (execution.max_instances) options.engine.max_instances = *execution.max_instances;
+    options.cache_dir = naos->project_->module_cache_dir();
+    NAOS_ASSIGN_OR_RETURN(naos->database_, store::Database::open(naos->project_->database_file()));
+  }
+  NAOS_ASSIGN_OR_RETURN(naos->sandbox_, sandbox::Sandbox::create(options));
+  return naos;
+}
+
+namespace {
+
+bool looks_like_path(std::string_view target) {
+  auto ends_with = [target](std::string_view suffix) {
+    return target.size() >= suffix.size() && target.substr(target.size() - suffix.size()) == suffix;
+  };
+  return target.find('/') != std::string_view::npos || ends_with(".wasm") || ends_with(".wat");
+}
+
+Result<std::string> read_file(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return Error(Code::kNotFound, "cannot read the module file", file.string());
+  std::stringstream bytes;
+  bytes << in.rdbuf();
+  return bytes.str();
+}
+
+}  // namespace
+
+Result<Naos::Target> Naos::resolve(std::string_view target) const {
+  std::string text(target);
+  if (project_) {
+    const auto& agents = project_->config().agents;
+    if (auto found = agents.find(text); found != agents.end()) {
+      return Target{text, project_->module_file(found->second), &found->second};
+    }
+  }
+  std::error_code ec;
+  if (std::filesystem::is_regular_file(text, ec)) {
+    auto canonical = std::filesystem::weakly_canonical(text, ec);
+    if (project_) {
+      for (const auto& [name, agent] : project_->config().agents) {
+        if (std::filesystem::weakly_canonical(project_->module_file(agent), ec) == canonical) {
+          return Target{name, canonical, &agent};
+        }
+      }
+    }
+    return Target{std::filesystem::path(text).stem().string(), canonical, nullptr};
+  }
+  if (looks_like_path(target)) return Error(Code::kNotFound, "no such file", text);
+  return Error(Code::kNotFound,
+               project_ ? "no agent with this name in " + project_->config_file().string()
+                        : std::string("no agent with this name (not inside a project; give a .wasm path)"),
+               text);
+}
+
+Result<sandbox::Grants> Naos::grants_for(const project::AgentConfig* agent) const {
+  sandbox::Grants grants;
+  if (agent == nullptr) return grants;  // deny by default
+  const auto& capabilities = agent->capabilities;
+  grants.network = capabilities.network;
+  grants.allowed_hosts = capabilities.allowed_hosts;
+  grants.kv = capabilities.kv;
+  auto add_folders = [&](const std::vector<std::string>& folders, sandbox::Writable writable) -> Status {
+    for (const auto& folder : folders) {
+      auto host = project_->root() / folder;
+      std::error_code ec;
+      if (!std::filesystem::is_directory(host, ec)) {
+        return Error(Code::kNotFound, "granted folder " + folder + " does not exist in the project", agent->name);
+      }
+      grants.preopens.push_back({host, "/" + std::filesystem::path(folder).lexically_normal().generic_string(), writable});
+    }
+    return ok();
+  };
+  NAOS_TRY(add_folders(capabilities.read, sandbox::Writable::kNo));
+  NAOS_TRY(add_folders(capabilities.write, sandbox::Writable::kYes));
+  for (const auto& name : capabilities.env) {
+    if (auto value = env_(name)) grants.env.emplace_back(name, *value);
+  }
+  return grants;
+}
+
+Result<AgentRun> Naos::run(std::string_view target_text, const RunOptions& options) {
+  NAOS_ASSIGN_OR_RETURN(Target target, resolve(target_text));
+  if (!std::filesystem::exists(target.module_file)) {
+    return Error(Code::kNotFound,
+                 "agent has no module at " + target.module_file.string() + " (build it with `naos build " +
+                     target.name + "`)",
+                 target.name);
+  }
+  NAOS_ASSIGN_OR_RETURN(std::string bytes, read_file(target.module_file));
+  auto loaded = sandbox_->load(bytes);
+  if (!loaded) return Error(loaded.error().code(), loaded.error().message(), target.module_file.string());
+
+  sandbox::RunRequest request;
+  request.agent_name = target.name;
+  request.input = options.input;
+  request.limits = project_ ? project::effective_limits(project_->config(), target.config) : sandbox::Limits{};
+  if (options.timeout) request.limits.timeout = *options.timeout;
+  if (options.memory_bytes) request.limits.memory_bytes = *options.memory_bytes;
+  if (options.fuel) request.limits.fuel = *options.fuel;
+  NAOS_ASSIGN_OR_RETURN(request.grants, grants_for(target.config));
+  NAOS_ASSIGN_OR_RETURN(auto policy, capabilities::HttpPolicy::create(request.grants.network, request.grants.allowed_hosts));
+
+  capabilities::AgentLog log(project_ ? project_->log_file(target.name) : std::filesystem::path(), clock_,
+                             options.log_echo);
+  capabilities::AgentHost host(target.name, log, clock_, database_.get(), &http_, std::move(policy));
+  NAOS_ASSIGN_OR_RETURN(auto outcome, sandbox_->run(**loaded, request, host));
+  return AgentRun{target.name, (*loaded)->hash(), std::move(outcome)};
+}
+
+}  // namespace naos

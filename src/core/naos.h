@@ -1,0 +1,80 @@
+// Naos — the one API that the CLI (and, later, the HTTP server) call. It ties
+// a project to the layers below: the sandbox, the database, the capabilities.
+// Tests drive it directly.
+//
+// Ownership: owns the Sandbox, the Database and the HttpClient; borrows the
+// Clock and the environment lookup, which must outlive it (main() makes them).
+// Threading: run() may be called from many threads at once.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "base/clock.h"
+#include "capabilities/agent_host.h"
+#include "capabilities/agent_log.h"
+#include "capabilities/http.h"
+#include "project/project.h"
+#include "sandbox/sandbox.h"
+#include "store/database.h"
+
+namespace naos {
+
+// Reads a host environment variable; main() passes getenv, tests a map.
+using EnvLookup = std::function<std::optional<std::string>(const std::string& name)>;
+
+struct RunOptions {
+  std::string input;
+  // Overrides of the configured limits for this run (`naos run --timeout/--memory/--fuel`).
+  std::optional<std::chrono::milliseconds> timeout;
+  std::optional<uint64_t> memory_bytes;
+  std::optional<uint64_t> fuel;
+  // Sees every log line as it is written (the CLI prints them on stderr).
+  capabilities::AgentLog::Echo log_echo;
+};
+
+struct AgentRun {
+  std::string agent;
+  std::string module_hash;
+  sandbox::RunOutcome outcome;
+};
+
+class Naos {
+ public:
+  // `project` empty: only module paths can run, with no grants and no kv.
+  static Result<std::unique_ptr<Naos>> open(std::optional<project::Project> project, Clock& clock, EnvLookup env);
+
+  // Runs an agent by config name, or a .wasm/.wat path (which gets the grants
+  // of the agent whose `source:` it is, or none).
+  // Errors: kNotFound (no such agent or file), kInvalidArgument (not wasm,
+  // a malformed allow-list), and host failures. How the agent ended is in
+  // AgentRun::outcome.
+  Result<AgentRun> run(std::string_view target, const RunOptions& options);
+
+  sandbox::Sandbox& sandbox() { return *sandbox_; }
+  const project::Project* project() const { return project_ ? &*project_ : nullptr; }
+  store::Database* database() { return database_.get(); }
+
+ private:
+  struct Target {
+    std::string name;
+    std::filesystem::path module_file;
+    const project::AgentConfig* config = nullptr;  // null: an unregistered module
+  };
+  Naos(std::optional<project::Project> project, Clock& clock, EnvLookup env)
+      : project_(std::move(project)), clock_(clock), env_(std::move(env)) {}
+  Result<Target> resolve(std::string_view target) const;
+  Result<sandbox::Grants> grants_for(const project::AgentConfig* agent) const;
+
+  std::optional<project::Project> project_;
+  Clock& clock_;
+  EnvLookup env_;
+  std::unique_ptr<store::Database> database_;
+  std::unique_ptr<sandbox::Sandbox> sandbox_;
+  capabilities::HttpClient http_;
+};
+
+}  // namespace naos

@@ -1,0 +1,52 @@
+// AgentCalls — the host side of the `nexus` imports for one run of one agent.
+//
+// The sandbox marshals guest memory and calls these; capabilities/ implements
+// them (log file, kv in SQLite, HTTP with an allow-list) and tests inject
+// fakes. A call that the agent's grant does not cover returns
+// Code::kPermissionDenied; the sandbox records it as a capability denial and
+// hands NEXUS_E_DENIED to the guest.
+//
+// Threading: one run calls its AgentCalls from one thread at a time.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "base/result.h"
+
+namespace naos::sandbox {
+
+enum class LogLevel { kDebug = 0, kInfo = 1, kWarn = 2, kError = 3 };
+
+std::string_view log_level_name(LogLevel level);
+
+struct HttpRequest {
+  std::string method;  // "GET" or "POST"
+  std::string url;
+  std::string body;
+  std::string content_type;
+};
+
+struct HttpResponse {
+  int status = 0;
+  std::string body;
+};
+
+class AgentCalls {
+ public:
+  virtual ~AgentCalls() = default;
+
+  virtual void log(LogLevel level, std::string_view line) = 0;
+  virtual int64_t time_now_ms() = 0;
+  // Returns nullopt when the key is absent.
+  virtual Result<std::optional<std::string>> kv_get(std::string_view key) = 0;
+  virtual Status kv_set(std::string_view key, std::string_view value) = 0;
+  // `deadline` is when the run's own timeout elapses; the call must not outlive it.
+  virtual Result<HttpResponse> http(const HttpRequest& request,
+                                    std::chrono::steady_clock::time_point deadline) = 0;
+};
+
+}  // namespace naos::sandbox

@@ -1,0 +1,61 @@
+#include "sandbox/engine.h"
+
+#include "base/sha256.h"
+
+namespace naos::sandbox {
+
+std::string_view wasmtime_version() { return WASMTIME_VERSION; }
+
+Result<std::unique_ptr<Engine>> Engine::create(const EngineOptions& options) {
+  wasm_config_t* config = wasm_config_new();
+  wasmtime_config_consume_fuel_set(config, true);
+  wasmtime_config_epoch_interruption_set(config, true);
+  wasmtime_config_max_wasm_stack_set(config, options.max_stack_bytes);
+  wasmtime_config_cranelift_opt_level_set(config, WASMTIME_OPT_LEVEL_SPEED);
+
+  wasmtime_pooling_allocation_config_t* pooling = wasmtime_pooling_allocation_config_new();
+  wasmtime_pooling_allocation_config_total_core_instances_set(pooling, options.max_instances);
+  wasmtime_pooling_allocation_config_total_memories_set(pooling, options.max_instances);
+  wasmtime_pooling_allocation_config_total_tables_set(pooling, options.max_instances);
+  wasmtime_pooling_allocation_config_max_memory_size_set(pooling, options.max_memory_bytes);
+  // Go's wasip1 runtime has one funcref table entry per function: tens of thousands.
+  wasmtime_pooling_allocation_config_table_elements_set(pooling, 200'000);
+  wasmtime_pooling_allocation_config_max_core_instance_size_set(pooling, 4 * kMiB);
+  wasmtime_pooling_allocation_strategy_set(config, pooling);
+  wasmtime_pooling_allocation_config_delete(pooling);
+
+  wasm_engine_t* raw = wasm_engine_new_with_config(config);  // takes ownership of config
+  if (raw == nullptr) return Error(Code::kInternal, "cannot create the Wasmtime engine");
+  return std::unique_ptr<Engine>(new Engine(options, EngineHandle(raw)));
+}
+
+Engine::Engine(EngineOptions options, EngineHandle engine) : options_(options), engine_(std::move(engine)) {
+  fingerprint_ = sha256_hex(std::string("wasmtime ") + WASMTIME_VERSION + ";fuel;epoch;stack=" +
+                            std::to_string(options_.max_stack_bytes) + ";pool-memory=" +
+                            std::to_string(options_.max_memory_bytes))
+                     .substr(0, 16);
+  ticker_ = std::thread([this] { tick_until_stopped(); });
+}
+
+Engine::~Engine() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  stop_signal_.notify_all();
+  ticker_.join();
+}
+
+void Engine::tick_until_stopped() {
+  std::unique_lock lock(mutex_);
+  while (!stop_signal_.wait_for(lock, options_.epoch_tick, [this] { return stopping_; })) {
+    wasmtime_engine_increment_epoch(engine_.raw());
+  }
+}
+
+uint64_t Engine::ticks_for(std::chrono::milliseconds timeout) const {
+  auto tick = options_.epoch_tick.count();
+  return static_cast<uint64_t>((timeout.count() + tick - 1) / tick) + 1;
+}
+
+}  // namespace naos::sandbox

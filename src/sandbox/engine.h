@@ -1,0 +1,73 @@
+// Engine — the one Wasmtime engine of a naos process, configured for agents:
+// Cranelift, fuel metering, epoch interruption, a bounded wasm stack, and the
+// pooling allocator so instantiation reuses pre-mapped slots.
+//
+// A background thread advances the engine's epoch every `epoch_tick`; a run's
+// wall-clock timeout is a deadline counted in those ticks (ticks_for()).
+//
+// Ownership: owns the wasm_engine_t and the ticker thread; both end in the
+// destructor, which must run after every module and store made from it is gone.
+// Threading: all functions are safe from any thread.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+
+#include "base/result.h"
+#include "sandbox/limits.h"
+#include "sandbox/wasm_handle.h"
+
+namespace naos::sandbox {
+
+// The Wasmtime release naos is built with, e.g. "36.0.20".
+std::string_view wasmtime_version();
+
+struct EngineOptions {
+  // Largest wasm stack any agent gets (`execution.maxStack`); engine-wide in Wasmtime.
+  uint64_t max_stack_bytes = 1 * kMiB;
+  // Concurrent instances the pooling allocator keeps slots for (`execution.maxInstances`).
+  uint32_t max_instances = 100;
+  // Largest `memoryLimit` any agent may have; a slot reserves this much address space.
+  uint64_t max_memory_bytes = 4096 * kMiB;
+  std::chrono::milliseconds epoch_tick{2};
+};
+
+class Engine {
+ public:
+  static Result<std::unique_ptr<Engine>> create(const EngineOptions& options);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  wasm_engine_t* raw() const { return engine_.raw(); }
+  const EngineOptions& options() const { return options_; }
+
+  // Identifies everything that makes compiled code incompatible (Wasmtime
+  // version and engine settings); part of every module cache key.
+  const std::string& fingerprint() const { return fingerprint_; }
+
+  // Epoch ticks that cover `timeout`, rounded up, plus one so a deadline
+  // never fires early.
+  uint64_t ticks_for(std::chrono::milliseconds timeout) const;
+
+ private:
+  Engine(EngineOptions options, EngineHandle engine);
+  void tick_until_stopped();
+
+  EngineOptions options_;
+  EngineHandle engine_;
+  std::string fingerprint_;
+  std::mutex mutex_;
+  std::condition_variable stop_signal_;
+  bool stopping_ = false;
+  std::thread ticker_;
+};
+
+}  // namespace naos::sandbox

@@ -1,0 +1,373 @@
+// The host side of every import naos defines for agents: the `nexus`
+// functions and the capture of stdout/stderr through WASI's fd_write.
+//
+// Every callback catches all exceptions (style rule 6): an exception is a bug
+// in naos, and it becomes a trap of that one run, never a crash of the host.
+
+#include <cstring>
+#include <functional>
+#include <vector>
+
+#include "sandbox/nexus_abi.h"
+#include "sandbox/run_context.h"
+
+namespace naos::sandbox {
+
+std::string_view capability_name(Capability capability) {
+  switch (capability) {
+    case Capability::kAlways: return "base";
+    case Capability::kKv: return "kv";
+    case Capability::kNetwork: return "network";
+  }
+  return "base";
+}
+
+const NexusFunction* find_nexus_function(std::string_view name) {
+  for (const auto& function : kNexusFunctions) {
+    if (function.name == name) return &function;
+  }
+  return nullptr;
+}
+
+int32_t nexus_code(Code code) {
+  switch (code) {
+    case Code::kPermissionDenied: return kNexusDenied;
+    case Code::kNotFound: return kNexusNotFound;
+    case Code::kInvalidArgument: return kNexusInvalid;
+    case Code::kUnavailable:
+    case Code::kDeadlineExceeded: return kNexusNetwork;
+    case Code::kResourceExhausted: return kNexusLimit;
+    default: return kNexusInternal;
+  }
+}
+
+std::string_view log_level_name(LogLevel level) {
+  switch (level) {
+    case LogLevel::kDebug: return "debug";
+    case LogLevel::kInfo: return "info";
+    case LogLevel::kWarn: return "warn";
+    case LogLevel::kError: return "error";
+  }
+  return "info";
+}
+
+GuestMemory::GuestMemory(wasmtime_caller_t* caller) {
+  wasmtime_extern_t item;
+  if (!wasmtime_caller_export_get(caller, "memory", 6, &item)) return;
+  if (item.kind != WASMTIME_EXTERN_MEMORY) {
+    wasmtime_extern_delete(&item);
+    return;
+  }
+  wasmtime_context_t* context = wasmtime_caller_context(caller);
+  data_ = wasmtime_memory_data(context, &item.of.memory);
+  size_ = wasmtime_memory_data_size(context, &item.of.memory);
+}
+
+uint8_t* GuestMemory::span(uint32_t ptr, uint32_t len) const {
+  if (data_ == nullptr || static_cast<uint64_t>(ptr) + len > size_) return nullptr;
+  return data_ + ptr;
+}
+
+bool GuestMemory::read(uint32_t ptr, uint32_t len, std::string& out) const {
+  const uint8_t* bytes = span(ptr, len);
+  if (bytes == nullptr) return false;
+  out.assign(reinterpret_cast<const char*>(bytes), len);
+  return true;
+}
+
+bool GuestMemory::write_u32(uint32_t ptr, uint32_t value) const {
+  uint8_t* bytes = span(ptr, 4);
+  if (bytes == nullptr) return false;
+  std::memcpy(bytes, &value, 4);  // wasm is little-endian, as is every host naos supports
+  return true;
+}
+
+void flush_stderr(RunContext& context, bool flush) {
+  std::string& pending = context.stderr_partial;
+  size_t start = 0;
+  for (size_t newline; (newline = pending.find('\n', start)) != std::string::npos; start = newline + 1) {
+    context.calls.log(LogLevel::kInfo, std::string_view(pending).substr(start, newline - start));
+  }
+  pending.erase(0, start);
+  // A line longer than the cap is logged in pieces rather than buffered forever.
+  while (pending.size() >= kMaxLogLineBytes || (flush && !pending.empty())) {
+    size_t take = std::min<size_t>(pending.size(), kMaxLogLineBytes);
+    context.calls.log(LogLevel::kInfo, std::string_view(pending).substr(0, take));
+    pending.erase(0, take);
+  }
+}
+
+namespace {
+
+uint32_t u32(const wasmtime_val_t& value) { return static_cast<uint32_t>(value.of.i32); }
+
+// Sets the i32 result of a host function; returns "no trap".
+wasm_trap_t* reply(wasmtime_val_t* results, int32_t value) {
+  results[0].kind = WASMTIME_I32;
+  results[0].of.i32 = value;
+  return nullptr;
+}
+
+wasm_trap_t* trap(std::string_view message) { return wasmtime_trap_new(message.data(), message.size()); }
+
+// Runs a callback body, turning any exception into a trap of this run only.
+template <typename Body>
+wasm_trap_t* guarded(Body&& body) {
+  try {
+    return body();
+  } catch (const std::exception& e) {
+    return trap(std::string("naos internal error in host function: ") + e.what());
+  } catch (...) {
+    return trap("naos internal error in host function");
+  }
+}
+
+// Records a denied call (it feeds the audit log) and gives the guest its code.
+int32_t fail(RunContext& context, std::string_view capability, const Error& error) {
+  if (error.code() == Code::kPermissionDenied) {
+    context.outcome.denials.push_back({std::string(capability), error.to_string()});
+  }
+  return nexus_code(error.code());
+}
+
+// Copies `bytes` to the guest's (out, out_cap) and writes the full length to
+// out_len. Returns false when out_len itself is out of bounds.
+bool copy_out(const GuestMemory& memory, std::string_view bytes, uint32_t out, uint32_t out_cap, uint32_t out_len) {
+  if (!memory.write_u32(out_len, static_cast<uint32_t>(bytes.size()))) return false;
+  uint32_t n = static_cast<uint32_t>(std::min<size_t>(bytes.size(), out_cap));
+  uint8_t* target = memory.span(out, n);
+  if (target == nullptr) return false;
+  std::memcpy(target, bytes.data(), n);
+  return true;
+}
+
+// WASI errno values used here (wasi_snapshot_preview1).
+constexpr int32_t kWasiSuccess = 0;
+constexpr int32_t kWasiFault = 21;
+
+// ---- nexus.log(level, msg, msg_len) -> i32
+wasm_trap_t* nexus_log(void*, wasmtime_caller_t* caller, const wasmtime_val_t* args, size_t, wasmtime_val_t* results,
+                       size_t) {
+  return guarded([&]() -> wasm_trap_t* {
+    RunContext& context = run_context(caller);
+    GuestMemory memory(caller);
+    int32_t level = args[0].of.i32;
+    std::string line;
+    if (level < 0 || level > 3 || !memory.read(u32(args[1]), u32(args[2]), line)) {
+      reply(results, kNexusInvalid);
+    } else if (line.size() > kMaxLogLineBytes) {
+      reply(results, kNexusLimit);
+    } else {
+      context.calls.log(static_cast<LogLevel>(level), line);
+      reply(results, kNexusOk);
+    }
+    return nullptr;
+  });
+}
+
+// ---- nexus.time_now() -> i64
+wasm_trap_t* nexus_time_now(void*, wasmtime_caller_t* caller, const wasmtime_val_t*, size_t, wasmtime_val_t* results,
+                            size_t) {
+  return guarded([&]() -> wasm_trap_t* {
+    results[0].kind = WASMTIME_I64;
+    results[0].of.i64 = run_context(caller).calls.time_now_ms();
+    return nullptr;
+  });
+}
+
+// ---- nexus.kv_get(key, key_len, out, out_cap, out_len) -> i32
+wasm_trap_t* nexus_kv_get(void*, wasmtime_caller_t* caller, const wasmtime_val_t* args, size_t,
+                          wasmtime_val_t* results, size_t) {
+  return guarded([&]() -> wasm_trap_t* {
+    RunContext& context = run_context(caller);
+    GuestMemory memory(caller);
+    std::string key;
+    if (!memory.read(u32(args[0]), u32(args[1]), key)) return reply(results, kNexusInvalid);
+    if (key.empty() || key.size() > kMaxKeyBytes) return reply(results, kNexusLimit);
+    if (!context.request.grants.kv) {
+      return reply(results, fail(context, "kv", Error(Code::kPermissionDenied, "kv is not granted", key)));
+    }
+    auto value = context.calls.kv_get(key);
+    if (!value) return reply(results, fail(context, "kv", value.error()));
+    if (!value->has_value()) return reply(results, kNexusNotFound);
+    const std::string& bytes = **value;
+    if (!memory.write_u32(u32(args[4]), static_cast<uint32_t>(bytes.size()))) {
+      return reply(results, kNexusInvalid);
+    }
+    if (bytes.size() > u32(args[3])) return reply(results, kNexusTooSmall);
+    if (!copy_out(memory, bytes, u32(args[2]), u32(args[3]), u32(args[4]))) return reply(results, kNexusInvalid);
+    return reply(results, kNexusOk);
+  });
+}
+
+// ---- nexus.kv_set(key, key_len, value, value_len) -> i32
+wasm_trap_t* nexus_kv_set(void*, wasmtime_caller_t* caller, const wasmtime_val_t* args, size_t,
+                          wasmtime_val_t* results, size_t) {
+  return guarded([&]() -> wasm_trap_t* {
+    RunContext& context = run_context(caller);
+    GuestMemory memory(caller);
+    std::string key, value;
+    if (!memory.read(u32(args[0]), u32(args[1]), key)) return reply(results, kNexusInvalid);
+    if (key.empty() || key.size() > kMaxKeyBytes || u32(args[3]) > kMaxValueBytes) {
+      return reply(results, kNexusLimit);
+    }
+    if (!memory.read(u32(args[2]), u32(args[3]), value)) return reply(results, kNexusInvalid);
+    if (!context.request.grants.kv) {
+      return reply(results, fail(context, "kv", Error(Code::kPermissionDenied, "kv is not granted", key)));
+    }
+    auto status = context.calls.kv_set(key, value);
+    return reply(results, status ? kNexusOk : fail(context, "kv", status.error()));
+  });
+}
+
+// Shared by http_get and http_post once the request is read from memory.
+void do_http(RunContext& context, const GuestMemory& memory, const HttpRequest& request, uint32_t out,
+             uint32_t out_cap, uint32_t out_len, wasmtime_val_t* results) {
+  if (context.request.grants.network == NetworkAccess::kNone) {
+    reply(results, fail(context, "http", Error(Code::kPermissionDenied, "network is not granted", request.url)));
+    return;
+  }
+  auto response = context.calls.http(request, context.deadline);
+  if (!response) {
+    reply(results, fail(context, "http", response.error()));
+    return;
+  }
+  if (!copy_out(memory, response->body, out, out_cap, out_len)) {
+    reply(results, kNexusInvalid);
+    return;
+  }
+  reply(results, response->status);
+}
+
+// ---- nexus.http_get(url, url_len, out, out_cap, out_len) -> i32
+wasm_trap_t* nexus_http_get(void*, wasmtime_caller_t* caller, const wasmtime_val_t* args, size_t,
+                            wasmtime_val_t* results, size_t) {
+  return guarded([&]() -> wasm_trap_t* {
+    RunContext& context = run_context(caller);
+    GuestMemory memory(caller);
+    HttpRequest request{"GET", {}, {}, {}};
+    if (u32(args[1]) > kMaxUrlBytes) return reply(results, kNexusLimit);
+    if (!memory.read(u32(args[0]), u32(args[1]), request.url)) return reply(results, kNexusInvalid);
+    do_http(context, memory, request, u32(args[2]), u32(args[3]), u32(args[4]), results);
+    return nullptr;
+  });
+}
+
+// ---- nexus.http_post(url, url_len, body, body_len, ct, ct_len, out, out_cap, out_len) -> i32
+wasm_trap_t* nexus_http_post(void*, wasmtime_caller_t* caller, const wasmtime_val_t* args, size_t,
+                             wasmtime_val_t* results, size_t) {
+  return guarded([&]() -> wasm_trap_t* {
+    RunContext& context = run_context(caller);
+    GuestMemory memory(caller);
+    HttpRequest request{"POST", {}, {}, {}};
+    if (u32(args[1]) > kMaxUrlBytes || u32(args[3]) > kMaxValueBytes * 8 || u32(args[5]) > 256) {
+      return reply(results, kNexusLimit);
+    }
+    if (!memory.read(u32(args[0]), u32(args[1]), request.url) || !memory.read(u32(args[2]), u32(args[3]), request.body) ||
+        !memory.read(u32(args[4]), u32(args[5]), request.content_type)) {
+      return reply(results, kNexusInvalid);
+    }
+    do_http(context, memory, request, u32(args[6]), u32(args[7]), u32(args[8]), results);
+    return nullptr;
+  });
+}
+
+// ---- wasi_snapshot_preview1.fd_write(fd, iovs, iovs_len, nwritten) -> errno
+// stdout and stderr are naos's: stdout is the result (bounded by maxOutput,
+// checked before the bytes are kept), stderr is the log. Other descriptors
+// (files in granted folders) go to WASI's own fd_write.
+wasm_trap_t* wasi_fd_write(void*, wasmtime_caller_t* caller, const wasmtime_val_t* args, size_t nargs,
+                           wasmtime_val_t* results, size_t nresults) {
+  return guarded([&]() -> wasm_trap_t* {
+    RunContext& context = run_context(caller);
+    int32_t fd = args[0].of.i32;
+    if (fd != 1 && fd != 2) {
+      wasmtime_context_t* store = wasmtime_caller_context(caller);
+      wasmtime_extern_t original;
+      if (!wasmtime_linker_get(context.wasi_linker, store, kWasiModule.data(), kWasiModule.size(), "fd_write", 8,
+                               &original)) {
+        return trap("naos: WASI fd_write is missing");
+      }
+      wasm_trap_t* inner_trap = nullptr;
+      wasmtime_error_t* error = wasmtime_func_call(store, &original.of.func, args, nargs, results, nresults, &inner_trap);
+      wasmtime_extern_delete(&original);
+      if (error != nullptr) return trap(take_error_message(error));
+      return inner_trap;
+    }
+    GuestMemory memory(caller);
+    uint32_t iovs = u32(args[1]);
+    uint32_t count = u32(args[2]);
+    uint64_t written = 0;
+    for (uint32_t i = 0; i < count; ++i) {
+      const uint8_t* iov = memory.span(iovs + i * 8, 8);
+      if (iov == nullptr) return reply(results, kWasiFault);
+      uint32_t buf, len;
+      std::memcpy(&buf, iov, 4);
+      std::memcpy(&len, iov + 4, 4);
+      const uint8_t* bytes = memory.span(buf, len);
+      if (bytes == nullptr) return reply(results, kWasiFault);
+      std::string_view chunk(reinterpret_cast<const char*>(bytes), len);
+      if (fd == 1) {
+        if (context.outcome.output.size() + len > context.request.limits.max_output_bytes) {
+          context.output_overflowed = true;
+          return trap("stdout went over maxOutput (" +
+                      std::to_string(context.request.limits.max_output_bytes) + " bytes)");
+        }
+        context.outcome.output.append(chunk);
+      } else {
+        context.stderr_partial.append(chunk);
+        flush_stderr(context, false);
+      }
+      written += len;
+    }
+    if (!memory.write_u32(u32(args[3]), static_cast<uint32_t>(written))) return reply(results, kWasiFault);
+    return reply(results, kWasiSuccess);
+  });
+}
+
+struct HostFunction {
+  std::string_view module;
+  std::string_view name;
+  std::vector<wasm_valkind_t> params;
+  std::vector<wasm_valkind_t> results;
+  wasmtime_func_callback_t callback;
+};
+
+wasm_functype_t* make_functype(const std::vector<wasm_valkind_t>& params, const std::vector<wasm_valkind_t>& results) {
+  auto to_vec = [](const std::vector<wasm_valkind_t>& kinds, wasm_valtype_vec_t* out) {
+    wasm_valtype_vec_new_uninitialized(out, kinds.size());
+    for (size_t i = 0; i < kinds.size(); ++i) out->data[i] = wasm_valtype_new(kinds[i]);
+  };
+  wasm_valtype_vec_t p, r;
+  to_vec(params, &p);
+  to_vec(results, &r);
+  return wasm_functype_new(&p, &r);
+}
+
+}  // namespace
+
+Status define_host_functions(wasmtime_linker_t* linker) {
+  constexpr wasm_valkind_t I32 = WASM_I32, I64 = WASM_I64;
+  const HostFunction functions[] = {
+      {kNexusModule, "log", {I32, I32, I32}, {I32}, nexus_log},
+      {kNexusModule, "time_now", {}, {I64}, nexus_time_now},
+      {kNexusModule, "kv_get", {I32, I32, I32, I32, I32}, {I32}, nexus_kv_get},
+      {kNexusModule, "kv_set", {I32, I32, I32, I32}, {I32}, nexus_kv_set},
+      {kNexusModule, "http_get", {I32, I32, I32, I32, I32}, {I32}, nexus_http_get},
+      {kNexusModule, "http_post", {I32, I32, I32, I32, I32, I32, I32, I32, I32}, {I32}, nexus_http_post},
+      {kWasiModule, "fd_write", {I32, I32, I32, I32}, {I32}, wasi_fd_write},
+  };
+  for (const auto& function : functions) {
+    wasm_functype_t* type = make_functype(function.params, function.results);
+    wasmtime_error_t* error =
+        wasmtime_linker_define_func(linker, function.module.data(), function.module.size(), function.name.data(),
+                                    function.name.size(), type, function.callback, nullptr, nullptr);
+    wasm_functype_delete(type);
+    if (error != nullptr) {
+      return Error(Code::kInternal, "cannot define " + std::string(function.name) + ": " + take_error_message(error));
+    }
+  }
+  return ok();
+}
+
+}  // namespace naos::sandbox

@@ -1,0 +1,25 @@
+// Limits — what one run of an agent may consume. Every field has a global
+// default (nexus.config.yaml `execution`) that an agent may override.
+// Exceeding a limit ends that run with a named Failure (sandbox/run_outcome.h),
+// never the host.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+
+namespace naos::sandbox {
+
+inline constexpr uint64_t kMiB = 1024 * 1024;
+
+struct Limits {
+  // Largest linear memory the agent may grow to (`memoryLimit`).
+  uint64_t memory_bytes = 256 * kMiB;
+  // Wall-clock time for the whole run (`timeout`), enforced by epoch interruption.
+  std::chrono::milliseconds timeout{30'000};
+  // Instructions (Wasmtime fuel units) per run (`fuel`); 0 means no fuel limit.
+  uint64_t fuel = 0;
+  // Bytes the agent may write to stdout (`maxOutput`).
+  uint64_t max_output_bytes = 1 * kMiB;
+};
+
+}  // namespace naos::sandbox

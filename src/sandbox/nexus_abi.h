@@ -1,0 +1,53 @@
+// The `nexus` import module, ABI version 1 (docs/abi.md): its functions, what
+// grant each one needs, and the error codes a guest sees.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "base/result.h"
+
+namespace naos::sandbox {
+
+inline constexpr int kAbiVersion = 1;
+inline constexpr std::string_view kNexusModule = "nexus";
+inline constexpr std::string_view kWasiModule = "wasi_snapshot_preview1";
+
+// Error codes returned to the guest; never renumbered.
+inline constexpr int32_t kNexusOk = 0;
+inline constexpr int32_t kNexusDenied = -1;
+inline constexpr int32_t kNexusNotFound = -2;
+inline constexpr int32_t kNexusTooSmall = -3;
+inline constexpr int32_t kNexusInvalid = -4;
+inline constexpr int32_t kNexusNetwork = -5;
+inline constexpr int32_t kNexusLimit = -6;
+inline constexpr int32_t kNexusInternal = -7;
+
+// ABI size limits.
+inline constexpr uint32_t kMaxKeyBytes = 256;
+inline constexpr uint32_t kMaxValueBytes = 1024 * 1024;
+inline constexpr uint32_t kMaxLogLineBytes = 64 * 1024;
+inline constexpr uint32_t kMaxUrlBytes = 8 * 1024;
+
+enum class Capability { kAlways, kKv, kNetwork };
+
+std::string_view capability_name(Capability capability);
+
+struct NexusFunction {
+  std::string_view name;
+  Capability needs;
+};
+
+inline constexpr NexusFunction kNexusFunctions[] = {
+    {"log", Capability::kAlways},     {"time_now", Capability::kAlways},
+    {"kv_get", Capability::kKv},      {"kv_set", Capability::kKv},
+    {"http_get", Capability::kNetwork}, {"http_post", Capability::kNetwork},
+};
+
+// nullptr when `name` is not part of the ABI.
+const NexusFunction* find_nexus_function(std::string_view name);
+
+// The guest-visible code for a host error.
+int32_t nexus_code(Code code);
+
+}  // namespace naos::sandbox

@@ -1,0 +1,307 @@
+#include "sandbox/sandbox.h"
+
+#include "base/sha256.h"
+#include "base/units.h"
+#include "sandbox/nexus_abi.h"
+#include "sandbox/run_context.h"
+
+namespace naos::sandbox {
+
+std::string_view failure_name(Failure failure) {
+  switch (failure) {
+    case Failure::kNone: return "ok";
+    case Failure::kExitStatus: return "exit_status";
+    case Failure::kTrap: return "trap";
+    case Failure::kTimeout: return "timeout";
+    case Failure::kFuelExhausted: return "fuel_exhausted";
+    case Failure::kMemoryLimitExceeded: return "memory_limit_exceeded";
+    case Failure::kOutputTooLarge: return "output_too_large";
+    case Failure::kStackOverflow: return "stack_overflow";
+    case Failure::kImportDenied: return "import_denied";
+    case Failure::kInvalidModule: return "invalid_module";
+  }
+  return "trap";
+}
+
+Result<std::unique_ptr<Sandbox>> Sandbox::create(const SandboxOptions& options) {
+  NAOS_ASSIGN_OR_RETURN(auto engine, Engine::create(options.engine));
+  std::unique_ptr<Sandbox> sandbox(new Sandbox(std::move(engine), options.cache_dir));
+  NAOS_TRY(sandbox->define_imports());
+  return sandbox;
+}
+
+Sandbox::Sandbox(std::unique_ptr<Engine> engine, std::filesystem::path cache_dir)
+    : engine_(std::move(engine)), cache_(*engine_, std::move(cache_dir)) {}
+
+// Modules (and their pre-instances) go before the linkers and the engine.
+Sandbox::~Sandbox() { modules_.clear(); }
+
+Status Sandbox::define_imports() {
+  linker_ = LinkerHandle(wasmtime_linker_new(engine_->raw()));
+  wasi_linker_ = LinkerHandle(wasmtime_linker_new(engine_->raw()));
+  for (auto* linker : {linker_.raw(), wasi_linker_.raw()}) {
+    if (wasmtime_error_t* error = wasmtime_linker_define_wasi(linker)) {
+      return Error(Code::kInternal, "cannot define WASI: " + take_error_message(error));
+    }
+  }
+  // naos's fd_write replaces WASI's on the agents' linker only.
+  wasmtime_linker_allow_shadowing(linker_.raw(), true);
+  return define_host_functions(linker_.raw());
+}
+
+void Sandbox::inspect_imports(AgentModule& module) const {
+  wasm_importtype_vec_t imports;
+  wasmtime_module_imports(module.compiled_->module.raw(), &imports);
+  for (size_t i = 0; i < imports.size && module.refusal_ == Failure::kNone; ++i) {
+    const wasm_name_t* from = wasm_importtype_module(imports.data[i]);
+    const wasm_name_t* what = wasm_importtype_name(imports.data[i]);
+    std::string_view module_name(from->data, from->size);
+    std::string_view name(what->data, what->size);
+    std::string full = std::string(module_name) + "." + std::string(name);
+    if (module_name == kNexusModule) {
+      if (find_nexus_function(name) == nullptr) {
+        module.refusal_ = Failure::kImportDenied;
+        module.refusal_message_ = full + " is not a naos host function (ABI v" + std::to_string(kAbiVersion) + ")";
+      } else {
+        module.nexus_imports_.emplace_back(name);
+      }
+    } else if (module_name != kWasiModule) {
+      module.refusal_ = Failure::kImportDenied;
+      module.refusal_message_ = full + " is not provided: agents may import only from \"nexus\" and \"" +
+                                std::string(kWasiModule) + "\"";
+    }
+  }
+  wasm_importtype_vec_delete(&imports);
+}
+
+namespace {
+
+// The module's own linear memory (not imported): its initial size in bytes,
+// and whether `_start` is exported.
+void inspect_exports(const wasmtime_module_t* module, uint64_t& initial_memory_bytes, bool& has_start) {
+  wasm_exporttype_vec_t exports;
+  wasmtime_module_exports(module, &exports);
+  for (size_t i = 0; i < exports.size; ++i) {
+    const wasm_name_t* name = wasm_exporttype_name(exports.data[i]);
+    const wasm_externtype_t* type = wasm_exporttype_type(exports.data[i]);
+    std::string_view export_name(name->data, name->size);
+    if (export_name == "_start" && wasm_externtype_kind(type) == WASM_EXTERN_FUNC) has_start = true;
+    if (wasm_externtype_kind(type) == WASM_EXTERN_MEMORY) {
+      const wasm_memorytype_t* memory = wasm_externtype_as_memorytype_const(type);
+      initial_memory_bytes = std::max<uint64_t>(initial_memory_bytes, wasmtime_memorytype_minimum(memory) * 65536);
+    }
+  }
+  wasm_exporttype_vec_delete(&exports);
+}
+
+}  // namespace
+
+Result<std::shared_ptr<const AgentModule>> Sandbox::load(std::string_view wasm) {
+  std::string hash = sha256_hex(wasm);
+  {
+    std::lock_guard lock(modules_mutex_);
+    if (auto found = modules_.find(hash); found != modules_.end()) return found->second;
+  }
+  auto module = std::make_shared<AgentModule>();
+  NAOS_ASSIGN_OR_RETURN(module->compiled_, cache_.compile(wasm, hash));
+  inspect_imports(*module);
+  bool has_start = false;
+  inspect_exports(module->compiled_->module.raw(), module->initial_memory_bytes_, has_start);
+  if (module->refusal_ == Failure::kNone && !has_start) {
+    module->refusal_ = Failure::kInvalidModule;
+    module->refusal_message_ = "the module exports no _start function (an agent is a WASI command module)";
+  }
+  if (module->refusal_ == Failure::kNone) {
+    wasmtime_instance_pre_t* pre = nullptr;
+    if (wasmtime_error_t* error = wasmtime_linker_instantiate_pre(linker_.raw(), module->compiled_->module.raw(), &pre)) {
+      // An import whose name exists but whose type does not match the ABI.
+      module->refusal_ = Failure::kImportDenied;
+      module->refusal_message_ = take_error_message(error);
+    } else {
+      module->pre_ = InstancePreHandle(pre);
+    }
+  }
+  std::lock_guard lock(modules_mutex_);
+  auto [it, inserted] = modules_.emplace(hash, std::move(module));
+  return it->second;
+}
+
+namespace {
+
+bool has_grant(const Grants& grants, Capability capability) {
+  switch (capability) {
+    case Capability::kAlways: return true;
+    case Capability::kKv: return grants.kv;
+    case Capability::kNetwork: return grants.network != NetworkAccess::kNone;
+  }
+  return false;
+}
+
+uint64_t memory_size(wasmtime_context_t* context, const wasmtime_instance_t& instance) {
+  wasmtime_extern_t item;
+  if (!wasmtime_instance_export_get(context, &instance, "memory", 6, &item)) return 0;
+  uint64_t size = item.kind == WASMTIME_EXTERN_MEMORY ? wasmtime_memory_data_size(context, &item.of.memory) : 0;
+  wasmtime_extern_delete(&item);
+  return size;
+}
+
+// Builds the WASI context: argv = [agent name], stdin = input, the granted
+// environment and folders, and nothing else.
+Result<wasi_config_t*> make_wasi(const RunRequest& request) {
+  WasiConfigHandle wasi(wasi_config_new());
+  const char* argv[] = {request.agent_name.c_str()};
+  wasi_config_set_argv(wasi.raw(), 1, argv);
+  std::vector<const char*> names, values;
+  for (const auto& [name, value] : request.grants.env) {
+    names.push_back(name.c_str());
+    values.push_back(value.c_str());
+  }
+  wasi_config_set_env(wasi.raw(), names.size(), names.data(), values.data());
+  wasm_byte_vec_t input;
+  wasm_byte_vec_new(&input, request.input.size(), request.input.data());
+  wasi_config_set_stdin_bytes(wasi.raw(), &input);  // takes the bytes
+  for (const auto& preopen : request.grants.preopens) {
+    bool writable = preopen.writable == Writable::kYes;
+    wasi_dir_perms dir = WASMTIME_WASI_DIR_PERMS_READ | (writable ? WASMTIME_WASI_DIR_PERMS_WRITE : 0);
+    wasi_file_perms file = WASMTIME_WASI_FILE_PERMS_READ | (writable ? WASMTIME_WASI_FILE_PERMS_WRITE : 0);
+    if (!wasi_config_preopen_dir(wasi.raw(), preopen.host_path.c_str(), preopen.guest_path.c_str(), dir, file)) {
+      return Error(Code::kNotFound, "cannot open the granted folder " + preopen.host_path.string(),
+                   request.agent_name);
+    }
+  }
+  return wasi.release();
+}
+
+// Wasmtime's message for a trap is "error while executing at wasm backtrace:
+// <frames> Caused by: <reason> [Stack backtrace: ...]". The reason is what a
+// person needs; the frames go to the log at debug level only if asked.
+std::string trap_reason(const std::string& text) {
+  const std::string marker = "Caused by:\n";
+  size_t at = text.find(marker);
+  if (at == std::string::npos) return text.substr(0, text.find('\n'));
+  std::string reason;
+  size_t line_start = at + marker.size();
+  while (line_start < text.size()) {
+    size_t line_end = text.find('\n', line_start);
+    std::string line = text.substr(line_start, line_end == std::string::npos ? std::string::npos : line_end - line_start);
+    size_t first = line.find_first_not_of(' ');
+    if (first == std::string::npos) break;  // a blank line ends the causes
+    reason += (reason.empty() ? "" : "; ") + line.substr(first);
+    if (line_end == std::string::npos) break;
+    line_start = line_end + 1;
+  }
+  return reason;
+}
+
+// How a call to _start ended. A trap raised by wasm arrives as `trap`, one
+// raised by a host function (or proc_exit) as `error`; both are classified
+// the same way.
+void classify(wasmtime_error_t* error, wasm_trap_t* trap, const RunContext& context, uint64_t memory_bytes,
+              RunOutcome& outcome) {
+  if (error == nullptr && trap == nullptr) return;
+  std::optional<wasmtime_trap_code_t> code;
+  std::string text;
+  if (error != nullptr) {
+    int status = 0;
+    if (wasmtime_error_exit_status(error, &status)) {
+      take_error_message(error);
+      outcome.exit_status = status;
+      if (status != 0) {
+        outcome.failure = Failure::kExitStatus;
+        outcome.message = "exited with status " + std::to_string(status);
+      }
+      return;
+    }
+    text = take_error_message(error);
+  } else {
+    TrapHandle owned(trap);
+    wasm_message_t message;
+    wasm_trap_message(trap, &message);
+    size_t size = message.size > 0 && message.data[message.size - 1] == '\0' ? message.size - 1 : message.size;
+    text.assign(message.data, size);
+    wasm_byte_vec_delete(&message);
+    wasmtime_trap_code_t raw_code;
+    if (wasmtime_trap_code(trap, &raw_code)) code = raw_code;
+  }
+  outcome.message = trap_reason(text);
+  const Limits& limits = context.request.limits;
+  if (context.output_overflowed) {
+    outcome.failure = Failure::kOutputTooLarge;
+  } else if (code == WASMTIME_TRAP_CODE_INTERRUPT) {
+    outcome.failure = Failure::kTimeout;
+    outcome.message = "ran past its timeout of " + format_duration(limits.timeout);
+  } else if (code == WASMTIME_TRAP_CODE_OUT_OF_FUEL) {
+    outcome.failure = Failure::kFuelExhausted;
+    outcome.message = "used all of its fuel (" + std::to_string(limits.fuel) + " units)";
+  } else if (code == WASMTIME_TRAP_CODE_STACK_OVERFLOW) {
+    outcome.failure = Failure::kStackOverflow;
+  } else if (memory_bytes + 65536 > limits.memory_bytes) {
+    // Wasmtime answers a refused memory.grow with -1, as the spec says, not a
+    // trap; an agent that then fails with its memory at the limit failed
+    // because of the limit.
+    outcome.failure = Failure::kMemoryLimitExceeded;
+    outcome.message = "memory reached memoryLimit (" + format_size(limits.memory_bytes) + "), then: " + outcome.message;
+  } else {
+    outcome.failure = Failure::kTrap;
+  }
+}
+
+}  // namespace
+
+Result<RunOutcome> Sandbox::run(const AgentModule& module, const RunRequest& request, AgentCalls& calls) {
+  auto started = std::chrono::steady_clock::now();
+  RunOutcome outcome;
+  if (module.refusal_ != Failure::kNone) {
+    outcome.failure = module.refusal_;
+    outcome.message = module.refusal_message_;
+    return outcome;
+  }
+  for (const auto& name : module.nexus_imports_) {
+    Capability needs = find_nexus_function(name)->needs;
+    if (!has_grant(request.grants, needs)) {
+      outcome.failure = Failure::kImportDenied;
+      outcome.message = "nexus." + name + " (capability " + std::string(capability_name(needs)) + " not granted)";
+      outcome.denials.push_back({std::string(capability_name(needs)), "import of nexus." + name});
+      return outcome;
+    }
+  }
+  if (module.initial_memory_bytes_ > request.limits.memory_bytes) {
+    outcome.failure = Failure::kMemoryLimitExceeded;
+    outcome.message = "the module starts with " + std::to_string(module.initial_memory_bytes_) +
+                      " bytes of memory, over memoryLimit (" + std::to_string(request.limits.memory_bytes) + ")";
+    return outcome;
+  }
+
+  RunContext context{request, calls, outcome, wasi_linker_.raw(), started + request.limits.timeout, {}, false};
+  StoreHandle store(wasmtime_store_new(engine_->raw(), &context, nullptr));
+  wasmtime_context_t* ctx = wasmtime_store_context(store.raw());
+  wasmtime_store_limiter(store.raw(), static_cast<int64_t>(request.limits.memory_bytes), -1, -1, -1, -1);
+  uint64_t fuel = request.limits.fuel > 0 ? request.limits.fuel : UINT64_MAX;
+  if (wasmtime_error_t* error = wasmtime_context_set_fuel(ctx, fuel)) {
+    return Error(Code::kInternal, take_error_message(error));
+  }
+  wasmtime_context_set_epoch_deadline(ctx, engine_->ticks_for(request.limits.timeout));
+  NAOS_ASSIGN_OR_RETURN(wasi_config_t * wasi, make_wasi(request));
+  if (wasmtime_error_t* error = wasmtime_context_set_wasi(ctx, wasi)) {
+    return Error(Code::kInternal, "cannot set up WASI: " + take_error_message(error));
+  }
+
+  wasmtime_instance_t instance;
+  wasm_trap_t* trap = nullptr;
+  wasmtime_error_t* error = wasmtime_instance_pre_instantiate(module.pre_.raw(), ctx, &instance, &trap);
+  if (error == nullptr && trap == nullptr) {
+    wasmtime_extern_t start;
+    wasmtime_instance_export_get(ctx, &instance, "_start", 6, &start);
+    error = wasmtime_func_call(ctx, &start.of.func, nullptr, 0, nullptr, 0, &trap);
+    wasmtime_extern_delete(&start);
+    outcome.memory_bytes = memory_size(ctx, instance);
+  }
+  classify(error, trap, context, outcome.memory_bytes, outcome);
+  flush_stderr(context, true);
+  uint64_t remaining = 0;
+  if (wasmtime_context_get_fuel(ctx, &remaining) == nullptr) outcome.fuel_consumed = fuel - remaining;
+  outcome.elapsed = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
+  return outcome;
+}
+
+}  // namespace naos::sandbox

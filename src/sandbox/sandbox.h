@@ -1,0 +1,108 @@
+// Sandbox — loads agent modules and runs them, one Wasmtime store per run,
+// with no ambient authority: what a run can reach is exactly its Grants, and
+// what it can consume is bounded by its Limits.
+//
+// Loading: Sandbox::load() hashes the bytes, compiles through the ModuleCache
+// (memory, then disk, then Cranelift), checks the imports against the ABI
+// (docs/abi.md) and pre-instantiates against the shared linker. A loaded
+// AgentModule is kept in memory by hash, so the second load of the same bytes
+// costs one SHA-256.
+//
+// Running: Sandbox::run() checks the module's `nexus` imports against the
+// request's grants (refusing before any guest code runs), builds a store with
+// the memory limiter, fuel and epoch deadline, wires WASI (stdin = input, no
+// preopens but the granted ones, only the granted environment), calls `_start`
+// and classifies how it ended (sandbox/run_outcome.h). stdout and stderr are
+// captured by naos's own `fd_write`, which enforces maxOutput as the bytes
+// arrive and turns stderr lines into log calls.
+//
+// Threading: load() and run() may be called from many threads at once; each
+// run uses its own store. The AgentCalls passed to run() is used by that run
+// only. Ownership: the Sandbox owns the engine; AgentModules keep it
+// alive only through the Sandbox, which must outlive them.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "base/result.h"
+#include "sandbox/agent_calls.h"
+#include "sandbox/engine.h"
+#include "sandbox/grants.h"
+#include "sandbox/limits.h"
+#include "sandbox/module_cache.h"
+#include "sandbox/run_outcome.h"
+
+namespace naos::sandbox {
+
+struct RunRequest {
+  std::string agent_name;  // argv[0] inside the guest, and the name in messages
+  std::string input;       // becomes stdin
+  Limits limits;
+  Grants grants;
+};
+
+// A compiled, import-checked, pre-instantiated agent module.
+class AgentModule {
+ public:
+  const std::string& hash() const { return compiled_->hash; }
+  // The functions the module imports from `nexus`.
+  const std::vector<std::string>& nexus_imports() const { return nexus_imports_; }
+
+ private:
+  friend class Sandbox;
+  std::unique_ptr<CompiledModule> compiled_;
+  InstancePreHandle pre_;
+  std::vector<std::string> nexus_imports_;
+  // Set when the module can never run (unknown import, no _start).
+  Failure refusal_ = Failure::kNone;
+  std::string refusal_message_;
+  uint64_t initial_memory_bytes_ = 0;
+};
+
+struct SandboxOptions {
+  EngineOptions engine;
+  // Where compiled modules are kept between processes; empty keeps none.
+  std::filesystem::path cache_dir;
+};
+
+class Sandbox {
+ public:
+  static Result<std::unique_ptr<Sandbox>> create(const SandboxOptions& options);
+  ~Sandbox();
+  Sandbox(const Sandbox&) = delete;
+  Sandbox& operator=(const Sandbox&) = delete;
+
+  // Errors: kInvalidArgument when the bytes are not a WebAssembly module.
+  // A module that is wasm but cannot run (bad import, no _start) loads, and
+  // every run of it ends with kImportDenied or kInvalidModule.
+  Result<std::shared_ptr<const AgentModule>> load(std::string_view wasm);
+
+  // Runs the module once. How the agent ended is in the RunOutcome; an Error
+  // means the host could not set the run up (a granted folder is missing).
+  Result<RunOutcome> run(const AgentModule& module, const RunRequest& request, AgentCalls& calls);
+
+  const ModuleCache::Stats& cache_stats() const { return cache_.stats(); }
+  Engine& engine() { return *engine_; }
+
+ private:
+  Sandbox(std::unique_ptr<Engine> engine, std::filesystem::path cache_dir);
+  Status define_imports();
+  void inspect_imports(AgentModule& module) const;
+
+  std::unique_ptr<Engine> engine_;
+  ModuleCache cache_;
+  // WASI plus naos's fd_write and the `nexus` functions: what agents link against.
+  LinkerHandle linker_;
+  // WASI alone, to reach the original fd_write for files in granted folders.
+  LinkerHandle wasi_linker_;
+  std::mutex modules_mutex_;
+  std::unordered_map<std::string, std::shared_ptr<const AgentModule>> modules_;
+};
+
+}  // namespace naos::sandbox

@@ -1,0 +1,76 @@
+// Shared helpers for the integration tests: temporary projects, the agents
+// built from tests/agents and examples/agents, a real HTTP server on
+// 127.0.0.1, and running the real `naos` binary.
+#pragma once
+
+#include <httplib.h>
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "base/clock.h"
+
+namespace naos::testing {
+
+// A folder under /tmp removed (with its contents) when the object dies.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// The path of an agent built by the build (${NAOS_AGENT_DIR}/<name>.wasm).
+std::filesystem::path agent_path(const std::string& name);
+std::string read_file(const std::filesystem::path& file);
+void write_file(const std::filesystem::path& file, const std::string& text);
+
+// An HTTP server on 127.0.0.1 with an ephemeral port, running on its own thread.
+class LocalHttpServer {
+ public:
+  LocalHttpServer();
+  ~LocalHttpServer();
+  httplib::Server& server() { return server_; }
+  int port() const { return port_; }
+  std::string url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(port_) + path; }
+  // Starts serving; call after registering handlers.
+  void start();
+
+ private:
+  httplib::Server server_;
+  int port_ = 0;
+  std::thread thread_;
+};
+
+struct CommandResult {
+  int exit_status = -1;
+  std::string out;
+  std::string err;
+};
+
+// Runs the real naos binary with `args` in `cwd`; stdin is `input`.
+CommandResult run_naos(const std::vector<std::string>& args, const std::filesystem::path& cwd,
+                       const std::string& input = "", const std::map<std::string, std::string>& env = {});
+
+class FakeClock final : public Clock {
+ public:
+  explicit FakeClock(int64_t now_ms = 1'700'000'000'000) : now_ms_(now_ms) {}
+  int64_t now_ms() override { return now_ms_; }
+  void advance(int64_t ms) { now_ms_ += ms; }
+
+ private:
+  int64_t now_ms_;
+};
+
+// Resident set size of this process, in bytes.
+uint64_t resident_bytes();
+
+}  // namespace naos::testing

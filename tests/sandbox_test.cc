@@ -2,6 +2,10 @@
 // examples/agents: limits, hostile modules, imports, capabilities.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <map>
+#include <thread>
+
 #include "capabilities/agent_host.h"
 #include "sandbox/sandbox.h"
 #include "test_support.h"
@@ -70,6 +74,331 @@ TEST_F(SandboxTest, EchoMirrorsItsInputAndLogs) {
   EXPECT_EQ(outcome.output, "hello, agent");
   ASSERT_FALSE(calls_.lines.empty());
   EXPECT_EQ(calls_.lines.back(), "info echo: 12 bytes");
+}
+
+// ---- limits: each hostile agent ends with its named failure -------------
+
+TEST_F(SandboxTest, InfiniteLoopEndsWithTimeout) {
+  sandbox::RunRequest request;
+  request.limits.timeout = std::chrono::milliseconds(200);
+  auto outcome = run("infinite_loop", request);
+  EXPECT_EQ(outcome.failure, Failure::kTimeout) << outcome.message;
+  EXPECT_GE(outcome.elapsed, std::chrono::milliseconds(200));
+}
+
+TEST_F(SandboxTest, MemoryGrowBombEndsWithMemoryLimitExceeded) {
+  sandbox::RunRequest request;
+  request.limits.memory_bytes = 16 * sandbox::kMiB;
+  auto outcome = run("memory_bomb", request);
+  EXPECT_EQ(outcome.failure, Failure::kMemoryLimitExceeded) << outcome.message;
+  EXPECT_LE(outcome.memory_bytes, 16 * sandbox::kMiB);
+}
+
+TEST_F(SandboxTest, ModuleWhoseInitialMemoryIsOverTheLimitIsRefusedBeforeRunning) {
+  sandbox::RunRequest request;
+  request.limits.memory_bytes = 1 * sandbox::kMiB;  // the Go runtime starts with ~2.4 MiB
+  request.grants.kv = true;
+  auto outcome = run("go-greeter", request);
+  EXPECT_EQ(outcome.failure, Failure::kMemoryLimitExceeded) << outcome.message;
+  EXPECT_EQ(outcome.fuel_consumed, 0u);  // no guest code ran
+}
+
+TEST_F(SandboxTest, DeepRecursionEndsWithStackOverflow) {
+  auto outcome = run("deep_recursion");
+  EXPECT_EQ(outcome.failure, Failure::kStackOverflow) << outcome.message;
+}
+
+TEST_F(SandboxTest, GiantOutputEndsWithOutputTooLargeAndKeepsOnlyTheLimit) {
+  sandbox::RunRequest request;
+  request.limits.max_output_bytes = 100'000;
+  auto outcome = run("giant_output", request);
+  EXPECT_EQ(outcome.failure, Failure::kOutputTooLarge) << outcome.message;
+  EXPECT_LE(outcome.output.size(), 100'000u);
+}
+
+TEST_F(SandboxTest, OutputExactlyAtTheLimitIsAllowedAndOneByteLessIsNot) {
+  sandbox::RunRequest request;
+  request.limits.max_output_bytes = 1000;
+  auto at_limit = run("output_exact", request);
+  EXPECT_TRUE(at_limit.ok()) << at_limit.message;
+  EXPECT_EQ(at_limit.output, std::string(1000, 'a'));
+  request.limits.max_output_bytes = 999;
+  EXPECT_EQ(run("output_exact", request).failure, Failure::kOutputTooLarge);
+}
+
+TEST_F(SandboxTest, FuelBudgetEndsACpuBoundAgentWithFuelExhausted) {
+  sandbox::RunRequest request;
+  request.input = "100000000";
+  request.limits.fuel = 100'000;
+  auto outcome = run("busy_loop", request);
+  EXPECT_EQ(outcome.failure, Failure::kFuelExhausted) << outcome.message;
+  EXPECT_EQ(outcome.fuel_consumed, 100'000u);
+}
+
+TEST_F(SandboxTest, FuelIsCountedWhenThereIsNoLimit) {
+  sandbox::RunRequest request;
+  request.input = "1000";
+  auto outcome = run("busy_loop", request);
+  EXPECT_TRUE(outcome.ok()) << outcome.message;
+  EXPECT_GT(outcome.fuel_consumed, 1000u);
+}
+
+TEST_F(SandboxTest, NonZeroExitIsAFailureWithItsStatus) {
+  auto outcome = run("exit_three");
+  EXPECT_EQ(outcome.failure, Failure::kExitStatus);
+  EXPECT_EQ(outcome.exit_status, 3);
+}
+
+TEST_F(SandboxTest, TrapIsAFailureWithTheReason) {
+  auto outcome = run("trap");
+  EXPECT_EQ(outcome.failure, Failure::kTrap);
+  EXPECT_NE(outcome.message.find("unreachable"), std::string::npos) << outcome.message;
+}
+
+// ---- imports: refused before any guest code runs ---------------------------
+
+TEST_F(SandboxTest, UndeclaredImportIsRefusedNamingTheImport) {
+  auto outcome = run("undeclared_import");
+  EXPECT_EQ(outcome.failure, Failure::kImportDenied);
+  EXPECT_NE(outcome.message.find("env.system"), std::string::npos) << outcome.message;
+  EXPECT_EQ(outcome.fuel_consumed, 0u);
+}
+
+TEST_F(SandboxTest, ImportOfAFunctionThatIsNotInTheAbiIsRefused) {
+  auto outcome = run("unknown_nexus_import");
+  EXPECT_EQ(outcome.failure, Failure::kImportDenied);
+  EXPECT_NE(outcome.message.find("nexus.launch_missiles"), std::string::npos) << outcome.message;
+}
+
+TEST_F(SandboxTest, ImportOfAnUngrantedCapabilityIsRefusedAndRecorded) {
+  auto outcome = run("kv_user");
+  EXPECT_EQ(outcome.failure, Failure::kImportDenied);
+  EXPECT_NE(outcome.message.find("nexus.kv_set"), std::string::npos) << outcome.message;
+  ASSERT_EQ(outcome.denials.size(), 1u);
+  EXPECT_EQ(outcome.denials[0].capability, "kv");
+  EXPECT_TRUE(calls_.kv.empty());
+}
+
+TEST_F(SandboxTest, GrantedCapabilityIsLinkedAndWorks) {
+  sandbox::RunRequest request;
+  request.grants.kv = true;
+  auto outcome = run("kv_user", request);
+  EXPECT_TRUE(outcome.ok()) << outcome.message;
+  EXPECT_EQ(calls_.kv["key"], "value");
+}
+
+TEST_F(SandboxTest, ModuleWithoutStartIsInvalid) {
+  auto outcome = run("no_start");
+  EXPECT_EQ(outcome.failure, Failure::kInvalidModule);
+  EXPECT_NE(outcome.message.find("_start"), std::string::npos);
+}
+
+TEST_F(SandboxTest, BytesThatAreNotWasmAreRefusedAtLoad) {
+  auto module = sandbox_->load("#!/bin/sh\necho hello\n");
+  ASSERT_FALSE(module);
+  EXPECT_EQ(module.error().code(), Code::kInvalidArgument);
+  auto truncated = read_file(agent_path("echo"));
+  truncated.resize(truncated.size() / 2);
+  auto broken = sandbox_->load(truncated);
+  ASSERT_FALSE(broken);
+  EXPECT_EQ(broken.error().code(), Code::kInvalidArgument);
+}
+
+TEST_F(SandboxTest, PointerOutsideMemoryGetsAnErrorCodeNotAHostCrash) {
+  auto outcome = run("bad_pointer");
+  EXPECT_TRUE(outcome.ok()) << outcome.message;
+  EXPECT_EQ(outcome.output, "-4");  // NEXUS_E_INVALID
+}
+
+// ---- no ambient authority ---------------------------------------------------
+
+TEST_F(SandboxTest, ReadingEtcPasswdWithoutAGrantFails) {
+  auto outcome = run("read_passwd");
+  EXPECT_TRUE(outcome.ok()) << outcome.output;  // exits 0 only when every read was denied
+  EXPECT_EQ(outcome.output.find("root:"), std::string::npos);
+  EXPECT_NE(outcome.output.find("/etc/passwd: denied"), std::string::npos) << outcome.output;
+}
+
+TEST_F(SandboxTest, EnvironmentVariablesOfTheHostAreInvisible) {
+  setenv("SECRET", "hunter2", 1);
+  auto outcome = run("read_env");
+  unsetenv("SECRET");
+  EXPECT_TRUE(outcome.ok()) << outcome.message;
+  EXPECT_NE(outcome.output.find("environ: 0"), std::string::npos) << outcome.output;
+  EXPECT_NE(outcome.output.find("SECRET=(unset)"), std::string::npos) << outcome.output;
+  EXPECT_EQ(outcome.output.find("hunter2"), std::string::npos);
+}
+
+TEST_F(SandboxTest, OnlyGrantedEnvironmentVariablesArePassed) {
+  sandbox::RunRequest request;
+  request.grants.env = {{"LANG", "C.UTF-8"}};
+  auto outcome = run("read_env", request);
+  EXPECT_NE(outcome.output.find("environ: 1"), std::string::npos) << outcome.output;
+  EXPECT_NE(outcome.output.find("LANG=C.UTF-8"), std::string::npos) << outcome.output;
+}
+
+TEST_F(SandboxTest, NetworkCallWithoutAGrantIsRefusedAtLoad) {
+  sandbox::RunRequest request;
+  request.input = "http://127.0.0.1:1/";
+  auto outcome = run("fetch", request);
+  EXPECT_EQ(outcome.failure, Failure::kImportDenied);
+  EXPECT_NE(outcome.message.find("capability network"), std::string::npos) << outcome.message;
+}
+
+TEST_F(SandboxTest, DeniedCallIsReturnedToTheGuestAndRecorded) {
+  sandbox::RunRequest request;
+  request.input = "http://127.0.0.1:1/";
+  request.grants.network = sandbox::NetworkAccess::kRestricted;
+  auto outcome = run("fetch", request);  // RecordingCalls denies every http call
+  EXPECT_EQ(outcome.failure, Failure::kExitStatus);
+  EXPECT_NE(outcome.output.find("error: denied"), std::string::npos) << outcome.output;
+  ASSERT_EQ(outcome.denials.size(), 1u);
+  EXPECT_EQ(outcome.denials[0].capability, "http");
+}
+
+// ---- logs ------------------------------------------------------------------
+
+TEST_F(SandboxTest, StderrLinesAndNexusLogCallsReachTheLogWithTheirLevels) {
+  auto outcome = run("logger");
+  EXPECT_TRUE(outcome.ok()) << outcome.message;
+  EXPECT_EQ(outcome.output, "logged\n");
+  auto has = [this](const std::string& line) {
+    return std::find(calls_.lines.begin(), calls_.lines.end(), line) != calls_.lines.end();
+  };
+  for (auto line : {"info line 1", "info line 2", "info line 3", "debug level debug", "info level info",
+                    "warn level warn", "error level error"}) {
+    EXPECT_TRUE(has(line)) << line;
+  }
+}
+
+TEST_F(SandboxTest, GoAgentRunsWithTheGoSdk) {
+  sandbox::RunRequest request;
+  request.input = "naos\n";
+  request.grants.kv = true;
+  auto outcome = run("go-greeter", request);
+  EXPECT_TRUE(outcome.ok()) << outcome.message;
+  EXPECT_EQ(outcome.output, "Hello, naos!\n");
+  request.input = "count";
+  EXPECT_EQ(run("go-greeter", request).output, "1\n");
+  EXPECT_EQ(run("go-greeter", request).output, "2\n");
+}
+
+// ---- the same limits for an agent granted a writable folder -----------------
+// Such an agent's stdout and stderr go through in-memory files instead of
+// naos's fd_write (sandbox.h); every limit and the log must hold there too.
+
+class FileRouteTest : public SandboxTest {
+ protected:
+  sandbox::RunRequest writable_request() {
+    sandbox::RunRequest request;
+    request.grants.preopens.push_back({folder_.path(), "/outputs", sandbox::Writable::kYes});
+    return request;
+  }
+  testing::TempDir folder_;
+};
+
+TEST_F(FileRouteTest, OutputIsCapturedAndTheFolderIsWritable) {
+  auto request = writable_request();
+  request.input = "written through WASI";
+  auto outcome = run("write_output", request);
+  EXPECT_TRUE(outcome.ok()) << outcome.message << outcome.output;
+  EXPECT_EQ(outcome.output, "wrote 20 bytes\n");
+  EXPECT_EQ(read_file(folder_.path() / "result.txt"), "written through WASI");
+}
+
+TEST_F(FileRouteTest, GiantOutputIsStoppedWithOutputTooLarge) {
+  auto request = writable_request();
+  request.limits.max_output_bytes = 100'000;
+  auto outcome = run("giant_output", request);
+  EXPECT_EQ(outcome.failure, Failure::kOutputTooLarge) << outcome.message;
+  EXPECT_LE(outcome.output.size(), 100'000u);
+}
+
+TEST_F(FileRouteTest, OutputLimitIsExactAtTheEndOfTheRun) {
+  auto request = writable_request();
+  request.limits.max_output_bytes = 1000;
+  EXPECT_TRUE(run("output_exact", request).ok());
+  request.limits.max_output_bytes = 999;
+  EXPECT_EQ(run("output_exact", request).failure, Failure::kOutputTooLarge);
+}
+
+TEST_F(FileRouteTest, InfiniteLoopEndsWithTimeout) {
+  auto request = writable_request();
+  request.limits.timeout = std::chrono::milliseconds(150);
+  auto outcome = run("infinite_loop", request);
+  EXPECT_EQ(outcome.failure, Failure::kTimeout) << outcome.message;
+}
+
+TEST_F(FileRouteTest, StderrLinesReachTheLog) {
+  auto outcome = run("logger", writable_request());
+  EXPECT_TRUE(outcome.ok()) << outcome.message;
+  EXPECT_EQ(outcome.output, "logged\n");
+  for (auto line : {"info line 1", "info line 3", "warn level warn"}) {
+    EXPECT_NE(std::find(calls_.lines.begin(), calls_.lines.end(), line), calls_.lines.end()) << line;
+  }
+}
+
+// ---- the host keeps running -------------------------------------------------
+
+TEST_F(SandboxTest, HostKeepsRunningAgentsAfterEveryKindOfHostileAgent) {
+  sandbox::RunRequest hostile;
+  hostile.limits.timeout = std::chrono::milliseconds(100);
+  hostile.limits.memory_bytes = 8 * sandbox::kMiB;
+  for (auto agent : {"infinite_loop", "memory_bomb", "deep_recursion", "giant_output", "undeclared_import", "trap",
+                     "read_passwd", "read_env", "bad_pointer"}) {
+    run(agent, hostile);
+  }
+  sandbox::RunRequest request;
+  request.input = "still here";
+  auto outcome = run("echo", request);
+  EXPECT_TRUE(outcome.ok()) << outcome.message;
+  EXPECT_EQ(outcome.output, "still here");
+}
+
+TEST_F(SandboxTest, ManyThreadsRunAgentsAtOnce) {
+  auto module = sandbox_->load(read_file(agent_path("echo")));
+  ASSERT_TRUE(module);
+  std::atomic<int> good{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 50; ++i) {
+        RecordingCalls calls;
+        sandbox::RunRequest request;
+        request.agent_name = "echo";
+        request.input = "thread " + std::to_string(t) + " run " + std::to_string(i);
+        auto outcome = sandbox_->run(**module, request, calls);
+        if (outcome && outcome->ok() && outcome->output == request.input) ++good;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(good.load(), 200);
+}
+
+// 1,000 agents in a row in one process: memory must not grow beyond the
+// module cache, which is warm before the measurement starts.
+TEST_F(SandboxTest, ThousandRunsInARowDoNotGrowMemory) {
+  auto module = sandbox_->load(read_file(agent_path("echo")));
+  ASSERT_TRUE(module);
+  auto run_many = [&](int n) {
+    for (int i = 0; i < n; ++i) {
+      RecordingCalls calls;
+      sandbox::RunRequest request;
+      request.agent_name = "echo";
+      request.input = std::string(4096, 'x');
+      auto outcome = sandbox_->run(**module, request, calls);
+      ASSERT_TRUE(outcome && outcome->ok());
+    }
+  };
+  run_many(200);  // warm: pooling slots, allocator arenas, the module's pre-instance
+  uint64_t before = testing::resident_bytes();
+  run_many(1000);
+  uint64_t after = testing::resident_bytes();
+  int64_t growth = static_cast<int64_t>(after) - static_cast<int64_t>(before);
+  RecordProperty("rss_growth_bytes", std::to_string(growth));
+  // A leak of even 2 KiB per run would be 2 MB here.
+  EXPECT_LT(growth, 2 * 1024 * 1024) << "RSS grew from " << before << " to " << after;
 }
 
 }  // namespace

@@ -53,18 +53,6 @@ LocalHttpServer::~LocalHttpServer() {
   if (thread_.joinable()) thread_.join();
 }
 
-namespace {
-
-std::string drain(int fd) {
-  std::string out;
-  char buffer[65536];
-  ssize_t n;
-  while ((n = read(fd, buffer, sizeof buffer)) > 0) out.append(buffer, static_cast<size_t>(n));
-  return out;
-}
-
-}  // namespace
-
 CommandResult run_naos(const std::vector<std::string>& args, const std::filesystem::path& cwd,
                        const std::string& input, const std::map<std::string, std::string>& env) {
   // stdout and stderr go to files so a large output cannot deadlock the pipes.

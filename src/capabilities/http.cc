@@ -75,7 +75,9 @@ Result<Url> parse_url(std::string_view text) {
   if (url.host.size() > 2 && url.host.front() == '[') url.host = url.host.substr(1, url.host.size() - 2);
   if (url.host.empty()) return Error(Code::kInvalidArgument, "URL has no host", copy);
   auto port = url_part(handle.get(), CURLUPART_PORT, CURLU_DEFAULT_PORT);
-  url.port = static_cast<uint16_t>(std::stoi(port.value_or(url.scheme == "https" ? "443" : "80")));
+  int number = std::stoi(port.value_or(url.scheme == "https" ? "443" : "80"));
+  if (number <= 0 || number > 65535) return Error(Code::kInvalidArgument, "URL has an invalid port", copy);
+  url.port = static_cast<uint16_t>(number);
   in6_addr v6;
   in_addr v4;
   bool is_v4;
@@ -112,30 +114,48 @@ Result<HttpPolicy> HttpPolicy::create(sandbox::NetworkAccess access, const std::
       }
     }
     if (!rest.empty() && rest.back() == '/') rest.pop_back();
-    // Port: the part after the last ':' unless the host is a bracketed IPv6 literal.
-    size_t colon = rest.rfind(':');
-    size_t bracket = rest.rfind(']');
-    if (colon != std::string::npos && (bracket == std::string::npos || colon > bracket)) {
-      std::string port = rest.substr(colon + 1);
-      if (port.empty() || port.size() > 5 || !std::all_of(port.begin(), port.end(), ::isdigit) ||
-          std::stoi(port) == 0 || std::stoi(port) > 65535) {
-        return Error(Code::kInvalidArgument, "allowedHosts entry has an invalid port", text);
-      }
-      entry.port = static_cast<uint16_t>(std::stoi(port));
-      rest = rest.substr(0, colon);
-    }
-    if (rest.size() > 2 && rest.front() == '[' && rest.back() == ']') rest = rest.substr(1, rest.size() - 2);
-    if (rest.rfind("*.", 0) == 0) {
-      entry.wildcard = true;
-      rest = rest.substr(1);  // keep the dot: ".example.com"
-    }
-    if (rest.empty() || rest == "." || rest.find_first_of("/*@ ?#") != std::string::npos) {
-      return Error(Code::kInvalidArgument, "allowedHosts entry is not a host, *.suffix, host:port or scheme://host",
-                   text);
-    }
     in6_addr v6;
     in_addr v4;
     bool is_v4;
+    std::string host = rest;
+    if (!(parse_ip(rest, v6, v4, is_v4) && !is_v4)) {  // a bare IPv6 literal has no port
+      std::string port;
+      if (rest.front() == '[') {
+        size_t close = rest.find(']');
+        if (close == std::string::npos || (close + 1 < rest.size() && rest[close + 1] != ':')) {
+          return Error(Code::kInvalidArgument, "allowedHosts entry has an unclosed [IPv6] literal", text);
+        }
+        host = rest.substr(1, close - 1);
+        if (close + 1 < rest.size()) port = rest.substr(close + 2);
+        if (!parse_ip(host, v6, v4, is_v4) || is_v4) {
+          return Error(Code::kInvalidArgument, "allowedHosts entry has brackets around something that is not IPv6",
+                       text);
+        }
+        if (close + 1 < rest.size() && port.empty()) port = "invalid";
+      } else if (size_t colon = rest.rfind(':'); colon != std::string::npos) {
+        host = rest.substr(0, colon);
+        port = rest.substr(colon + 1);
+        if (port.empty()) port = "invalid";
+      }
+      if (!port.empty()) {
+        if (port.size() > 5 || !std::all_of(port.begin(), port.end(), ::isdigit) || std::stoi(port) == 0 ||
+            std::stoi(port) > 65535) {
+          return Error(Code::kInvalidArgument, "allowedHosts entry has an invalid port", text);
+        }
+        entry.port = static_cast<uint16_t>(std::stoi(port));
+      }
+    }
+    if (host.rfind("*.", 0) == 0) {
+      entry.wildcard = true;
+      host = host.substr(1);  // keep the dot: ".example.com"
+    }
+    bool ipv6 = parse_ip(host, v6, v4, is_v4) && !is_v4;
+    if (host.empty() || host == "." || host.find_first_of("/*@ ?#[]") != std::string::npos ||
+        (!ipv6 && host.find(':') != std::string::npos)) {
+      return Error(Code::kInvalidArgument, "allowedHosts entry is not a host, *.suffix, host:port or scheme://host",
+                   text);
+    }
+    rest = host;
     entry.is_ip = !entry.wildcard && parse_ip(rest, v6, v4, is_v4);
     entry.host = rest;
     policy.entries_.push_back(std::move(entry));

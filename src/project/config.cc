@@ -3,10 +3,12 @@
 #include <yaml-cpp/yaml.h>
 
 #include <fstream>
+#include <set>
 #include <span>
 #include <sstream>
 
 #include "base/units.h"
+#include "capabilities/http.h"
 
 namespace naos::project {
 namespace {
@@ -43,8 +45,12 @@ class Reader {
   // Every key must be one of `allowed`; a near miss gets a suggestion.
   Status check_keys(const YAML::Node& map, const std::string& path, Keys allowed) const {
     NAOS_TRY(expect_map(map, path));
+    std::set<std::string> seen;
     for (const auto& item : map) {
       std::string key = item.first.Scalar();
+      // yaml-cpp keeps the last of two equal keys; YAML forbids them, and a
+      // silently dropped agent or grant is worse than an error.
+      if (!seen.insert(key).second) return error(item.first, join(path, key), "duplicate key");
       if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
       std::string_view best;
       size_t best_distance = SIZE_MAX;
@@ -138,6 +144,10 @@ class Reader {
         else return error(item.second, at, "expected none, restricted or open, got \"" + mode + "\"");
       } else if (key == "allowedHosts") {
         NAOS_ASSIGN_OR_RETURN(out.allowed_hosts, strings(item.second, at));
+        for (size_t i = 0; i < out.allowed_hosts.size(); ++i) {
+          auto entry = capabilities::HttpPolicy::create(sandbox::NetworkAccess::kRestricted, {out.allowed_hosts[i]});
+          if (!entry) return error(item.second[i], at + "[" + std::to_string(i) + "]", entry.error().message());
+        }
       } else if (key == "filesystem") {
         NAOS_TRY(check_keys(item.second, at, kFilesystemKeys));
         for (const auto& fs : item.second) {
@@ -242,8 +252,10 @@ Result<Config> parse_config(const std::string& text, const std::string& label) {
     } else if (key == "agents") {
       if (item.second.IsNull()) continue;
       NAOS_TRY(reader.expect_map(item.second, key));
+      std::set<std::string> seen;
       for (const auto& agent : item.second) {
         std::string name = agent.first.Scalar();
+        if (!seen.insert(name).second) return reader.error(agent.first, "agents." + name, "duplicate agent");
         if (!valid_agent_name(name)) {
           return reader.error(agent.first, "agents." + name,
                               "an agent name is 1-64 letters, digits, '-' or '_', starting with a letter or digit");

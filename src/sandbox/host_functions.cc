@@ -144,6 +144,7 @@ bool copy_out(const GuestMemory& memory, std::string_view bytes, uint32_t out, u
 // WASI errno values used here (wasi_snapshot_preview1).
 constexpr int32_t kWasiSuccess = 0;
 constexpr int32_t kWasiFault = 21;
+constexpr int32_t kWasiNotCapable = 76;
 
 // ---- nexus.log(level, msg, msg_len) -> i32
 wasm_trap_t* nexus_log(void*, wasmtime_caller_t* caller, const wasmtime_val_t* args, size_t, wasmtime_val_t* results,
@@ -273,27 +274,15 @@ wasm_trap_t* nexus_http_post(void*, wasmtime_caller_t* caller, const wasmtime_va
 }
 
 // ---- wasi_snapshot_preview1.fd_write(fd, iovs, iovs_len, nwritten) -> errno
-// stdout and stderr are naos's: stdout is the result (bounded by maxOutput,
-// checked before the bytes are kept), stderr is the log. Other descriptors
-// (files in granted folders) go to WASI's own fd_write.
-wasm_trap_t* wasi_fd_write(void*, wasmtime_caller_t* caller, const wasmtime_val_t* args, size_t nargs,
-                           wasmtime_val_t* results, size_t nresults) {
+// stdout is the result (bounded by maxOutput, checked before the bytes are
+// kept), stderr is the log. An agent on this route has no writable folder, so
+// every other descriptor is not writable (WASI would say the same).
+wasm_trap_t* wasi_fd_write(void*, wasmtime_caller_t* caller, const wasmtime_val_t* args, size_t,
+                           wasmtime_val_t* results, size_t) {
   return guarded([&]() -> wasm_trap_t* {
     RunContext& context = run_context(caller);
     int32_t fd = args[0].of.i32;
-    if (fd != 1 && fd != 2) {
-      wasmtime_context_t* store = wasmtime_caller_context(caller);
-      wasmtime_extern_t original;
-      if (!wasmtime_linker_get(context.wasi_linker, store, kWasiModule.data(), kWasiModule.size(), "fd_write", 8,
-                               &original)) {
-        return trap("naos: WASI fd_write is missing");
-      }
-      wasm_trap_t* inner_trap = nullptr;
-      wasmtime_error_t* error = wasmtime_func_call(store, &original.of.func, args, nargs, results, nresults, &inner_trap);
-      wasmtime_extern_delete(&original);
-      if (error != nullptr) return trap(take_error_message(error));
-      return inner_trap;
-    }
+    if (fd != 1 && fd != 2) return reply(results, kWasiNotCapable);
     GuestMemory memory(caller);
     uint32_t iovs = u32(args[1]);
     uint32_t count = u32(args[2]);
@@ -346,7 +335,7 @@ wasm_functype_t* make_functype(const std::vector<wasm_valkind_t>& params, const 
 
 }  // namespace
 
-Status define_host_functions(wasmtime_linker_t* linker) {
+Status define_host_functions(wasmtime_linker_t* linker, CaptureStdio capture) {
   constexpr wasm_valkind_t I32 = WASM_I32, I64 = WASM_I64;
   const HostFunction functions[] = {
       {kNexusModule, "log", {I32, I32, I32}, {I32}, nexus_log},
@@ -358,6 +347,7 @@ Status define_host_functions(wasmtime_linker_t* linker) {
       {kWasiModule, "fd_write", {I32, I32, I32, I32}, {I32}, wasi_fd_write},
   };
   for (const auto& function : functions) {
+    if (function.module == kWasiModule && capture == CaptureStdio::kNo) continue;
     wasm_functype_t* type = make_functype(function.params, function.results);
     wasmtime_error_t* error =
         wasmtime_linker_define_func(linker, function.module.data(), function.module.size(), function.name.data(),

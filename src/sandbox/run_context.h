@@ -9,6 +9,7 @@
 #include <string>
 
 #include "sandbox/agent_calls.h"
+#include "sandbox/mem_file.h"
 #include "sandbox/run_outcome.h"
 #include "sandbox/sandbox.h"
 
@@ -18,12 +19,17 @@ struct RunContext {
   const RunRequest& request;
   AgentCalls& calls;
   RunOutcome& outcome;
-  const wasmtime_linker_t* wasi_linker;
   std::chrono::steady_clock::time_point deadline;
+  // The in-memory stdout and stderr files of an agent that writes files
+  // (Sandbox::run); both null when naos's fd_write captures them.
+  const MemFile* stdout_file = nullptr;
+  const MemFile* stderr_file = nullptr;
+  uint64_t stderr_read = 0;  // bytes of stderr_file already logged
   // stderr bytes not yet ended by a newline.
   std::string stderr_partial;
-  // Set by fd_write just before it traps, so the trap is reported as output_too_large.
+  // Set just before naos traps the guest, so the trap is classified right.
   bool output_overflowed = false;
+  bool timed_out = false;
 };
 
 inline RunContext& run_context(wasmtime_caller_t* caller) {
@@ -47,8 +53,11 @@ class GuestMemory {
   size_t size_ = 0;
 };
 
-// Host functions defined by host_functions.cc on the agents' linker.
-Status define_host_functions(wasmtime_linker_t* linker);
+enum class CaptureStdio : bool { kNo = false, kYes = true };
+
+// Defines the `nexus` functions on a linker that already has WASI, and with
+// kYes also naos's fd_write in place of WASI's (see Sandbox).
+Status define_host_functions(wasmtime_linker_t* linker, CaptureStdio capture);
 
 // Sends complete stderr lines (and, when `flush`, the rest) to the agent's log.
 void flush_stderr(RunContext& context, bool flush);

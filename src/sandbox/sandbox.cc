@@ -1,5 +1,7 @@
 #include "sandbox/sandbox.h"
 
+#include <algorithm>
+
 #include "base/sha256.h"
 #include "base/units.h"
 #include "sandbox/nexus_abi.h"
@@ -37,16 +39,16 @@ Sandbox::Sandbox(std::unique_ptr<Engine> engine, std::filesystem::path cache_dir
 Sandbox::~Sandbox() { modules_.clear(); }
 
 Status Sandbox::define_imports() {
-  linker_ = LinkerHandle(wasmtime_linker_new(engine_->raw()));
+  captured_linker_ = LinkerHandle(wasmtime_linker_new(engine_->raw()));
   wasi_linker_ = LinkerHandle(wasmtime_linker_new(engine_->raw()));
-  for (auto* linker : {linker_.raw(), wasi_linker_.raw()}) {
+  for (auto* linker : {captured_linker_.raw(), wasi_linker_.raw()}) {
     if (wasmtime_error_t* error = wasmtime_linker_define_wasi(linker)) {
       return Error(Code::kInternal, "cannot define WASI: " + take_error_message(error));
     }
   }
-  // naos's fd_write replaces WASI's on the agents' linker only.
-  wasmtime_linker_allow_shadowing(linker_.raw(), true);
-  return define_host_functions(linker_.raw());
+  wasmtime_linker_allow_shadowing(captured_linker_.raw(), true);
+  NAOS_TRY(define_host_functions(captured_linker_.raw(), CaptureStdio::kYes));
+  return define_host_functions(wasi_linker_.raw(), CaptureStdio::kNo);
 }
 
 void Sandbox::inspect_imports(AgentModule& module) const {
@@ -111,14 +113,16 @@ Result<std::shared_ptr<const AgentModule>> Sandbox::load(std::string_view wasm) 
     module->refusal_ = Failure::kInvalidModule;
     module->refusal_message_ = "the module exports no _start function (an agent is a WASI command module)";
   }
-  if (module->refusal_ == Failure::kNone) {
-    wasmtime_instance_pre_t* pre = nullptr;
-    if (wasmtime_error_t* error = wasmtime_linker_instantiate_pre(linker_.raw(), module->compiled_->module.raw(), &pre)) {
+  for (auto [linker, pre] : {std::pair{captured_linker_.raw(), &module->captured_pre_},
+                              std::pair{wasi_linker_.raw(), &module->wasi_pre_}}) {
+    if (module->refusal_ != Failure::kNone) break;
+    wasmtime_instance_pre_t* raw = nullptr;
+    if (wasmtime_error_t* error = wasmtime_linker_instantiate_pre(linker, module->compiled_->module.raw(), &raw)) {
       // An import whose name exists but whose type does not match the ABI.
       module->refusal_ = Failure::kImportDenied;
       module->refusal_message_ = take_error_message(error);
     } else {
-      module->pre_ = InstancePreHandle(pre);
+      *pre = InstancePreHandle(raw);
     }
   }
   std::lock_guard lock(modules_mutex_);
@@ -147,7 +151,7 @@ uint64_t memory_size(wasmtime_context_t* context, const wasmtime_instance_t& ins
 
 // Builds the WASI context: argv = [agent name], stdin = input, the granted
 // environment and folders, and nothing else.
-Result<wasi_config_t*> make_wasi(const RunRequest& request) {
+Result<wasi_config_t*> make_wasi(const RunRequest& request, const MemFile* stdout_file, const MemFile* stderr_file) {
   WasiConfigHandle wasi(wasi_config_new());
   const char* argv[] = {request.agent_name.c_str()};
   wasi_config_set_argv(wasi.raw(), 1, argv);
@@ -160,6 +164,10 @@ Result<wasi_config_t*> make_wasi(const RunRequest& request) {
   wasm_byte_vec_t input;
   wasm_byte_vec_new(&input, request.input.size(), request.input.data());
   wasi_config_set_stdin_bytes(wasi.raw(), &input);  // takes the bytes
+  if (stdout_file != nullptr && (!wasi_config_set_stdout_file(wasi.raw(), stdout_file->path().c_str()) ||
+                                 !wasi_config_set_stderr_file(wasi.raw(), stderr_file->path().c_str()))) {
+    return Error(Code::kUnavailable, "cannot attach stdout/stderr files", request.agent_name);
+  }
   for (const auto& preopen : request.grants.preopens) {
     bool writable = preopen.writable == Writable::kYes;
     wasi_dir_perms dir = WASMTIME_WASI_DIR_PERMS_READ | (writable ? WASMTIME_WASI_DIR_PERMS_WRITE : 0);
@@ -227,7 +235,7 @@ void classify(wasmtime_error_t* error, wasm_trap_t* trap, const RunContext& cont
   const Limits& limits = context.request.limits;
   if (context.output_overflowed) {
     outcome.failure = Failure::kOutputTooLarge;
-  } else if (code == WASMTIME_TRAP_CODE_INTERRUPT) {
+  } else if (context.timed_out || code == WASMTIME_TRAP_CODE_INTERRUPT) {
     outcome.failure = Failure::kTimeout;
     outcome.message = "ran past its timeout of " + format_duration(limits.timeout);
   } else if (code == WASMTIME_TRAP_CODE_OUT_OF_FUEL) {
@@ -244,6 +252,37 @@ void classify(wasmtime_error_t* error, wasm_trap_t* trap, const RunContext& cont
   } else {
     outcome.failure = Failure::kTrap;
   }
+}
+
+// Logs the stderr bytes written to the in-memory file since the last call.
+void drain_stderr_file(RunContext& context, bool flush) {
+  std::string fresh = context.stderr_file->read(context.stderr_read, UINT64_MAX);
+  context.stderr_read += fresh.size();
+  context.stderr_partial += fresh;
+  flush_stderr(context, flush);
+}
+
+// Every epoch tick of an agent whose stdio is on in-memory files: stream its
+// log, stop it once stdout is over maxOutput or its wall-clock time is up.
+wasmtime_error_t* watch_stdio_files(wasmtime_context_t*, void* data, uint64_t* delta,
+                                    wasmtime_update_deadline_kind_t* kind) {
+  auto& context = *static_cast<RunContext*>(data);
+  try {
+    drain_stderr_file(context, false);
+    if (context.stdout_file->size() > context.request.limits.max_output_bytes) {
+      context.output_overflowed = true;
+      return wasmtime_error_new("stdout went over maxOutput");
+    }
+  } catch (...) {
+    return wasmtime_error_new("naos internal error while reading agent output");
+  }
+  if (std::chrono::steady_clock::now() >= context.deadline) {
+    context.timed_out = true;
+    return wasmtime_error_new("timeout");
+  }
+  *delta = 1;
+  *kind = WASMTIME_UPDATE_DEADLINE_CONTINUE;
+  return nullptr;
 }
 
 }  // namespace
@@ -272,7 +311,19 @@ Result<RunOutcome> Sandbox::run(const AgentModule& module, const RunRequest& req
     return outcome;
   }
 
-  RunContext context{request, calls, outcome, wasi_linker_.raw(), started + request.limits.timeout, {}, false};
+  bool writes_files = std::any_of(request.grants.preopens.begin(), request.grants.preopens.end(),
+                                  [](const Preopen& p) { return p.writable == Writable::kYes; });
+  std::optional<MemFile> stdout_file, stderr_file;
+  if (writes_files) {
+    NAOS_ASSIGN_OR_RETURN(auto out, MemFile::create("naos-stdout"));
+    NAOS_ASSIGN_OR_RETURN(auto err, MemFile::create("naos-stderr"));
+    stdout_file.emplace(std::move(out));
+    stderr_file.emplace(std::move(err));
+  }
+
+  RunContext context{request, calls, outcome, started + request.limits.timeout};
+  context.stdout_file = writes_files ? &*stdout_file : nullptr;
+  context.stderr_file = writes_files ? &*stderr_file : nullptr;
   StoreHandle store(wasmtime_store_new(engine_->raw(), &context, nullptr));
   wasmtime_context_t* ctx = wasmtime_store_context(store.raw());
   wasmtime_store_limiter(store.raw(), static_cast<int64_t>(request.limits.memory_bytes), -1, -1, -1, -1);
@@ -280,15 +331,21 @@ Result<RunOutcome> Sandbox::run(const AgentModule& module, const RunRequest& req
   if (wasmtime_error_t* error = wasmtime_context_set_fuel(ctx, fuel)) {
     return Error(Code::kInternal, take_error_message(error));
   }
-  wasmtime_context_set_epoch_deadline(ctx, engine_->ticks_for(request.limits.timeout));
-  NAOS_ASSIGN_OR_RETURN(wasi_config_t * wasi, make_wasi(request));
+  if (writes_files) {
+    wasmtime_context_set_epoch_deadline(ctx, 1);
+    wasmtime_store_epoch_deadline_callback(store.raw(), watch_stdio_files, &context, nullptr);
+  } else {
+    wasmtime_context_set_epoch_deadline(ctx, engine_->ticks_for(request.limits.timeout));
+  }
+  NAOS_ASSIGN_OR_RETURN(wasi_config_t * wasi, make_wasi(request, context.stdout_file, context.stderr_file));
   if (wasmtime_error_t* error = wasmtime_context_set_wasi(ctx, wasi)) {
     return Error(Code::kInternal, "cannot set up WASI: " + take_error_message(error));
   }
 
   wasmtime_instance_t instance;
   wasm_trap_t* trap = nullptr;
-  wasmtime_error_t* error = wasmtime_instance_pre_instantiate(module.pre_.raw(), ctx, &instance, &trap);
+  const auto& pre = writes_files ? module.wasi_pre_ : module.captured_pre_;
+  wasmtime_error_t* error = wasmtime_instance_pre_instantiate(pre.raw(), ctx, &instance, &trap);
   if (error == nullptr && trap == nullptr) {
     wasmtime_extern_t start;
     wasmtime_instance_export_get(ctx, &instance, "_start", 6, &start);
@@ -296,7 +353,19 @@ Result<RunOutcome> Sandbox::run(const AgentModule& module, const RunRequest& req
     wasmtime_extern_delete(&start);
     outcome.memory_bytes = memory_size(ctx, instance);
   }
+  if (writes_files) {
+    // The exact checks the ticks only approximate.
+    uint64_t limit = request.limits.max_output_bytes;
+    outcome.output = stdout_file->read(0, limit);
+    if (stdout_file->size() > limit) context.output_overflowed = true;
+    drain_stderr_file(context, false);
+  }
   classify(error, trap, context, outcome.memory_bytes, outcome);
+  if (context.output_overflowed && outcome.failure == Failure::kNone) {
+    // Finished normally, but wrote more than allowed into its stdout file.
+    outcome.failure = Failure::kOutputTooLarge;
+    outcome.message = "stdout went over maxOutput (" + std::to_string(request.limits.max_output_bytes) + " bytes)";
+  }
   flush_stderr(context, true);
   uint64_t remaining = 0;
   if (wasmtime_context_get_fuel(ctx, &remaining) == nullptr) outcome.fuel_consumed = fuel - remaining;

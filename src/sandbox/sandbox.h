@@ -12,9 +12,17 @@
 // request's grants (refusing before any guest code runs), builds a store with
 // the memory limiter, fuel and epoch deadline, wires WASI (stdin = input, no
 // preopens but the granted ones, only the granted environment), calls `_start`
-// and classifies how it ended (sandbox/run_outcome.h). stdout and stderr are
-// captured by naos's own `fd_write`, which enforces maxOutput as the bytes
-// arrive and turns stderr lines into log calls.
+// and classifies how it ended (sandbox/run_outcome.h).
+//
+// stdout and stderr take one of two routes. Normally naos's own `fd_write`
+// replaces WASI's: it enforces maxOutput before keeping a byte and turns
+// stderr lines into log calls as they are written, at no extra cost per run.
+// An agent granted a writable folder needs WASI's `fd_write` for its files,
+// and a host function cannot call WASI on the guest's behalf (WASI finds the
+// guest's memory through its caller), so such an agent links against plain
+// WASI with stdout and stderr on in-memory files; an epoch callback then
+// checks maxOutput and streams stderr every tick, and the end of the run
+// checks both exactly.
 //
 // Threading: load() and run() may be called from many threads at once; each
 // run uses its own store. The AgentCalls passed to run() is used by that run
@@ -57,7 +65,8 @@ class AgentModule {
  private:
   friend class Sandbox;
   std::unique_ptr<CompiledModule> compiled_;
-  InstancePreHandle pre_;
+  InstancePreHandle captured_pre_;  // against the linker with naos's fd_write
+  InstancePreHandle wasi_pre_;      // against plain WASI
   std::vector<std::string> nexus_imports_;
   // Set when the module can never run (unknown import, no _start).
   Failure refusal_ = Failure::kNone;
@@ -97,9 +106,9 @@ class Sandbox {
 
   std::unique_ptr<Engine> engine_;
   ModuleCache cache_;
-  // WASI plus naos's fd_write and the `nexus` functions: what agents link against.
-  LinkerHandle linker_;
-  // WASI alone, to reach the original fd_write for files in granted folders.
+  // WASI with naos's fd_write, and the `nexus` functions.
+  LinkerHandle captured_linker_;
+  // WASI's own fd_write, and the `nexus` functions: for agents that write files.
   LinkerHandle wasi_linker_;
   std::mutex modules_mutex_;
   std::unordered_map<std::string, std::shared_ptr<const AgentModule>> modules_;

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Sets up a fresh machine, builds naos, and runs a short demo in a scratch
+# project: agents in C and Go, the kv store surviving restarts, HTTP to an
+# allowed host, and hostile agents contained with named errors.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+bash scripts/setup.sh
+[ -f "$HOME/.cargo/env" ] && . "$HOME/.cargo/env"
+cmake -S . -B build -G Ninja >/dev/null
+cmake --build build
+
+naos="$root/build/naos"
+agents="$root/build/agents"
+project="$(mktemp -d /tmp/naos-demo-XXXXXX)"
+server_pid=""
+cleanup() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; rm -rf "$project"; }
+trap cleanup EXIT
+
+# A local web server stands in for an API the agent is allowed to call.
+mkdir -p "$project/site"
+echo "the weather is fine" > "$project/site/weather.txt"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+(cd "$project/site" && exec python3 -m http.server "$port" --bind 127.0.0.1 >/dev/null 2>&1) &
+server_pid=$!
+for _ in $(seq 50); do python3 -c "import socket; socket.create_connection(('127.0.0.1',$port))" 2>/dev/null && break; sleep 0.1; done
+
+cat > "$project/nexus.config.yaml" <<YAML
+name: demo
+execution:
+  memoryLimit: 64MB
+  timeout: 5s
+agents:
+  greeter:
+    source: $agents/go-greeter.wasm
+    capabilities: { kv: true }
+  counter:
+    source: $agents/kv-counter.wasm
+    capabilities: { kv: true }
+  weather:
+    source: $agents/fetch.wasm
+    capabilities:
+      network: restricted
+      allowedHosts: ["127.0.0.1:$port"]
+YAML
+
+step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
+cd "$project"
+step naos run greeter --input world;              "$naos" run greeter --input world
+step naos run counter;                            "$naos" run counter
+step naos run counter "(a new process: the count is in data/nexus.db)"; "$naos" run counter
+step naos run weather --input "http://127.0.0.1:$port/weather.txt"
+"$naos" run weather --input "http://127.0.0.1:$port/weather.txt"; echo
+step naos run weather --input http://169.254.169.254/latest/meta-data "(not on the allow-list)"
+"$naos" run weather --input http://169.254.169.254/latest/meta-data || true
+for hostile in infinite_loop memory_bomb deep_recursion giant_output undeclared_import read_passwd; do
+  step naos run "$hostile.wasm" --timeout 1s
+  "$naos" run "$agents/$hostile.wasm" --timeout 1s || true
+done
+step naos run "$agents/echo.wasm" --input "still running" --json
+"$naos" run "$agents/echo.wasm" --input "still running" --json

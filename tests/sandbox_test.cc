@@ -86,6 +86,24 @@ TEST_F(SandboxTest, InfiniteLoopEndsWithTimeout) {
   EXPECT_GE(outcome.elapsed, std::chrono::milliseconds(200));
 }
 
+TEST_F(SandboxTest, SleepingPastTheTimeoutEndsWithTimeoutAtTheDeadline) {
+  sandbox::RunRequest request;
+  request.input = "60000";  // a minute
+  request.limits.timeout = std::chrono::milliseconds(200);
+  auto outcome = run("sleeper", request);
+  EXPECT_EQ(outcome.failure, Failure::kTimeout) << outcome.message;
+  EXPECT_LT(outcome.elapsed, std::chrono::seconds(30)) << "the sleep outlived the timeout";
+}
+
+TEST_F(SandboxTest, SleepShorterThanTheTimeoutCompletes) {
+  sandbox::RunRequest request;
+  request.input = "50";
+  auto outcome = run("sleeper", request);
+  EXPECT_TRUE(outcome.ok()) << outcome.message;
+  EXPECT_EQ(outcome.output, "woke\n");
+  EXPECT_GE(outcome.elapsed, std::chrono::milliseconds(50));
+}
+
 TEST_F(SandboxTest, MemoryGrowBombEndsWithMemoryLimitExceeded) {
   sandbox::RunRequest request;
   request.limits.memory_bytes = 16 * sandbox::kMiB;
@@ -327,6 +345,15 @@ TEST_F(FileRouteTest, InfiniteLoopEndsWithTimeout) {
   request.limits.timeout = std::chrono::milliseconds(150);
   auto outcome = run("infinite_loop", request);
   EXPECT_EQ(outcome.failure, Failure::kTimeout) << outcome.message;
+}
+
+TEST_F(FileRouteTest, SleepingPastTheTimeoutEndsWithTimeout) {
+  auto request = writable_request();
+  request.input = "60000";
+  request.limits.timeout = std::chrono::milliseconds(200);
+  auto outcome = run("sleeper", request);
+  EXPECT_EQ(outcome.failure, Failure::kTimeout) << outcome.message;
+  EXPECT_LT(outcome.elapsed, std::chrono::seconds(30));
 }
 
 TEST_F(FileRouteTest, StderrLinesReachTheLog) {

@@ -5,7 +5,9 @@
 // in naos, and it becomes a trap of that one run, never a crash of the host.
 
 #include <cstring>
+#include <chrono>
 #include <functional>
+#include <thread>
 #include <vector>
 
 #include "sandbox/nexus_abi.h"
@@ -314,6 +316,93 @@ wasm_trap_t* wasi_fd_write(void*, wasmtime_caller_t* caller, const wasmtime_val_
   });
 }
 
+// ---- wasi_snapshot_preview1.poll_oneoff(in, out, nsubscriptions, nevents) -> errno
+// WASI's own poll_oneoff blocks the thread for as long as the guest asks, and
+// no epoch can interrupt a host call: an agent could sleep past its timeout
+// and hold its slot for a year. naos's version sleeps at most until the run's
+// deadline, then ends the run with `timeout`.
+//
+// Descriptors an agent can poll are always ready: stdin is in memory, stdout
+// and stderr are captured, files are regular files (docs/abi.md). So a poll
+// with any fd subscription returns at once with those ready; a poll of clocks
+// alone sleeps until the earliest one.
+constexpr int32_t kWasiInvalid = 28;
+constexpr uint8_t kEventClock = 0, kEventFdRead = 1, kEventFdWrite = 2;
+constexpr uint32_t kSubscriptionSize = 48, kEventSize = 32;
+constexpr uint16_t kClockAbsolute = 1;
+constexpr uint32_t kClockRealtime = 0;
+
+template <typename T>
+T load(const uint8_t* at) {
+  T value;
+  std::memcpy(&value, at, sizeof value);
+  return value;
+}
+
+wasm_trap_t* wasi_poll_oneoff(void*, wasmtime_caller_t* caller, const wasmtime_val_t* args, size_t,
+                              wasmtime_val_t* results, size_t) {
+  return guarded([&]() -> wasm_trap_t* {
+    RunContext& context = run_context(caller);
+    GuestMemory memory(caller);
+    uint32_t count = u32(args[2]);
+    if (count == 0) return reply(results, kWasiInvalid);
+    const uint8_t* subscriptions = memory.span(u32(args[0]), count * kSubscriptionSize);
+    uint8_t* events = memory.span(u32(args[1]), count * kEventSize);
+    if (subscriptions == nullptr || events == nullptr || count > 4096) return reply(results, kWasiFault);
+
+    using Clock = std::chrono::steady_clock;
+    auto now = Clock::now();
+    auto wake = Clock::time_point::max();
+    bool any_fd = false;
+    for (uint32_t i = 0; i < count; ++i) {
+      const uint8_t* sub = subscriptions + i * kSubscriptionSize;
+      uint8_t tag = sub[8];
+      if (tag == kEventFdRead || tag == kEventFdWrite) {
+        any_fd = true;
+      } else if (tag == kEventClock) {
+        uint32_t clock_id = load<uint32_t>(sub + 16);
+        uint64_t timeout_ns = load<uint64_t>(sub + 24);
+        uint16_t flags = load<uint16_t>(sub + 40);
+        std::chrono::nanoseconds delay(0);
+        if (!(flags & kClockAbsolute)) {
+          delay = std::chrono::nanoseconds(std::min<uint64_t>(timeout_ns, INT64_MAX));
+        } else if (clock_id == kClockRealtime) {
+          auto target = std::chrono::system_clock::time_point(
+              std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                  std::chrono::nanoseconds(std::min<uint64_t>(timeout_ns, INT64_MAX))));
+          delay = std::max(std::chrono::nanoseconds(0), target - std::chrono::system_clock::now());
+        }  // an absolute monotonic time has WASI's private origin: treated as due now
+        auto at = delay > std::chrono::hours(24 * 365) ? Clock::time_point::max() : now + delay;
+        wake = std::min(wake, at);
+      } else {
+        return reply(results, kWasiInvalid);
+      }
+    }
+    if (!any_fd && wake > now) {
+      if (wake >= context.deadline) {
+        std::this_thread::sleep_until(context.deadline);
+        context.timed_out = true;
+        return trap("timeout while sleeping in poll_oneoff");
+      }
+      std::this_thread::sleep_until(wake);
+      now = Clock::now();
+    }
+    uint32_t ready = 0;
+    for (uint32_t i = 0; i < count; ++i) {
+      const uint8_t* sub = subscriptions + i * kSubscriptionSize;
+      uint8_t tag = sub[8];
+      if (tag == kEventClock && (any_fd || wake > now)) continue;  // not yet due
+      uint8_t* event = events + ready * kEventSize;
+      std::memset(event, 0, kEventSize);
+      std::memcpy(event, sub, 8);  // userdata
+      event[10] = tag;
+      ++ready;
+    }
+    if (!memory.write_u32(u32(args[3]), ready)) return reply(results, kWasiFault);
+    return reply(results, kWasiSuccess);
+  });
+}
+
 struct HostFunction {
   std::string_view module;
   std::string_view name;
@@ -345,9 +434,10 @@ Status define_host_functions(wasmtime_linker_t* linker, CaptureStdio capture) {
       {kNexusModule, "http_get", {I32, I32, I32, I32, I32}, {I32}, nexus_http_get},
       {kNexusModule, "http_post", {I32, I32, I32, I32, I32, I32, I32, I32, I32}, {I32}, nexus_http_post},
       {kWasiModule, "fd_write", {I32, I32, I32, I32}, {I32}, wasi_fd_write},
+      {kWasiModule, "poll_oneoff", {I32, I32, I32, I32}, {I32}, wasi_poll_oneoff},
   };
   for (const auto& function : functions) {
-    if (function.module == kWasiModule && capture == CaptureStdio::kNo) continue;
+    if (function.name == "fd_write" && capture == CaptureStdio::kNo) continue;
     wasm_functype_t* type = make_functype(function.params, function.results);
     wasmtime_error_t* error =
         wasmtime_linker_define_func(linker, function.module.data(), function.module.size(), function.name.data(),

@@ -55,8 +55,9 @@ class GuestMemory {
 
 enum class CaptureStdio : bool { kNo = false, kYes = true };
 
-// Defines the `nexus` functions on a linker that already has WASI, and with
-// kYes also naos's fd_write in place of WASI's (see Sandbox).
+// Defines the `nexus` functions and naos's poll_oneoff on a linker that
+// already has WASI (and allows shadowing), and with kYes also naos's
+// fd_write in place of WASI's (see Sandbox).
 Status define_host_functions(wasmtime_linker_t* linker, CaptureStdio capture);
 
 // Sends complete stderr lines (and, when `flush`, the rest) to the agent's log.

@@ -47,6 +47,7 @@ Status Sandbox::define_imports() {
     }
   }
   wasmtime_linker_allow_shadowing(captured_linker_.raw(), true);
+  wasmtime_linker_allow_shadowing(wasi_linker_.raw(), true);
   NAOS_TRY(define_host_functions(captured_linker_.raw(), CaptureStdio::kYes));
   return define_host_functions(wasi_linker_.raw(), CaptureStdio::kNo);
 }

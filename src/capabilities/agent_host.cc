@@ -2,22 +2,22 @@
 
 namespace naos::capabilities {
 
-AgentHost::AgentHost(std::string agent, AgentLog& log, Clock& clock, store::Database* database,
+AgentHost::AgentHost(std::string agent, AgentLog& log, Clock& clock, store::KvStore* kv,
                      const HttpClient* http, HttpPolicy policy)
-    : agent_(std::move(agent)), log_(log), clock_(clock), database_(database), http_(http), policy_(std::move(policy)) {}
+    : agent_(std::move(agent)), log_(log), clock_(clock), kv_(kv), http_(http), policy_(std::move(policy)) {}
 
 void AgentHost::log(sandbox::LogLevel level, std::string_view line) { log_.write(level, line); }
 
 int64_t AgentHost::time_now_ms() { return clock_.now_ms(); }
 
 Result<std::optional<std::string>> AgentHost::kv_get(std::string_view key) {
-  if (database_ == nullptr) return Error(Code::kFailedPrecondition, "kv needs a project database", agent_);
-  return database_->kv_get(agent_, key);
+  if (kv_ == nullptr) return Error(Code::kFailedPrecondition, "kv needs a project database", agent_);
+  return kv_->get(agent_, key);
 }
 
 Status AgentHost::kv_set(std::string_view key, std::string_view value) {
-  if (database_ == nullptr) return Error(Code::kFailedPrecondition, "kv needs a project database", agent_);
-  return database_->kv_set(agent_, key, value, clock_.now_ms());
+  if (kv_ == nullptr) return Error(Code::kFailedPrecondition, "kv needs a project database", agent_);
+  return kv_->set(agent_, key, value, clock_.now_ms());
 }
 
 Result<sandbox::HttpResponse> AgentHost::http(const sandbox::HttpRequest& request,

@@ -9,15 +9,15 @@
 #include "capabilities/agent_log.h"
 #include "capabilities/http.h"
 #include "sandbox/agent_calls.h"
-#include "store/database.h"
+#include "store/kv_store.h"
 
 namespace naos::capabilities {
 
 class AgentHost final : public sandbox::AgentCalls {
  public:
-  // `database` may be null (a run outside a project): kv calls then fail with
+  // `kv` may be null (a run outside a project): kv calls then fail with
   // kFailedPrecondition. `http` may be null when the agent has no network grant.
-  AgentHost(std::string agent, AgentLog& log, Clock& clock, store::Database* database, const HttpClient* http,
+  AgentHost(std::string agent, AgentLog& log, Clock& clock, store::KvStore* kv, const HttpClient* http,
             HttpPolicy policy);
 
   void log(sandbox::LogLevel level, std::string_view line) override;
@@ -31,7 +31,7 @@ class AgentHost final : public sandbox::AgentCalls {
   std::string agent_;
   AgentLog& log_;
   Clock& clock_;
-  store::Database* database_;
+  store::KvStore* kv_;
   const HttpClient* http_;
   HttpPolicy policy_;
 };

@@ -14,6 +14,7 @@ Result<std::unique_ptr<Naos>> Naos::open(std::optional<project::Project> project
     if (execution.max_instances) options.engine.max_instances = *execution.max_instances;
     options.cache_dir = naos->project_->module_cache_dir();
     NAOS_ASSIGN_OR_RETURN(naos->database_, store::Database::open(naos->project_->database_file()));
+    naos->kv_ = std::make_unique<store::KvStore>(*naos->database_);
   }
   NAOS_ASSIGN_OR_RETURN(naos->sandbox_, sandbox::Sandbox::create(options));
   return naos;
@@ -115,7 +116,7 @@ Result<AgentRun> Naos::run(std::string_view target_text, const RunOptions& optio
 
   capabilities::AgentLog log(project_ ? project_->log_file(target.name) : std::filesystem::path(), clock_,
                              options.log_echo);
-  capabilities::AgentHost host(target.name, log, clock_, database_.get(), &http_, std::move(policy));
+  capabilities::AgentHost host(target.name, log, clock_, kv_.get(), &http_, std::move(policy));
   NAOS_ASSIGN_OR_RETURN(auto outcome, sandbox_->run(**loaded, request, host));
   return AgentRun{target.name, (*loaded)->hash(), std::move(outcome)};
 }

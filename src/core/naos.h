@@ -20,6 +20,7 @@
 #include "project/project.h"
 #include "sandbox/sandbox.h"
 #include "store/database.h"
+#include "store/kv_store.h"
 
 namespace naos {
 
@@ -73,6 +74,7 @@ class Naos {
   Clock& clock_;
   EnvLookup env_;
   std::unique_ptr<store::Database> database_;
+  std::unique_ptr<store::KvStore> kv_;
   std::unique_ptr<sandbox::Sandbox> sandbox_;
   capabilities::HttpClient http_;
 };

@@ -1,29 +1,26 @@
-// Database — the one owner of a SQLite connection, and the only code in naos
-// that includes sqlite3.h (style rule 1).
+// Database — one SQLite connection, and the only code in naos that includes
+// sqlite3.h (style rule 1). Higher layers keep their SQL in store/ classes
+// (kv_store.h, registry.h, audit_table.h) built on Statement and Transaction.
 //
 // A Database is opened on a file (data/nexus.db) in WAL mode with
-// synchronous=FULL, so a statement that returned has reached the disk: nothing
-// is reported done before it is durable. Schema migrations are applied on
+// synchronous=FULL, so a committed write has reached the disk: nothing is
+// reported done before it is durable. Migrations (schema.cc) are applied on
 // open, in order, each in its own transaction; a database written by a newer
 // naos (user_version above the newest migration here) is refused.
 //
-// Schema (user_version 1):
-//   kv(agent TEXT, key TEXT, value BLOB, updated_ms INTEGER,
-//      PRIMARY KEY(agent, key))      -- the per-agent key-value capability
-//
-// Threading: one connection, serialized by an internal mutex; every public
-// function may be called from any thread. Statements are prepared per call
-// through SQLite's own statement cache-free path; hot paths keep a Statement.
+// Threading: a connection is used by one thread at a time. A class that
+// shares one across threads holds a mutex around each use; a component with a
+// thread of its own (the audit writer) opens its own connection. Many
+// connections, in one process or several, may use the same file: SQLite's
+// locking (with a 5 s busy timeout) serializes writers.
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <vector>
 
 #include "base/result.h"
 
@@ -32,40 +29,86 @@ struct sqlite3_stmt;
 
 namespace naos::store {
 
-// The schema version this build writes; see the migrations in database.cc.
-inline constexpr int kSchemaVersion = 1;
+class Database;
+
+// A prepared statement. Parameters are numbered from 1 (`?1`), columns from 0.
+class Statement {
+ public:
+  Statement(Statement&&) noexcept = default;
+  Statement& operator=(Statement&&) noexcept = default;
+
+  Statement& bind(int index, std::string_view text);
+  Statement& bind(int index, int64_t number);
+  Statement& bind_blob(int index, std::string_view bytes);
+  Statement& bind_null(int index);
+
+  // Runs one step: true when a row is ready to read, false when done.
+  Result<bool> step();
+  // Runs to completion, ignoring rows.
+  Status run();
+  // Resets for another execution with new bindings.
+  void reset();
+
+  std::string column_text(int index) const;
+  int64_t column_int64(int index) const;
+  bool column_is_null(int index) const;
+
+ private:
+  friend class Database;
+  struct Finalizer {
+    void operator()(sqlite3_stmt* stmt) const;
+  };
+  Statement(Database& database, sqlite3_stmt* stmt) : database_(&database), stmt_(stmt) {}
+
+  Database* database_;
+  std::unique_ptr<sqlite3_stmt, Finalizer> stmt_;
+};
+
+// BEGIN IMMEDIATE on creation; ROLLBACK on destruction unless commit() ran.
+class Transaction {
+ public:
+  Transaction(Transaction&& other) noexcept : database_(other.database_) { other.database_ = nullptr; }
+  Transaction& operator=(Transaction&&) = delete;
+  ~Transaction();
+
+  // COMMIT; when it returns ok the transaction is durable.
+  Status commit();
+
+ private:
+  friend class Database;
+  explicit Transaction(Database& database) : database_(&database) {}
+  Database* database_;
+};
 
 class Database {
  public:
   // Opens (creating if needed) the database file and migrates it.
+  // Errors: kFailedPrecondition for a database from a newer naos.
   static Result<std::unique_ptr<Database>> open(const std::filesystem::path& file);
 
   ~Database();
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;
 
-  // Runs SQL with no results (DDL, PRAGMA, simple writes).
   Status exec(std::string_view sql);
+  Result<Statement> prepare(std::string_view sql);
+  Result<Transaction> begin();
 
   int schema_version();
-
-  // Key-value rows for the kv capability; `agent` namespaces every key.
-  Result<std::optional<std::string>> kv_get(std::string_view agent, std::string_view key);
-  Status kv_set(std::string_view agent, std::string_view key, std::string_view value, int64_t now_ms);
-
   const std::filesystem::path& file() const { return file_; }
 
  private:
+  friend class Statement;
+  friend class Transaction;
   struct Closer {
     void operator()(sqlite3* db) const;
   };
   Database(std::filesystem::path file, sqlite3* db);
   Status migrate();
-  Error sqlite_error(std::string_view what) const;
+  Error last_error(std::string_view what) const;
 
   std::filesystem::path file_;
   std::unique_ptr<sqlite3, Closer> db_;
-  std::mutex mutex_;
 };
 
 }  // namespace naos::store

@@ -1,0 +1,28 @@
+// KvStore — the rows behind the kv capability: one namespace per agent in
+// table `kv` (schema.h). Safe from any thread (one mutex around the shared
+// connection).
+#pragma once
+
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "base/result.h"
+#include "store/database.h"
+
+namespace naos::store {
+
+class KvStore {
+ public:
+  explicit KvStore(Database& database) : database_(database) {}
+
+  Result<std::optional<std::string>> get(std::string_view agent, std::string_view key);
+  Status set(std::string_view agent, std::string_view key, std::string_view value, int64_t now_ms);
+
+ private:
+  Database& database_;
+  std::mutex mutex_;
+};
+
+}  // namespace naos::store

@@ -1,0 +1,65 @@
+#include "store/schema.h"
+
+namespace naos::store {
+namespace {
+
+constexpr const char* kMigrations[] = {
+    // 1: the kv capability.
+    "CREATE TABLE kv ("
+    "  agent TEXT NOT NULL,"
+    "  key TEXT NOT NULL,"
+    "  value BLOB NOT NULL,"
+    "  updated_ms INTEGER NOT NULL,"
+    "  PRIMARY KEY (agent, key)"
+    ") WITHOUT ROWID;",
+
+    // 2: the agent registry, the audit log, secrets.
+    "CREATE TABLE agents ("
+    "  id TEXT PRIMARY KEY,"
+    "  name TEXT NOT NULL UNIQUE,"
+    "  template TEXT NOT NULL DEFAULT '',"
+    "  status TEXT NOT NULL,"
+    "  source TEXT NOT NULL DEFAULT '',"
+    "  module_hash TEXT NOT NULL DEFAULT '',"
+    "  metadata TEXT NOT NULL DEFAULT '{}',"
+    "  created_ms INTEGER NOT NULL,"
+    "  updated_ms INTEGER NOT NULL"
+    ");"
+    "CREATE TABLE audit_events ("
+    "  seq INTEGER PRIMARY KEY,"
+    "  ts_ms INTEGER NOT NULL,"
+    "  actor TEXT NOT NULL,"
+    "  agent TEXT NOT NULL,"
+    "  type TEXT NOT NULL,"
+    "  payload TEXT NOT NULL,"
+    "  prev_hash TEXT NOT NULL,"
+    "  hash TEXT NOT NULL"
+    ");"
+    "CREATE INDEX audit_events_agent ON audit_events(agent, seq);"
+    "CREATE INDEX audit_events_type ON audit_events(type, seq);"
+    "CREATE TABLE audit_head ("
+    "  id INTEGER PRIMARY KEY CHECK (id = 1),"
+    "  seq INTEGER NOT NULL,"
+    "  hash TEXT NOT NULL,"
+    "  signature TEXT NOT NULL,"
+    "  signed_ms INTEGER NOT NULL"
+    ");"
+    "CREATE TABLE audit_checkpoints ("
+    "  seq INTEGER PRIMARY KEY,"
+    "  hash TEXT NOT NULL,"
+    "  signature TEXT NOT NULL,"
+    "  signed_ms INTEGER NOT NULL"
+    ");"
+    "CREATE TABLE secrets ("
+    "  name TEXT PRIMARY KEY,"
+    "  value BLOB NOT NULL,"
+    "  created_ms INTEGER NOT NULL,"
+    "  updated_ms INTEGER NOT NULL"
+    ") WITHOUT ROWID;",
+};
+
+}  // namespace
+
+std::span<const char* const> migrations() { return kMigrations; }
+
+}  // namespace naos::store

@@ -1,0 +1,79 @@
+#include "governance/audit_key.h"
+
+#include <fcntl.h>
+#include <sodium.h>
+#include <unistd.h>
+
+#include <fstream>
+
+namespace naos::governance {
+namespace {
+
+std::string to_hex(const std::string& bytes) {
+  std::string hex(bytes.size() * 2 + 1, '\0');
+  sodium_bin2hex(hex.data(), hex.size(), reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+  hex.pop_back();
+  return hex;
+}
+
+bool from_hex(std::string_view hex, size_t size, std::string& out) {
+  out.assign(size, '\0');
+  size_t written = 0;
+  return sodium_hex2bin(reinterpret_cast<unsigned char*>(out.data()), size, hex.data(), hex.size(), nullptr,
+                        &written, nullptr) == 0 &&
+         written == size;
+}
+
+}  // namespace
+
+Result<AuditKey> AuditKey::load(const std::filesystem::path& file) {
+  if (sodium_init() < 0) return Error(Code::kInternal, "libsodium failed to initialize");
+  std::ifstream in(file);
+  if (!in) return Error(Code::kNotFound, "no audit key", file.string());
+  std::string public_hex, secret_hex, public_key, secret_key;
+  in >> public_hex >> secret_hex;
+  if (!from_hex(public_hex, crypto_sign_PUBLICKEYBYTES, public_key) ||
+      !from_hex(secret_hex, crypto_sign_SECRETKEYBYTES, secret_key)) {
+    return Error(Code::kFailedPrecondition, "the audit key file is malformed", file.string());
+  }
+  return AuditKey(std::move(public_key), std::move(secret_key));
+}
+
+Result<AuditKey> AuditKey::load_or_create(const std::filesystem::path& file) {
+  auto existing = load(file);
+  if (existing || existing.error().code() != Code::kNotFound) return existing;
+  std::string public_key(crypto_sign_PUBLICKEYBYTES, '\0'), secret_key(crypto_sign_SECRETKEYBYTES, '\0');
+  crypto_sign_keypair(reinterpret_cast<unsigned char*>(public_key.data()),
+                      reinterpret_cast<unsigned char*>(secret_key.data()));
+  std::error_code ec;
+  std::filesystem::create_directories(file.parent_path(), ec);
+  // O_EXCL: two processes racing to create the key must not overwrite each other.
+  int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    if (errno == EEXIST) return load(file);
+    return Error(Code::kUnavailable, "cannot create the audit key", file.string());
+  }
+  std::string text = to_hex(public_key) + "\n" + to_hex(secret_key) + "\n";
+  bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!written) return Error(Code::kUnavailable, "cannot write the audit key", file.string());
+  return AuditKey(std::move(public_key), std::move(secret_key));
+}
+
+std::string AuditKey::sign(std::string_view message) const {
+  std::string signature(crypto_sign_BYTES, '\0');
+  crypto_sign_detached(reinterpret_cast<unsigned char*>(signature.data()), nullptr,
+                       reinterpret_cast<const unsigned char*>(message.data()), message.size(),
+                       reinterpret_cast<const unsigned char*>(secret_key_.data()));
+  return to_hex(signature);
+}
+
+bool AuditKey::verify(std::string_view message, std::string_view signature_hex) const {
+  std::string signature;
+  if (!from_hex(signature_hex, crypto_sign_BYTES, signature)) return false;
+  return crypto_sign_verify_detached(reinterpret_cast<const unsigned char*>(signature.data()),
+                                     reinterpret_cast<const unsigned char*>(message.data()), message.size(),
+                                     reinterpret_cast<const unsigned char*>(public_key_.data())) == 0;
+}
+
+}  // namespace naos::governance

@@ -1,0 +1,149 @@
+// AuditLog — append-only, tamper-evident record of everything that happens.
+//
+// Format (table audit_events, store/schema.h): events are numbered 1, 2, 3 ...
+// without gaps. Each stores
+//     hash = SHA-256( canonical_form(event) )
+//     canonical_form = JSON array [seq, ts_ms, actor, agent, type, payload, prev_hash]
+// (nlohmann's compact dump; payload is the JSON text as stored), where
+// prev_hash is the previous event's hash, or 64 zeros for event 1. Editing,
+// deleting, inserting or reordering any row breaks a hash or a link.
+//
+// Truncation and wholesale rewrites are caught by signatures (AuditKey): the
+// newest (seq, hash) — the head — is signed and rewritten in the same
+// transaction as every batch, and every 1,000th event is kept as a signed
+// checkpoint.
+//
+// Durability (group commit): append() queues the event and waits; one writer
+// thread commits everything queued in one transaction (synchronous=FULL, so
+// the commit is on disk), then wakes the waiters. An event is never
+// acknowledged before its transaction is durable, and a crash rolls back the
+// whole unacknowledged batch, so the chain on disk is always whole. Several
+// processes may append to one database: the writer reads the head inside its
+// write transaction.
+//
+// Threading: append() and append_async() from any thread. The writer has its
+// own connection. Reading (query_audit, verify_audit) uses the caller's.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <filesystem>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "base/clock.h"
+#include "base/result.h"
+#include "governance/audit_key.h"
+#include "store/database.h"
+
+namespace naos::governance {
+
+// The event types (PRODUCT.md "Audit"); dotted, category first.
+namespace event {
+inline constexpr const char* kAgentCreated = "agent.created";
+inline constexpr const char* kAgentStarted = "agent.started";
+inline constexpr const char* kAgentCompleted = "agent.completed";
+inline constexpr const char* kAgentFailed = "agent.failed";
+inline constexpr const char* kAgentRestarted = "agent.restarted";
+inline constexpr const char* kAgentStopped = "agent.stopped";
+inline constexpr const char* kAgentDeleted = "agent.deleted";
+inline constexpr const char* kCapabilityDenied = "capability.denied";
+inline constexpr const char* kConfigChanged = "config.changed";
+inline constexpr const char* kSecretAccessed = "secret.accessed";
+}  // namespace event
+
+struct AuditEventDraft {
+  std::string actor;  // who did it: "cli", "user", "supervisor:root", an agent name
+  std::string agent;  // which agent it is about; may be empty
+  std::string type;   // e.g. "agent.started"
+  nlohmann::json payload = nlohmann::json::object();
+};
+
+struct AuditEvent {
+  int64_t seq = 0;
+  int64_t ts_ms = 0;
+  std::string actor;
+  std::string agent;
+  std::string type;
+  std::string payload;  // JSON text, exactly as hashed
+  std::string prev_hash;
+  std::string hash;
+};
+
+inline const std::string kGenesisHash(64, '0');
+
+std::string canonical_form(const AuditEvent& event);
+// SHA-256 hex of canonical_form(event).
+std::string compute_hash(const AuditEvent& event);
+// What the head and checkpoint signatures cover.
+std::string signed_message(std::string_view kind, int64_t seq, std::string_view hash);
+
+class AuditLog {
+ public:
+  static constexpr int64_t kCheckpointEvery = 1000;
+  static constexpr size_t kMaxBatch = 8192;
+
+  static Result<std::unique_ptr<AuditLog>> open(const std::filesystem::path& database_file,
+                                                const std::filesystem::path& key_file, Clock& clock);
+  // Commits what is queued, then stops the writer.
+  ~AuditLog();
+  AuditLog(const AuditLog&) = delete;
+  AuditLog& operator=(const AuditLog&) = delete;
+
+  // Returns the event's seq once it is durable.
+  Result<int64_t> append(AuditEventDraft draft);
+  // Queues the event; the future is ready once it is durable.
+  std::future<Result<int64_t>> append_async(AuditEventDraft draft);
+
+ private:
+  struct Pending {
+    AuditEventDraft draft;
+    std::promise<Result<int64_t>> done;
+  };
+  AuditLog(std::unique_ptr<store::Database> database, AuditKey key, Clock& clock);
+  void write_until_stopped();
+  Status commit_batch(std::vector<Pending>& batch, std::vector<int64_t>& seqs);
+
+  std::unique_ptr<store::Database> database_;
+  AuditKey key_;
+  Clock& clock_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<Pending> queue_;
+  bool stopping_ = false;
+  std::thread writer_;
+};
+
+struct AuditQuery {
+  std::optional<std::string> agent;
+  std::optional<std::string> category;  // "cost" matches "cost.*"
+  std::optional<std::string> action;    // an exact type
+  std::optional<int64_t> since_ms;
+  int64_t after_seq = 0;                 // for --follow
+  // The newest `last` events (in order); 0 = every matching event.
+  int64_t last = 0;
+};
+
+Result<std::vector<AuditEvent>> query_audit(store::Database& database, const AuditQuery& query);
+
+struct AuditVerification {
+  bool intact = false;
+  int64_t events = 0;
+  int64_t checkpoints = 0;
+  // The first event (or head) found broken, and how.
+  std::optional<int64_t> first_bad_seq;
+  std::string problem;
+};
+
+// Checks every link, every hash, the signed head and every checkpoint.
+Result<AuditVerification> verify_audit(store::Database& database, const AuditKey& key);
+
+}  // namespace naos::governance

@@ -8,7 +8,9 @@
 #include <optional>
 #include <string>
 
+#include "base/clock.h"
 #include "base/result.h"
+#include "core/naos.h"
 
 namespace naos::cli {
 
@@ -28,7 +30,32 @@ struct ProductCode {
 
 // Prints an error to stderr, in JSON on stdout when --json, and returns the exit status.
 int report_error(const Globals& globals, const Error& error, std::optional<ProductCode> code = std::nullopt);
+// report_error with AGENT_NOT_FOUND for kNotFound.
+int report_agent_error(const Globals& globals, const Error& error);
 
-void add_run_command(CLI::App& app, Globals& globals, int& exit_status);
+// The process-wide pieces main() owns, handed to every command.
+struct Context {
+  Globals globals;
+  SystemClock clock;
+  EnvLookup env;
+};
+
+// Opens naos on the project (--project, or found by walking up). With
+// `need_project`, no project is an error; without, naos opens bare.
+Result<std::unique_ptr<Naos>> open_naos(Context& context, bool need_project);
+
+// "2025-01-15 10:30:01" (UTC).
+std::string format_time(int64_t unix_ms);
+// Left-aligned columns, two spaces apart, with a header row.
+std::string format_table(const std::vector<std::vector<std::string>>& rows);
+
+void add_run_command(CLI::App& app, Context& context, int& exit_status);
+void add_agent_commands(CLI::App& app, Context& context, int& exit_status);
+void add_audit_command(CLI::App& app, Context& context, int& exit_status);
+void add_secret_command(CLI::App& app, Context& context, int& exit_status);
+void add_config_command(CLI::App& app, Context& context, int& exit_status);
+void add_init_command(CLI::App& app, Context& context, int& exit_status);
+void add_templates_command(CLI::App& app, Context& context, int& exit_status);
+void add_build_command(CLI::App& app, Context& context, int& exit_status);
 
 }  // namespace naos::cli

@@ -71,7 +71,8 @@ nlohmann::json to_json(const AgentRun& run) {
   return out;
 }
 
-int run(const Globals& globals, const RunFlags& flags) {
+int run(Context& context, const RunFlags& flags) {
+  const Globals& globals = context.globals;
   RunOptions options;
   auto input = read_input(flags.input);
   if (!input) return report_error(globals, input.error());
@@ -98,27 +99,14 @@ int run(const Globals& globals, const RunFlags& flags) {
   }
 
   // A project is optional for a .wasm path; an explicit --project must exist.
-  std::optional<project::Project> project;
-  auto found = globals.project_dir.empty() ? project::Project::find(std::filesystem::current_path())
-                                           : project::Project::open(globals.project_dir);
-  if (found) {
-    project = std::move(*found);
-  } else if (!globals.project_dir.empty() || found.error().code() != Code::kNotFound) {
-    return report_error(globals, found.error());
-  }
-
-  SystemClock clock;
-  EnvLookup env = [](const std::string& name) -> std::optional<std::string> {
-    const char* value = std::getenv(name.c_str());
-    return value ? std::optional<std::string>(value) : std::nullopt;
-  };
-  auto naos = Naos::open(std::move(project), clock, env);
+  auto naos = open_naos(context, /*need_project=*/false);
   if (!naos) return report_error(globals, naos.error());
   auto result = (*naos)->run(flags.target, options);
   if (!result) {
-    std::optional<ProductCode> code;
-    if (result.error().code() == Code::kNotFound) code = ProductCode{100, "AGENT_NOT_FOUND"};
-    return report_error(globals, result.error(), code);
+    if (result.error().code() == Code::kResourceExhausted) {
+      return report_error(globals, result.error(), ProductCode{300, "BUDGET_EXCEEDED"});
+    }
+    return report_agent_error(globals, result.error());
   }
   const auto& outcome = result->outcome;
   if (globals.json) {
@@ -145,7 +133,8 @@ int run(const Globals& globals, const RunFlags& flags) {
 
 }  // namespace
 
-void add_run_command(CLI::App& app, Globals& globals, int& exit_status) {
+void add_run_command(CLI::App& app, Context& context, int& exit_status) {
+  Globals& globals = context.globals;
   auto flags = std::make_shared<RunFlags>();
   CLI::App* command = app.add_subcommand("run", "Run an agent once: input on stdin, its output on stdout");
   command->add_option("agent", flags->target, "Agent name from nexus.config.yaml, or a .wasm/.wat path")->required();
@@ -154,7 +143,7 @@ void add_run_command(CLI::App& app, Globals& globals, int& exit_status) {
   command->add_option("--memory", flags->memory, "Memory limit, e.g. 256MB (default: execution.memoryLimit)");
   command->add_option("--fuel", flags->fuel, "Instruction budget; 0 = none (default: execution.fuel)");
   command->add_flag("--json", globals.json, "Print the outcome as JSON");
-  command->callback([&globals, flags, &exit_status] { exit_status = run(globals, *flags); });
+  command->callback([&context, flags, &exit_status] { exit_status = run(context, *flags); });
 }
 
 }  // namespace naos::cli

@@ -15,6 +15,11 @@ Result<std::unique_ptr<Naos>> Naos::open(std::optional<project::Project> project
     options.cache_dir = naos->project_->module_cache_dir();
     NAOS_ASSIGN_OR_RETURN(naos->database_, store::Database::open(naos->project_->database_file()));
     naos->kv_ = std::make_unique<store::KvStore>(*naos->database_);
+    naos->registry_ = std::make_unique<project::Registry>(*naos->database_);
+    NAOS_ASSIGN_OR_RETURN(naos->audit_, governance::AuditLog::open(naos->project_->database_file(),
+                                                                   naos->project_->audit_key_file(), clock));
+    NAOS_ASSIGN_OR_RETURN(naos->secrets_,
+                          store::SecretStore::open(*naos->database_, naos->project_->secret_key_file()));
   }
   NAOS_ASSIGN_OR_RETURN(naos->sandbox_, sandbox::Sandbox::create(options));
   return naos;
@@ -66,7 +71,7 @@ Result<Naos::Target> Naos::resolve(std::string_view target) const {
                text);
 }
 
-Result<sandbox::Grants> Naos::grants_for(const project::AgentConfig* agent) const {
+Result<sandbox::Grants> Naos::grants_for(const project::AgentConfig* agent) {
   sandbox::Grants grants;
   if (agent == nullptr) return grants;  // deny by default
   const auto& capabilities = agent->capabilities;
@@ -86,10 +91,76 @@ Result<sandbox::Grants> Naos::grants_for(const project::AgentConfig* agent) cons
   };
   NAOS_TRY(add_folders(capabilities.read, sandbox::Writable::kNo));
   NAOS_TRY(add_folders(capabilities.write, sandbox::Writable::kYes));
+  // A granted name is a `naos secret` if one exists, else the host's variable.
   for (const auto& name : capabilities.env) {
-    if (auto value = env_(name)) grants.env.emplace_back(name, *value);
+    NAOS_ASSIGN_OR_RETURN(auto secret, secrets_->get(name));
+    if (secret) {
+      grants.env.emplace_back(name, std::move(*secret));
+      NAOS_TRY(record({"naos", agent->name, governance::event::kSecretAccessed, {{"secret", name}}}));
+    } else if (auto value = env_(name)) {
+      grants.env.emplace_back(name, *value);
+    }
   }
   return grants;
+}
+
+Status Naos::record(governance::AuditEventDraft event) {
+  if (!audit_) return ok();
+  auto seq = audit_->append(std::move(event));
+  if (!seq) return seq.error();
+  return ok();
+}
+
+Result<bool> Naos::begin_run(const std::string& agent, const std::string& actor, const std::string& module_hash) {
+  if (!registry_) return false;
+  NAOS_ASSIGN_OR_RETURN(auto registered, registry_->find(agent));
+  if (!registered) return false;
+  if (registered->status == project::AgentStatus::kBudgetExceeded) {
+    return Error(Code::kResourceExhausted, "the agent is paused: its budget is spent (naos cost reset " + agent + ")",
+                 agent);
+  }
+  if (registered->status == project::AgentStatus::kRunning) {
+    return Error(Code::kFailedPrecondition, "the agent is running already", agent);
+  }
+  NAOS_ASSIGN_OR_RETURN(auto from, registry_->transition(agent, project::AgentStatus::kRunning, clock_.now_ms()));
+  (void)from;
+  if (!registered->module_hash.empty() && registered->module_hash != module_hash) {
+    // The module changed since it was registered; the trust layer will score this.
+    NAOS_TRY(record({actor, agent, "agent.module_changed",
+                     {{"registered", registered->module_hash}, {"running", module_hash}}}));
+  }
+  return true;
+}
+
+Status Naos::end_run(const std::string& agent, bool registered, const std::string& actor,
+                     const sandbox::RunOutcome& outcome) {
+  if (registered) {
+    auto to = outcome.ok() ? project::AgentStatus::kCompleted : project::AgentStatus::kFailed;
+    NAOS_TRY(registry_->transition(agent, to, clock_.now_ms()));
+  }
+  if (!audit_) return ok();
+  std::vector<std::future<Result<int64_t>>> pending;
+  for (const auto& denial : outcome.denials) {
+    pending.push_back(audit_->append_async({actor, agent, governance::event::kCapabilityDenied,
+                                            {{"capability", denial.capability}, {"detail", denial.detail}}}));
+  }
+  nlohmann::json payload = {{"elapsed_us", outcome.elapsed.count()},
+                            {"fuel", outcome.fuel_consumed},
+                            {"memory_bytes", outcome.memory_bytes}};
+  if (outcome.ok()) {
+    payload["output_bytes"] = outcome.output.size();
+  } else {
+    payload["error"] = std::string(sandbox::failure_name(outcome.failure));
+    payload["message"] = outcome.message;
+    payload["exit_status"] = outcome.exit_status;
+  }
+  pending.push_back(audit_->append_async(
+      {actor, agent, outcome.ok() ? governance::event::kAgentCompleted : governance::event::kAgentFailed, payload}));
+  for (auto& done : pending) {
+    auto seq = done.get();
+    if (!seq) return seq.error();
+  }
+  return ok();
 }
 
 Result<AgentRun> Naos::run(std::string_view target_text, const RunOptions& options) {
@@ -117,8 +188,22 @@ Result<AgentRun> Naos::run(std::string_view target_text, const RunOptions& optio
   capabilities::AgentLog log(project_ ? project_->log_file(target.name) : std::filesystem::path(), clock_,
                              options.log_echo);
   capabilities::AgentHost host(target.name, log, clock_, kv_.get(), &http_, std::move(policy));
-  NAOS_ASSIGN_OR_RETURN(auto outcome, sandbox_->run(**loaded, request, host));
-  return AgentRun{target.name, (*loaded)->hash(), std::move(outcome)};
+
+  const std::string& hash = (*loaded)->hash();
+  NAOS_ASSIGN_OR_RETURN(bool registered, begin_run(target.name, options.actor, hash));
+  NAOS_TRY(record({options.actor, target.name, governance::event::kAgentStarted,
+                   {{"module_hash", hash}, {"input_bytes", options.input.size()}}}));
+  auto outcome = sandbox_->run(**loaded, request, host);
+  if (!outcome) {
+    // The host could not set the run up; the agent did not run, but it started.
+    sandbox::RunOutcome failed;
+    failed.failure = sandbox::Failure::kTrap;
+    failed.message = outcome.error().to_string();
+    end_run(target.name, registered, options.actor, failed).ignore_error();
+    return outcome.error();
+  }
+  NAOS_TRY(end_run(target.name, registered, options.actor, *outcome));
+  return AgentRun{target.name, hash, std::move(*outcome)};
 }
 
 }  // namespace naos

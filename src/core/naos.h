@@ -2,8 +2,13 @@
 // a project to the layers below: the sandbox, the database, the capabilities.
 // Tests drive it directly.
 //
-// Ownership: owns the Sandbox, the Database and the HttpClient; borrows the
-// Clock and the environment lookup, which must outlive it (main() makes them).
+// Every action on a project is an audit event (governance/audit_log.h); a run
+// of a registered agent also moves it through its lifecycle
+// (project/registry.h): running, then completed or failed.
+//
+// Ownership: owns the Sandbox, the Database, the AuditLog, the Registry and
+// the HttpClient; borrows the Clock and the environment lookup, which must
+// outlive it (main() makes them).
 // Threading: run() may be called from many threads at once.
 #pragma once
 
@@ -17,10 +22,13 @@
 #include "capabilities/agent_host.h"
 #include "capabilities/agent_log.h"
 #include "capabilities/http.h"
+#include "governance/audit_log.h"
 #include "project/project.h"
+#include "project/registry.h"
 #include "sandbox/sandbox.h"
 #include "store/database.h"
 #include "store/kv_store.h"
+#include "store/secret_store.h"
 
 namespace naos {
 
@@ -35,6 +43,8 @@ struct RunOptions {
   std::optional<uint64_t> fuel;
   // Sees every log line as it is written (the CLI prints them on stderr).
   capabilities::AgentLog::Echo log_echo;
+  // Who asked, for the audit log.
+  std::string actor = "cli";
 };
 
 struct AgentRun {
@@ -57,7 +67,32 @@ class Naos {
 
   sandbox::Sandbox& sandbox() { return *sandbox_; }
   const project::Project* project() const { return project_ ? &*project_ : nullptr; }
+  // The next three are null outside a project.
   store::Database* database() { return database_.get(); }
+  governance::AuditLog* audit() { return audit_.get(); }
+  project::Registry* registry() { return registry_.get(); }
+  store::SecretStore* secrets() { return secrets_.get(); }
+  store::KvStore* kv() { return kv_.get(); }
+  Clock& clock() { return clock_; }
+
+  // Appends an audit event; a no-op outside a project.
+  Status record(governance::AuditEventDraft event);
+
+  // ---- agents (core/agents.cc) ----
+  // An agent as the registry and the config know it; either may be missing.
+  struct AgentView {
+    std::string name;
+    std::optional<project::AgentRecord> record;    // null: in the config, not created
+    const project::AgentConfig* config = nullptr;  // null: registered, not in the config
+  };
+  // Every agent of the project, by name. Errors: kFailedPrecondition outside a project.
+  Result<std::vector<AgentView>> agents();
+  // Errors: kNotFound (AGENT_NOT_FOUND).
+  Result<AgentView> agent(std::string_view name);
+  // A registered agent -> stopped; audited as agent.stopped.
+  Status stop_agent(std::string_view name, const std::string& actor);
+  // Removes a registered agent (refused while running); audited as agent.deleted.
+  Status delete_agent(std::string_view name, const std::string& actor);
 
  private:
   struct Target {
@@ -68,13 +103,21 @@ class Naos {
   Naos(std::optional<project::Project> project, Clock& clock, EnvLookup env)
       : project_(std::move(project)), clock_(clock), env_(std::move(env)) {}
   Result<Target> resolve(std::string_view target) const;
-  Result<sandbox::Grants> grants_for(const project::AgentConfig* agent) const;
+  Result<sandbox::Grants> grants_for(const project::AgentConfig* agent);
+  Status require_project() const;
+  // Starts the lifecycle of a registered agent's run; false when unregistered.
+  Result<bool> begin_run(const std::string& agent, const std::string& actor, const std::string& module_hash);
+  Status end_run(const std::string& agent, bool registered, const std::string& actor,
+                 const sandbox::RunOutcome& outcome);
 
   std::optional<project::Project> project_;
   Clock& clock_;
   EnvLookup env_;
   std::unique_ptr<store::Database> database_;
   std::unique_ptr<store::KvStore> kv_;
+  std::unique_ptr<governance::AuditLog> audit_;
+  std::unique_ptr<project::Registry> registry_;
+  std::unique_ptr<store::SecretStore> secrets_;
   std::unique_ptr<sandbox::Sandbox> sandbox_;
   capabilities::HttpClient http_;
 };

@@ -3,6 +3,8 @@
 //
 //   nexus.config.yaml        the configuration (project/config.h)
 //   data/nexus.db            the SQLite database (store/database.h)
+//   data/audit.key           the audit log's signing key (governance/audit_key.h)
+//   data/secret.key          the key secrets are encrypted with (store/secret_store.h)
 //   data/cache/modules/      compiled modules (sandbox/module_cache.h)
 //   data/logs/<agent>.log    each agent's log (capabilities/agent_log.h)
 //   agents/<name>/<name>.wasm  an agent's module unless `source:` says otherwise
@@ -32,6 +34,8 @@ class Project {
   std::filesystem::path config_file() const { return root_ / kConfigFileName; }
   std::filesystem::path data_dir() const { return root_ / "data"; }
   std::filesystem::path database_file() const { return data_dir() / "nexus.db"; }
+  std::filesystem::path audit_key_file() const { return data_dir() / "audit.key"; }
+  std::filesystem::path secret_key_file() const { return data_dir() / "secret.key"; }
   std::filesystem::path module_cache_dir() const { return data_dir() / "cache" / "modules"; }
   std::filesystem::path log_file(const std::string& agent) const { return data_dir() / "logs" / (agent + ".log"); }
   // Where an agent's module is: its `source:`, else agents/<name>/<name>.wasm.

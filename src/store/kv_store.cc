@@ -21,4 +21,17 @@ Status KvStore::set(std::string_view agent, std::string_view key, std::string_vi
   return stmt.run();
 }
 
+Result<std::vector<KvStore::Entry>> KvStore::entries(std::string_view agent) {
+  std::lock_guard lock(mutex_);
+  NAOS_ASSIGN_OR_RETURN(Statement stmt,
+                        database_.prepare("SELECT key, value, updated_ms FROM kv WHERE agent = ?1 ORDER BY key"));
+  stmt.bind(1, agent);
+  std::vector<Entry> out;
+  while (true) {
+    NAOS_ASSIGN_OR_RETURN(bool row, stmt.step());
+    if (!row) return out;
+    out.push_back({stmt.column_text(0), stmt.column_text(1), stmt.column_int64(2)});
+  }
+}
+
 }  // namespace naos::store

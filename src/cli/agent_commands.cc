@@ -1,0 +1,225 @@
+// `naos status [NAME]`, `naos list`, `naos inspect NAME [--state]`,
+// `naos stop NAME [--all]`, `naos delete NAME`, `naos logs NAME [--tail N] [--follow]`
+
+#include <csignal>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/cli.h"
+
+namespace naos::cli {
+namespace {
+
+std::string status_of(const Naos::AgentView& view) {
+  return view.record ? std::string(project::status_name(view.record->status)) : "not created";
+}
+
+nlohmann::json to_json(const Naos::AgentView& view) {
+  nlohmann::json out = {{"name", view.name}, {"status", status_of(view)}, {"in_config", view.config != nullptr}};
+  if (view.record) {
+    const auto& r = *view.record;
+    out["id"] = r.id;
+    out["template"] = r.template_name;
+    out["source"] = r.source;
+    out["module_hash"] = r.module_hash;
+    out["metadata"] = nlohmann::json::parse(r.metadata, nullptr, false);
+    out["created"] = format_utc_ms(r.created_ms);
+    out["updated"] = format_utc_ms(r.updated_ms);
+  } else {
+    out["id"] = project::agent_id(view.name);
+  }
+  return out;
+}
+
+int show_all(Context& context) {
+  auto naos = open_naos(context, true);
+  if (!naos) return report_error(context.globals, naos.error());
+  auto agents = (*naos)->agents();
+  if (!agents) return report_error(context.globals, agents.error());
+  if (context.globals.json) {
+    nlohmann::json all = nlohmann::json::array();
+    for (const auto& view : *agents) all.push_back(to_json(view));
+    std::cout << all.dump(2) << "\n";
+    return 0;
+  }
+  if (agents->empty()) {
+    std::cout << "no agents yet (naos create NAME --template echo)\n";
+    return 0;
+  }
+  std::vector<std::vector<std::string>> rows = {{"NAME", "ID", "STATUS", "TEMPLATE", "MODULE", "UPDATED"}};
+  for (const auto& view : *agents) {
+    const auto* r = view.record ? &*view.record : nullptr;
+    rows.push_back({view.name, r ? r->id : project::agent_id(view.name), status_of(view), r ? r->template_name : "",
+                    r && !r->module_hash.empty() ? r->module_hash.substr(0, 12) : "-",
+                    r ? format_time(r->updated_ms) : "-"});
+  }
+  std::cout << format_table(rows);
+  return 0;
+}
+
+int show_one(Context& context, const std::string& name, bool state) {
+  auto naos = open_naos(context, true);
+  if (!naos) return report_error(context.globals, naos.error());
+  auto view = (*naos)->agent(name);
+  if (!view) return report_agent_error(context.globals, view.error());
+  nlohmann::json out = to_json(*view);
+  if (view->config != nullptr) {
+    const auto& c = view->config->capabilities;
+    out["capabilities"] = {{"network", c.network == sandbox::NetworkAccess::kNone         ? "none"
+                                       : c.network == sandbox::NetworkAccess::kRestricted ? "restricted"
+                                                                                          : "open"},
+                           {"allowedHosts", c.allowed_hosts},
+                           {"filesystem", {{"read", c.read}, {"write", c.write}}},
+                           {"env", c.env},
+                           {"kv", c.kv}};
+  }
+  auto events = governance::query_audit(*(*naos)->database(), {.agent = name, .last = 5});
+  if (events) {
+    out["recent_events"] = nlohmann::json::array();
+    for (const auto& e : *events) {
+      out["recent_events"].push_back({{"id", e.seq}, {"timestamp", format_utc_ms(e.ts_ms)}, {"action", e.type}});
+    }
+  }
+  if (state) {
+    auto entries = (*naos)->kv()->entries(name);
+    if (!entries) return report_error(context.globals, entries.error());
+    out["state"] = nlohmann::json::object();
+    for (const auto& entry : *entries) {
+      // Values are bytes; show text as text and anything else by size.
+      bool printable = std::all_of(entry.value.begin(), entry.value.end(),
+                                   [](unsigned char ch) { return ch >= 0x20 || ch == '\n' || ch == '\t'; });
+      out["state"][entry.key] =
+          printable ? nlohmann::json(entry.value) : nlohmann::json("<" + std::to_string(entry.value.size()) + " bytes>");
+    }
+  }
+  if (context.globals.json) {
+    std::cout << out.dump(2) << "\n";
+    return 0;
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& [key, value] : out.items()) {
+    if (value.is_object() || value.is_array()) continue;
+    rows.push_back({key + ":", value.is_string() ? value.get<std::string>() : value.dump()});
+  }
+  std::cout << format_table(rows);
+  for (const char* section : {"capabilities", "state", "recent_events"}) {
+    if (out.contains(section)) std::cout << section << ": " << out[section].dump() << "\n";
+  }
+  return 0;
+}
+
+int stop(Context& context, const std::vector<std::string>& names, bool all) {
+  auto naos = open_naos(context, true);
+  if (!naos) return report_error(context.globals, naos.error());
+  std::vector<std::string> targets = names;
+  if (all) {
+    auto agents = (*naos)->agents();
+    if (!agents) return report_error(context.globals, agents.error());
+    for (const auto& view : *agents) {
+      if (view.record && view.record->status == project::AgentStatus::kRunning) targets.push_back(view.name);
+    }
+  }
+  if (targets.empty()) {
+    return report_error(context.globals, Error(Code::kInvalidArgument, "name an agent, or use --all"));
+  }
+  for (const auto& name : targets) {
+    auto status = (*naos)->stop_agent(name, "cli");
+    if (!status) return report_agent_error(context.globals, status.error());
+    if (!context.globals.quiet) std::cout << "stopped " << name << "\n";
+  }
+  return 0;
+}
+
+int remove(Context& context, const std::string& name) {
+  auto naos = open_naos(context, true);
+  if (!naos) return report_error(context.globals, naos.error());
+  auto status = (*naos)->delete_agent(name, "cli");
+  if (!status) return report_agent_error(context.globals, status.error());
+  if (!context.globals.quiet) std::cout << "deleted " << name << "\n";
+  return 0;
+}
+
+volatile std::sig_atomic_t interrupted = 0;
+
+int logs(Context& context, const std::string& name, int64_t tail, bool follow) {
+  auto naos = open_naos(context, true);
+  if (!naos) return report_error(context.globals, naos.error());
+  auto view = (*naos)->agent(name);
+  if (!view) return report_agent_error(context.globals, view.error());
+  auto file = (*naos)->project()->log_file(name);
+  std::ifstream in(file, std::ios::binary);
+  std::vector<std::string> lines;
+  std::string line;
+  while (in && std::getline(in, line)) lines.push_back(line);
+  size_t start = tail > 0 && static_cast<size_t>(tail) < lines.size() ? lines.size() - static_cast<size_t>(tail) : 0;
+  for (size_t i = start; i < lines.size(); ++i) std::cout << lines[i] << "\n";
+  std::cout << std::flush;
+  if (!follow) return 0;
+  std::signal(SIGINT, [](int) { interrupted = 1; });
+  in.clear();
+  if (!in.is_open()) in.open(file, std::ios::binary);
+  std::string partial;
+  while (!interrupted) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    if (!in.is_open()) {
+      in.open(file, std::ios::binary);
+      continue;
+    }
+    char buffer[4096];
+    while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
+      partial.append(buffer, static_cast<size_t>(in.gcount()));
+      if (in.eof()) break;
+    }
+    in.clear();
+    size_t newline = partial.rfind('\n');
+    if (newline != std::string::npos) {
+      std::cout << partial.substr(0, newline + 1) << std::flush;
+      partial.erase(0, newline + 1);
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
+void add_agent_commands(CLI::App& app, Context& context, int& exit_status) {
+  auto name = std::make_shared<std::string>();
+  auto names = std::make_shared<std::vector<std::string>>();
+  auto flag = std::make_shared<bool>(false);
+  auto tail = std::make_shared<int64_t>(0);
+
+  CLI::App* status = app.add_subcommand("status", "Show every agent, or one in detail");
+  status->add_option("agent", *name, "An agent name");
+  status->add_flag("--json", context.globals.json, "Print JSON");
+  status->callback([&, name] { exit_status = name->empty() ? show_all(context) : show_one(context, *name, false); });
+
+  CLI::App* list = app.add_subcommand("list", "List the agents");
+  list->add_flag("--json", context.globals.json, "Print JSON");
+  list->callback([&] { exit_status = show_all(context); });
+
+  CLI::App* inspect = app.add_subcommand("inspect", "Show an agent in detail: record, grants, recent events");
+  inspect->add_option("agent", *name, "An agent name")->required();
+  inspect->add_flag("--state", *flag, "Include the agent's kv state");
+  inspect->add_flag("--json", context.globals.json, "Print JSON");
+  inspect->callback([&, name, flag] { exit_status = show_one(context, *name, *flag); });
+
+  CLI::App* stop_command = app.add_subcommand("stop", "Stop an agent");
+  stop_command->add_option("agent", *names, "Agent names");
+  stop_command->add_flag("--all", *flag, "Stop every running agent");
+  stop_command->callback([&, names, flag] { exit_status = stop(context, *names, *flag); });
+
+  CLI::App* delete_command = app.add_subcommand("delete", "Delete an agent (it must be stopped)");
+  delete_command->add_option("agent", *name, "An agent name")->required();
+  delete_command->callback([&, name] { exit_status = remove(context, *name); });
+
+  CLI::App* logs_command = app.add_subcommand("logs", "Show an agent's log");
+  logs_command->add_option("agent", *name, "An agent name")->required();
+  logs_command->add_option("--tail", *tail, "Only the last N lines");
+  logs_command->add_flag("--follow,-f", *flag, "Keep printing new lines until Ctrl-C");
+  logs_command->callback([&, name, tail, flag] { exit_status = logs(context, *name, *tail, *flag); });
+}
+
+}  // namespace naos::cli

@@ -1,0 +1,181 @@
+// `naos audit [--last N] [--agent A] [--filter C] [--action E] [--days N] [--limit N]
+//             [--format text|json] [--output F] [--follow]`
+// `naos audit verify`
+
+#include <csignal>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/cli.h"
+#include "project/registry.h"
+
+namespace naos::cli {
+namespace {
+
+struct AuditFlags {
+  int64_t last = 0;
+  int64_t limit = 0;
+  int64_t days = 0;
+  std::string agent;
+  std::string filter;
+  std::string action;
+  std::string format = "text";
+  std::string output;
+  bool follow = false;
+};
+
+// The human summary of an event's payload.
+std::string detail(const governance::AuditEvent& event) {
+  auto payload = nlohmann::json::parse(event.payload, nullptr, false);
+  if (!payload.is_object()) return "";
+  if (payload.contains("detail") && payload["detail"].is_string()) return payload["detail"];
+  if (event.type == governance::event::kCapabilityDenied) {
+    return payload.value("capability", "") + ": " + payload.value("detail", "");
+  }
+  if (event.type == governance::event::kAgentFailed) {
+    return payload.value("error", "") + ": " + payload.value("message", "");
+  }
+  std::string text;
+  for (const auto& [key, value] : payload.items()) {
+    std::string shown = value.is_string() ? value.get<std::string>() : value.dump();
+    if (shown.size() == 64) shown = shown.substr(0, 12);  // a hash: its prefix identifies it
+    text += (text.empty() ? "" : " ") + key + "=" + shown;
+  }
+  return text.size() > 100 ? text.substr(0, 97) + "..." : text;
+}
+
+nlohmann::json to_json(const governance::AuditEvent& e) {
+  return {{"id", e.seq},
+          {"timestamp", format_utc_ms(e.ts_ms)},
+          {"agent_id", e.agent.empty() ? "" : project::agent_id(e.agent)},
+          {"agent_name", e.agent},
+          {"action", e.type},
+          {"detail", detail(e)},
+          {"actor", e.actor},
+          {"payload", nlohmann::json::parse(e.payload, nullptr, false)},
+          {"hash", e.hash},
+          {"prev_hash", e.prev_hash}};
+}
+
+std::string to_text(const governance::AuditEvent& e) {
+  std::string type = e.type;
+  if (type.size() < 16) type.resize(16, ' ');
+  std::string line = "[" + format_time(e.ts_ms) + "] " + type + " " + e.agent;
+  std::string more = detail(e);
+  if (!more.empty()) line += "  " + more;
+  return line;
+}
+
+volatile std::sig_atomic_t interrupted = 0;
+
+int list(Context& context, const AuditFlags& flags) {
+  const Globals& globals = context.globals;
+  auto naos = open_naos(context, true);
+  if (!naos) return report_error(globals, naos.error());
+  if (flags.format != "text" && flags.format != "json") {
+    return report_error(globals, Error(Code::kInvalidArgument, "expected text or json", "--format"));
+  }
+  bool json = globals.json || flags.format == "json";
+  governance::AuditQuery query;
+  if (!flags.agent.empty()) query.agent = flags.agent;
+  if (!flags.filter.empty()) query.category = flags.filter;
+  if (!flags.action.empty()) query.action = flags.action;
+  if (flags.days > 0) query.since_ms = context.clock.now_ms() - flags.days * 86'400'000;
+  bool filtered = query.agent || query.category || query.action || query.since_ms || flags.limit > 0;
+  query.last = flags.last > 0 ? flags.last : (filtered ? 0 : 20);
+  auto events = governance::query_audit(*(*naos)->database(), query);
+  if (!events) return report_error(globals, events.error());
+  if (flags.limit > 0 && static_cast<int64_t>(events->size()) > flags.limit) events->resize(flags.limit);
+
+  std::ofstream file;
+  if (!flags.output.empty()) {
+    file.open(flags.output, std::ios::trunc);
+    if (!file) return report_error(globals, Error(Code::kNotFound, "cannot write the output file", flags.output));
+  }
+  std::ostream& out = flags.output.empty() ? std::cout : file;
+  if (json && !flags.follow) {
+    nlohmann::json all = nlohmann::json::array();
+    for (const auto& e : *events) all.push_back(to_json(e));
+    out << all.dump(2) << "\n";
+  } else {
+    for (const auto& e : *events) out << (json ? to_json(e).dump() : to_text(e)) << "\n";
+  }
+  if (!flags.output.empty() && !globals.quiet) {
+    std::cerr << "wrote " << events->size() << " events to " << flags.output << "\n";
+  }
+  if (!flags.follow) return 0;
+
+  // --follow: poll for new events until Ctrl-C (one JSON object a line with --json).
+  std::signal(SIGINT, [](int) { interrupted = 1; });
+  query.last = 0;
+  query.since_ms.reset();
+  query.after_seq = events->empty() ? 0 : events->back().seq;
+  if (events->empty()) {
+    auto newest = governance::query_audit(*(*naos)->database(), {.last = 1});
+    if (newest && !newest->empty()) query.after_seq = newest->back().seq;
+  }
+  while (!interrupted) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    auto fresh = governance::query_audit(*(*naos)->database(), query);
+    if (!fresh) return report_error(globals, fresh.error());
+    for (const auto& e : *fresh) {
+      out << (json ? to_json(e).dump() : to_text(e)) << "\n" << std::flush;
+      query.after_seq = e.seq;
+    }
+  }
+  return 0;
+}
+
+int verify(Context& context) {
+  const Globals& globals = context.globals;
+  auto naos = open_naos(context, true);
+  if (!naos) return report_error(globals, naos.error());
+  auto key = governance::AuditKey::load((*naos)->project()->audit_key_file());
+  if (!key) return report_error(globals, key.error());
+  auto report = governance::verify_audit(*(*naos)->database(), *key);
+  if (!report) return report_error(globals, report.error());
+  if (globals.json) {
+    nlohmann::json out = {{"ok", report->intact}, {"events", report->events}, {"checkpoints", report->checkpoints}};
+    if (!report->intact) out["first_bad_event"] = *report->first_bad_seq, out["problem"] = report->problem;
+    std::cout << out.dump(2) << "\n";
+  }
+  if (report->intact) {
+    if (!globals.json) {
+      std::cout << "ok: audit chain intact: " << report->events << " events, signed head, " << report->checkpoints
+                << " signed checkpoints\n";
+    }
+    return 0;
+  }
+  std::cerr << "error: VERIFICATION_FAILED (401): audit chain broken at event #" << *report->first_bad_seq << ": "
+            << report->problem << "\n";
+  return 1;
+}
+
+}  // namespace
+
+void add_audit_command(CLI::App& app, Context& context, int& exit_status) {
+  auto flags = std::make_shared<AuditFlags>();
+  CLI::App* audit = app.add_subcommand("audit", "Show the audit log (newest 20 events unless filtered)");
+  audit->add_option("--last", flags->last, "The newest N events");
+  audit->add_option("--agent", flags->agent, "Only events about this agent");
+  audit->add_option("--filter", flags->filter, "Only one category: agent, cost, saga, supervisor, capability, ...");
+  audit->add_option("--action", flags->action, "Only one event type, e.g. agent.started");
+  audit->add_option("--days", flags->days, "Only the last N days");
+  audit->add_option("--limit", flags->limit, "At most N events (oldest first)");
+  audit->add_option("--format", flags->format, "text (default) or json");
+  audit->add_option("--output", flags->output, "Write to this file instead of stdout");
+  audit->add_flag("--follow", flags->follow, "Keep printing new events until Ctrl-C");
+  audit->add_flag("--json", context.globals.json, "Same as --format json");
+  CLI::App* verify_command = audit->add_subcommand("verify", "Check the hash chain, the signed head and checkpoints");
+  verify_command->add_flag("--json", context.globals.json, "Print the report as JSON");
+  verify_command->callback([&context, &exit_status] { exit_status = verify(context); });
+  audit->callback([audit, &context, flags, &exit_status] {
+    if (audit->got_subcommand("verify")) return;
+    exit_status = list(context, *flags);
+  });
+}
+
+}  // namespace naos::cli

@@ -138,7 +138,10 @@ int remove(Context& context, const std::string& name) {
   if (!naos) return report_error(context.globals, naos.error());
   auto status = (*naos)->delete_agent(name, "cli");
   if (!status) return report_agent_error(context.globals, status.error());
-  if (!context.globals.quiet) std::cout << "deleted " << name << "\n";
+  if (!context.globals.quiet) {
+    std::cout << "deleted " << name << " from the registry (its nexus.config.yaml entry and agents/" << name
+              << "/ are left for you to remove)\n";
+  }
   return 0;
 }
 

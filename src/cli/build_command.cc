@@ -33,7 +33,10 @@ std::string seconds(std::chrono::milliseconds elapsed) {
   return out.str();
 }
 
-int build(const Globals& globals, const BuildFlags& flags) {
+int build(Context& context, const BuildFlags& flags) {
+  const Globals& globals = context.globals;
+  auto naos = open_naos(context, true);
+  if (!naos) return report_error(globals, naos.error());
   auto project = globals.project_dir.empty() ? project::Project::find(std::filesystem::current_path())
                                              : project::Project::open(globals.project_dir);
   if (!project) return report_error(globals, project.error());
@@ -106,6 +109,10 @@ int build(const Globals& globals, const BuildFlags& flags) {
       continue;
     }
     auto module = std::filesystem::relative(built->module_file, project->root()).string();
+    if (auto registered = (*naos)->register_build(target.name, built->module_file, built->module_hash, "cli");
+        !registered) {
+      return report_error(globals, registered.error());
+    }
     if (globals.json) {
       results.push_back({{"name", target.name},
                          {"ok", true},
@@ -144,7 +151,7 @@ void add_build_command(CLI::App& app, Context& context, int& exit_status) {
   CLI::App* command = app.add_subcommand("build", "Compile agents/NAME/ (C or Go) into agents/NAME/NAME.wasm");
   command->add_option("name", flags->name, "The agent (default: every agent in the config that has sources)");
   command->add_flag("--json", globals.json, "Print the results as JSON");
-  command->callback([&globals, flags, &exit_status] { exit_status = build(globals, *flags); });
+  command->callback([&context, flags, &exit_status] { exit_status = build(context, *flags); });
 }
 
 }  // namespace naos::cli

@@ -57,5 +57,6 @@ void add_config_command(CLI::App& app, Context& context, int& exit_status);
 void add_init_command(CLI::App& app, Context& context, int& exit_status);
 void add_templates_command(CLI::App& app, Context& context, int& exit_status);
 void add_build_command(CLI::App& app, Context& context, int& exit_status);
+void add_create_command(CLI::App& app, Context& context, int& exit_status);
 
 }  // namespace naos::cli

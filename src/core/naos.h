@@ -94,6 +94,23 @@ class Naos {
   // Removes a registered agent (refused while running); audited as agent.deleted.
   Status delete_agent(std::string_view name, const std::string& actor);
 
+  // `naos create NAME --template T`: sources in agents/NAME/, an entry in the
+  // config, a registry row (created). Errors: kAlreadyExists, kNotFound (template).
+  Result<project::AgentRecord> create_from_template(std::string_view name, std::string_view template_name,
+                                                    const std::string& actor);
+  // `naos create NAME --source F.wasm`: copies a ready module to
+  // agents/NAME/NAME.wasm, adds the entry, registers it (idle).
+  // Errors: kAlreadyExists, kNotFound (file), kInvalidArgument (not wasm).
+  Result<project::AgentRecord> create_from_module(std::string_view name, const std::filesystem::path& module,
+                                                  const std::string& actor);
+  // `naos create --from-config`: registers every agent of the config that is
+  // not registered yet; returns those it created.
+  Result<std::vector<project::AgentRecord>> create_from_config(const std::string& actor);
+  // After `naos build`: records the module of a registered agent (created ->
+  // idle) and audits agent.built. A no-op for an unregistered agent.
+  Status register_build(std::string_view name, const std::filesystem::path& module, std::string_view hash,
+                        const std::string& actor);
+
  private:
   struct Target {
     std::string name;
@@ -105,6 +122,10 @@ class Naos {
   Result<Target> resolve(std::string_view target) const;
   Result<sandbox::Grants> grants_for(const project::AgentConfig* agent);
   Status require_project() const;
+  Status refuse_taken_name(std::string_view name);
+  Status reload_project();
+  Status record_event_created(const project::AgentRecord& created, const std::string& actor,
+                              const std::filesystem::path& folder);
   // Starts the lifecycle of a registered agent's run; false when unregistered.
   Result<bool> begin_run(const std::string& agent, const std::string& actor, const std::string& module_hash);
   Status end_run(const std::string& agent, bool registered, const std::string& actor,

@@ -23,7 +23,7 @@ if [[ ! -f "${build}/CMakeCache.txt" ]]; then
   exit 2
 fi
 
-benchmarks=(bench_instantiate)
+benchmarks=(bench_instantiate bench_audit_append)
 
 cmake --build "${build}" --target "${benchmarks[@]}"
 for bench in "${benchmarks[@]}"; do

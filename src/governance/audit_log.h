@@ -104,8 +104,12 @@ class AuditLog {
   std::future<Result<int64_t>> append_async(AuditEventDraft draft);
 
  private:
+  // An event as the producer prepared it: the JSON escaping of its middle
+  // fields is done on the caller's thread, so the single writer thread only
+  // numbers, links and hashes (canonical_form's bytes, assembled in pieces).
   struct Pending {
-    AuditEventDraft draft;
+    std::string actor, agent, type, payload;
+    std::string canonical_middle;  // "actor","agent","type","payload" as in canonical_form
     std::promise<Result<int64_t>> done;
   };
   AuditLog(std::unique_ptr<store::Database> database, AuditKey key, Clock& clock);

@@ -69,6 +69,16 @@ TEST_F(AuditLogTest, HashIsTheSha256OfTheDocumentedCanonicalForm) {
   EXPECT_EQ(compute_hash(e).size(), 64u);
 }
 
+TEST_F(AuditLogTest, WriterHashEqualsTheCanonicalFormForAwkwardText) {
+  {
+    auto log = std::move(*AuditLog::open(db_file(), key_file(), clock_));
+    ASSERT_TRUE(log->append({"a \"quoted\" actor", "agent\nwith newline", "agent.started",
+                             {{"text", "caf\u00e9 \\ \t \u2603"}, {"n", -1.5}}}));
+  }
+  auto report = verify();  // recomputes every hash from canonical_form
+  EXPECT_TRUE(report.intact) << report.problem;
+}
+
 TEST_F(AuditLogTest, ChainContinuesAcrossReopening) {
   write_events(5);
   write_events(0);

@@ -149,6 +149,19 @@ TEST_F(CliAgentsTest, LogsShowTheTail) {
   EXPECT_NE(tail.out.find("error level error"), std::string::npos) << tail.out;
 }
 
+TEST_F(CliAgentsTest, EditingTheConfigIsAuditedAsConfigChanged) {
+  naos({"status"});
+  auto before = nlohmann::json::parse(naos({"audit", "--action", "config.changed", "--json"}).out);
+  ASSERT_EQ(before.size(), 1u);  // the first look at the config
+  naos({"status"});
+  EXPECT_EQ(nlohmann::json::parse(naos({"audit", "--action", "config.changed", "--json"}).out).size(), 1u);
+  auto config = testing::read_file(root() / "nexus.config.yaml");
+  testing::write_file(root() / "nexus.config.yaml", config + "\n# an edit\n");
+  auto after = nlohmann::json::parse(naos({"audit", "--action", "config.changed", "--json"}).out);
+  ASSERT_EQ(after.size(), 2u);
+  EXPECT_EQ(after[1]["payload"]["previous"], before[0]["payload"]["hash"]);
+}
+
 TEST_F(CliAgentsTest, InitRefusesAnExistingProject) {
   auto again = run_naos({"init", "proj"}, dir_.path());
   EXPECT_NE(again.exit_status, 0);

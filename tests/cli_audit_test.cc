@@ -70,14 +70,14 @@ TEST_F(CliAuditTest, ExportWritesTheEventsToAFile) {
   auto result = naos({"audit", "--format", "json", "--output", "export.json"});
   ASSERT_EQ(result.exit_status, 0) << result.err;
   auto events = nlohmann::json::parse(testing::read_file(dir_.path() / "export.json"));
-  EXPECT_EQ(events.size(), 2u);
+  EXPECT_EQ(events.size(), 3u);  // config.changed (the first look at the config), started, completed
 }
 
 TEST_F(CliAuditTest, VerifyPassesOnAnIntactLogAndNamesTheFirstBrokenEvent) {
   for (int i = 0; i < 3; ++i) naos({"run", "echo", "--input", "x"});
   auto good = naos({"audit", "verify"});
   EXPECT_EQ(good.exit_status, 0) << good.err;
-  EXPECT_NE(good.out.find("ok: audit chain intact: 6 events"), std::string::npos) << good.out;
+  EXPECT_NE(good.out.find("ok: audit chain intact: 7 events"), std::string::npos) << good.out;
   {
     auto db = std::move(*store::Database::open(dir_.path() / "data" / "nexus.db"));
     ASSERT_TRUE(db->exec("UPDATE audit_events SET agent = 'someone-else' WHERE seq = 3"));

@@ -39,6 +39,7 @@ int main(int argc, char** argv) {
   add_templates_command(app, context, exit_status);
   add_build_command(app, context, exit_status);
   add_create_command(app, context, exit_status);
+  add_daemon_command(app, context, exit_status);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

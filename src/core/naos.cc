@@ -1,5 +1,7 @@
 #include "core/naos.h"
 
+#include "base/sha256.h"
+
 #include <fstream>
 #include <sstream>
 
@@ -20,6 +22,7 @@ Result<std::unique_ptr<Naos>> Naos::open(std::optional<project::Project> project
                                                                    naos->project_->audit_key_file(), clock));
     NAOS_ASSIGN_OR_RETURN(naos->secrets_,
                           store::SecretStore::open(*naos->database_, naos->project_->secret_key_file()));
+    NAOS_TRY(naos->note_config_change());
   }
   NAOS_ASSIGN_OR_RETURN(naos->sandbox_, sandbox::Sandbox::create(options));
   return naos;
@@ -102,6 +105,22 @@ Result<sandbox::Grants> Naos::grants_for(const project::AgentConfig* agent) {
     }
   }
   return grants;
+}
+
+// The config is a file users edit by hand; the audit log learns of an edit the
+// next time any command opens the project (config.changed with both hashes).
+Status Naos::note_config_change() {
+  NAOS_ASSIGN_OR_RETURN(std::string text, read_file(project_->config_file()));
+  std::string hash = sha256_hex(text);
+  NAOS_ASSIGN_OR_RETURN(auto last, governance::query_audit(*database_, {.action = governance::event::kConfigChanged,
+                                                                         .last = 1}));
+  std::string previous;
+  if (!last.empty()) {
+    auto payload = nlohmann::json::parse(last.back().payload, nullptr, false);
+    if (payload.is_object()) previous = payload.value("hash", "");
+  }
+  if (previous == hash) return ok();
+  return record({"naos", "", governance::event::kConfigChanged, {{"hash", hash}, {"previous", previous}}});
 }
 
 Status Naos::record(governance::AuditEventDraft event) {

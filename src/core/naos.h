@@ -12,6 +12,7 @@
 // Threading: run() may be called from many threads at once.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -78,6 +79,19 @@ class Naos {
   // Appends an audit event; a no-op outside a project.
   Status record(governance::AuditEventDraft event);
 
+  // ---- the scheduler (core/scheduler.cc) ----
+  struct ScheduledRun {
+    std::string agent;
+    int64_t due_ms = 0;
+    Result<AgentRun> result = Error(Code::kInternal, "not run");
+  };
+  // Runs every agent with a `schedule:` on time, one run at a time, until
+  // `stop` becomes true (checked at least every 200 ms). A run that overruns
+  // its next time skips it rather than queueing a burst. A stopped agent is
+  // not run. `on_run` sees each run as it ends.
+  // Errors: kFailedPrecondition outside a project or with no scheduled agent.
+  Status serve_schedules(const std::atomic<bool>& stop, const std::function<void(const ScheduledRun&)>& on_run);
+
   // ---- agents (core/agents.cc) ----
   // An agent as the registry and the config know it; either may be missing.
   struct AgentView {
@@ -124,6 +138,7 @@ class Naos {
   Status require_project() const;
   Status refuse_taken_name(std::string_view name);
   Status reload_project();
+  Status note_config_change();
   Status record_event_created(const project::AgentRecord& created, const std::string& actor,
                               const std::filesystem::path& folder);
   // Starts the lifecycle of a registered agent's run; false when unregistered.

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/units.h"
+#include "project/schedule.h"
 #include "capabilities/http.h"
 
 namespace naos::project {
@@ -29,7 +30,8 @@ constexpr std::string_view kExecutionKeys[] = {"memoryLimit", "timeout", "fuel",
 // Engine-wide keys: top level only.
 constexpr std::string_view kEngineWideKeys[] = {"maxInstances", "maxStack"};
 constexpr std::string_view kAgentExecutionKeys[] = {"memoryLimit", "timeout", "fuel", "maxOutput"};
-constexpr std::string_view kAgentKeys[] = {"template", "source", "description", "execution", "capabilities", "tests", "metadata"};
+constexpr std::string_view kAgentKeys[] = {"template",     "source", "description", "execution",
+                                           "capabilities", "tests",  "metadata",    "schedule"};
 constexpr std::string_view kCapabilityKeys[] = {"network", "allowedHosts", "filesystem", "env", "kv", "llm"};
 constexpr std::string_view kFilesystemKeys[] = {"read", "write"};
 constexpr std::string_view kTestKeys[] = {"input", "expect"};
@@ -589,6 +591,11 @@ class Reader {
           }
           out.tests.push_back(std::move(test));
         }
+      } else if (key == "schedule") {
+        NAOS_ASSIGN_OR_RETURN(std::string when, text(item.second, at));
+        auto parsed = Schedule::parse(when);
+        if (!parsed) return error(item.second, at, parsed.error().message());
+        out.schedule = std::move(when);
       } else if (key == "metadata") {
         // Free-form; kept by the registry, so checked for pasted keys.
         NAOS_TRY(free_form(item.second, at));

@@ -125,6 +125,8 @@ struct AgentConfig {
   ExecutionConfig execution;
   CapabilitiesConfig capabilities;
   std::vector<AgentTest> tests;
+  // When `naos daemon` runs the agent (project/schedule.h); empty: never.
+  std::string schedule;
 };
 
 // ---- supervisors -----------------------------------------------------------

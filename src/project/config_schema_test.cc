@@ -307,6 +307,7 @@ agents:
     source: agents/a/a.wasm
     description: "an agent"
     metadata: { owner: me }
+    schedule: "*/5 * * * *"
     execution: { memoryLimit: 64MB, timeout: 5s, fuel: 1000, maxOutput: 4KB }
     capabilities:
       network: restricted

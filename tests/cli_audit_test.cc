@@ -1,5 +1,12 @@
 // The audit log, secrets and agent status through the real `naos` binary.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <sstream>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -115,6 +122,30 @@ TEST_F(CliAuditTest, StatusListsConfigAgentsThatAreNotCreatedYet) {
   auto missing = naos({"status", "ghost"});
   EXPECT_EQ(missing.exit_status, 2);
   EXPECT_NE(missing.err.find("AGENT_NOT_FOUND (100)"), std::string::npos) << missing.err;
+}
+
+TEST_F(CliAuditTest, FollowPrintsNewEventsAsTheyHappenUntilInterrupted) {
+  naos({"run", "echo", "--input", "before"});
+  auto out_file = dir_.path() / "follow.out";
+  pid_t pid = fork();
+  if (pid == 0) {
+    if (chdir(dir_.path().c_str()) != 0) _exit(127);
+    int out = open(out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    dup2(out, 1);
+    execl(NAOS_BINARY, NAOS_BINARY, "audit", "--follow", "--json", "--last", "1", nullptr);
+    _exit(127);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  naos({"run", "echo", "--input", "after"});
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  kill(pid, SIGINT);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "follow did not stop cleanly on Ctrl-C";
+  std::istringstream lines(testing::read_file(out_file));
+  std::vector<std::string> actions;
+  for (std::string line; std::getline(lines, line);) actions.push_back(nlohmann::json::parse(line)["action"]);
+  EXPECT_EQ(actions, (std::vector<std::string>{"agent.completed", "agent.started", "agent.completed"}));
 }
 
 TEST_F(CliAuditTest, CommandsOutsideAProjectSayHowToMakeOne) {

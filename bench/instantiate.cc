@@ -238,7 +238,7 @@ class NaosRunner {
     request_.agent_name = "bench";
   }
 
-  const sb::EngineOptions& engine_options() { return sandbox_->engine().options(); }
+  const sb::EngineOptions& engine_options() { return sandbox_->engine_options(); }
 
   void run_once() {
     auto outcome = sandbox_->run(*module_, request_, calls_);

@@ -56,7 +56,4 @@ class ModuleCache {
   Stats stats_;
 };
 
-// Wasmtime's error message, consuming the error.
-std::string take_error_message(wasmtime_error_t* error);
-
 }  // namespace naos::sandbox

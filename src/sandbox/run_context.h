@@ -10,6 +10,7 @@
 
 #include "sandbox/agent_calls.h"
 #include "sandbox/mem_file.h"
+#include "sandbox/wasm_handle.h"
 #include "sandbox/run_outcome.h"
 #include "sandbox/sandbox.h"
 

@@ -4,8 +4,11 @@
 
 #include "base/sha256.h"
 #include "base/units.h"
+#include "sandbox/engine.h"
+#include "sandbox/module_cache.h"
 #include "sandbox/nexus_abi.h"
 #include "sandbox/run_context.h"
+#include "sandbox/wasm_handle.h"
 
 namespace naos::sandbox {
 
@@ -25,6 +28,22 @@ std::string_view failure_name(Failure failure) {
   return "trap";
 }
 
+struct AgentModule::Compiled {
+  std::unique_ptr<CompiledModule> module;
+  InstancePreHandle captured_pre;  // against the linker with naos's fd_write
+  InstancePreHandle wasi_pre;      // against plain WASI
+};
+
+AgentModule::AgentModule() = default;
+AgentModule::~AgentModule() = default;
+
+struct Sandbox::Linkers {
+  // WASI with naos's fd_write, and the `nexus` functions.
+  LinkerHandle captured;
+  // WASI's own fd_write, and the `nexus` functions: for agents that write files.
+  LinkerHandle wasi;
+};
+
 Result<std::unique_ptr<Sandbox>> Sandbox::create(const SandboxOptions& options) {
   NAOS_ASSIGN_OR_RETURN(auto engine, Engine::create(options.engine));
   std::unique_ptr<Sandbox> sandbox(new Sandbox(std::move(engine), options.cache_dir));
@@ -32,29 +51,37 @@ Result<std::unique_ptr<Sandbox>> Sandbox::create(const SandboxOptions& options) 
   return sandbox;
 }
 
-Sandbox::Sandbox(std::unique_ptr<Engine> engine, std::filesystem::path cache_dir)
-    : engine_(std::move(engine)), cache_(*engine_, std::move(cache_dir)) {}
+Sandbox::Sandbox(std::unique_ptr<Engine> engine, const std::filesystem::path& cache_dir)
+    : engine_(std::move(engine)),
+      cache_(std::make_unique<ModuleCache>(*engine_, cache_dir)),
+      linkers_(std::make_unique<Linkers>()) {}
 
 // Modules (and their pre-instances) go before the linkers and the engine.
-Sandbox::~Sandbox() { modules_.clear(); }
+Sandbox::~Sandbox() {
+  modules_.clear();
+  linkers_.reset();
+  cache_.reset();
+}
+
+const EngineOptions& Sandbox::engine_options() const { return engine_->options(); }
 
 Status Sandbox::define_imports() {
-  captured_linker_ = LinkerHandle(wasmtime_linker_new(engine_->raw()));
-  wasi_linker_ = LinkerHandle(wasmtime_linker_new(engine_->raw()));
-  for (auto* linker : {captured_linker_.raw(), wasi_linker_.raw()}) {
+  linkers_->captured = LinkerHandle(wasmtime_linker_new(engine_->raw()));
+  linkers_->wasi = LinkerHandle(wasmtime_linker_new(engine_->raw()));
+  for (auto* linker : {linkers_->captured.raw(), linkers_->wasi.raw()}) {
     if (wasmtime_error_t* error = wasmtime_linker_define_wasi(linker)) {
       return Error(Code::kInternal, "cannot define WASI: " + take_error_message(error));
     }
   }
-  wasmtime_linker_allow_shadowing(captured_linker_.raw(), true);
-  wasmtime_linker_allow_shadowing(wasi_linker_.raw(), true);
-  NAOS_TRY(define_host_functions(captured_linker_.raw(), CaptureStdio::kYes));
-  return define_host_functions(wasi_linker_.raw(), CaptureStdio::kNo);
+  wasmtime_linker_allow_shadowing(linkers_->captured.raw(), true);
+  wasmtime_linker_allow_shadowing(linkers_->wasi.raw(), true);
+  NAOS_TRY(define_host_functions(linkers_->captured.raw(), CaptureStdio::kYes));
+  return define_host_functions(linkers_->wasi.raw(), CaptureStdio::kNo);
 }
 
 void Sandbox::inspect_imports(AgentModule& module) const {
   wasm_importtype_vec_t imports;
-  wasmtime_module_imports(module.compiled_->module.raw(), &imports);
+  wasmtime_module_imports(module.compiled_->module->module.raw(), &imports);
   for (size_t i = 0; i < imports.size && module.refusal_ == Failure::kNone; ++i) {
     const wasm_name_t* from = wasm_importtype_module(imports.data[i]);
     const wasm_name_t* what = wasm_importtype_name(imports.data[i]);
@@ -105,20 +132,22 @@ Result<std::shared_ptr<const AgentModule>> Sandbox::load(std::string_view wasm) 
     std::lock_guard lock(modules_mutex_);
     if (auto found = modules_.find(hash); found != modules_.end()) return found->second;
   }
-  auto module = std::make_shared<AgentModule>();
-  NAOS_ASSIGN_OR_RETURN(module->compiled_, cache_.compile(wasm, hash));
+  std::shared_ptr<AgentModule> module(new AgentModule());
+  module->hash_ = hash;
+  module->compiled_ = std::make_unique<AgentModule::Compiled>();
+  NAOS_ASSIGN_OR_RETURN(module->compiled_->module, cache_->compile(wasm, hash));
   inspect_imports(*module);
   bool has_start = false;
-  inspect_exports(module->compiled_->module.raw(), module->initial_memory_bytes_, has_start);
+  inspect_exports(module->compiled_->module->module.raw(), module->initial_memory_bytes_, has_start);
   if (module->refusal_ == Failure::kNone && !has_start) {
     module->refusal_ = Failure::kInvalidModule;
     module->refusal_message_ = "the module exports no _start function (an agent is a WASI command module)";
   }
-  for (auto [linker, pre] : {std::pair{captured_linker_.raw(), &module->captured_pre_},
-                              std::pair{wasi_linker_.raw(), &module->wasi_pre_}}) {
+  for (auto [linker, pre] : {std::pair{linkers_->captured.raw(), &module->compiled_->captured_pre},
+                              std::pair{linkers_->wasi.raw(), &module->compiled_->wasi_pre}}) {
     if (module->refusal_ != Failure::kNone) break;
     wasmtime_instance_pre_t* raw = nullptr;
-    if (wasmtime_error_t* error = wasmtime_linker_instantiate_pre(linker, module->compiled_->module.raw(), &raw)) {
+    if (wasmtime_error_t* error = wasmtime_linker_instantiate_pre(linker, module->compiled_->module->module.raw(), &raw)) {
       // An import whose name exists but whose type does not match the ABI.
       module->refusal_ = Failure::kImportDenied;
       module->refusal_message_ = take_error_message(error);
@@ -345,7 +374,7 @@ Result<RunOutcome> Sandbox::run(const AgentModule& module, const RunRequest& req
 
   wasmtime_instance_t instance;
   wasm_trap_t* trap = nullptr;
-  const auto& pre = writes_files ? module.wasi_pre_ : module.captured_pre_;
+  const auto& pre = writes_files ? module.compiled_->wasi_pre : module.compiled_->captured_pre;
   wasmtime_error_t* error = wasmtime_instance_pre_instantiate(pre.raw(), ctx, &instance, &trap);
   if (error == nullptr && trap == nullptr) {
     wasmtime_extern_t start;

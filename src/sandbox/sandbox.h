@@ -24,6 +24,9 @@
 // checks maxOutput and streams stderr every tick, and the end of the run
 // checks both exactly.
 //
+// This header names no Wasmtime type (style rule 1): the engine, linkers and
+// compiled code live behind pointers to types defined in sandbox/ sources.
+//
 // Threading: load() and run() may be called from many threads at once; each
 // run uses its own store. The AgentCalls passed to run() is used by that run
 // only. Ownership: the Sandbox owns the engine; AgentModules keep it
@@ -40,10 +43,9 @@
 
 #include "base/result.h"
 #include "sandbox/agent_calls.h"
-#include "sandbox/engine.h"
+#include "sandbox/engine_options.h"
 #include "sandbox/grants.h"
 #include "sandbox/limits.h"
-#include "sandbox/module_cache.h"
 #include "sandbox/run_outcome.h"
 
 namespace naos::sandbox {
@@ -55,23 +57,33 @@ struct RunRequest {
   Grants grants;
 };
 
+class Engine;
+class ModuleCache;
+
 // A compiled, import-checked, pre-instantiated agent module.
 class AgentModule {
  public:
-  const std::string& hash() const { return compiled_->hash; }
+  ~AgentModule();
+  AgentModule(const AgentModule&) = delete;
+  AgentModule& operator=(const AgentModule&) = delete;
+
+  // SHA-256 of the module's bytes.
+  const std::string& hash() const { return hash_; }
   // The functions the module imports from `nexus`.
   const std::vector<std::string>& nexus_imports() const { return nexus_imports_; }
 
  private:
   friend class Sandbox;
-  std::unique_ptr<CompiledModule> compiled_;
-  InstancePreHandle captured_pre_;  // against the linker with naos's fd_write
-  InstancePreHandle wasi_pre_;      // against plain WASI
+  struct Compiled;  // the Wasmtime module and its pre-instances (sandbox.cc)
+  AgentModule();
+
+  std::string hash_;
   std::vector<std::string> nexus_imports_;
   // Set when the module can never run (unknown import, no _start).
   Failure refusal_ = Failure::kNone;
   std::string refusal_message_;
   uint64_t initial_memory_bytes_ = 0;
+  std::unique_ptr<Compiled> compiled_;
 };
 
 struct SandboxOptions {
@@ -96,20 +108,17 @@ class Sandbox {
   // means the host could not set the run up (a granted folder is missing).
   Result<RunOutcome> run(const AgentModule& module, const RunRequest& request, AgentCalls& calls);
 
-  const ModuleCache::Stats& cache_stats() const { return cache_.stats(); }
-  Engine& engine() { return *engine_; }
+  const EngineOptions& engine_options() const;
 
  private:
-  Sandbox(std::unique_ptr<Engine> engine, std::filesystem::path cache_dir);
+  struct Linkers;  // sandbox.cc
+  Sandbox(std::unique_ptr<Engine> engine, const std::filesystem::path& cache_dir);
   Status define_imports();
   void inspect_imports(AgentModule& module) const;
 
   std::unique_ptr<Engine> engine_;
-  ModuleCache cache_;
-  // WASI with naos's fd_write, and the `nexus` functions.
-  LinkerHandle captured_linker_;
-  // WASI's own fd_write, and the `nexus` functions: for agents that write files.
-  LinkerHandle wasi_linker_;
+  std::unique_ptr<ModuleCache> cache_;
+  std::unique_ptr<Linkers> linkers_;
   std::mutex modules_mutex_;
   std::unordered_map<std::string, std::shared_ptr<const AgentModule>> modules_;
 };

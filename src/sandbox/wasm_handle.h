@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <string>
 
 #include <wasi.h>
 #include <wasm.h>
@@ -36,5 +37,8 @@ using InstancePreHandle = WasmHandle<wasmtime_instance_pre_t, wasmtime_instance_
 using ErrorHandle = WasmHandle<wasmtime_error_t, wasmtime_error_delete>;
 using TrapHandle = WasmHandle<wasm_trap_t, wasm_trap_delete>;
 using WasiConfigHandle = WasmHandle<wasi_config_t, wasi_config_delete>;
+
+// Wasmtime's error message, consuming the error (module_cache.cc).
+std::string take_error_message(wasmtime_error_t* error);
 
 }  // namespace naos::sandbox

@@ -26,4 +26,9 @@ Result<sandbox::HttpResponse> AgentHost::http(const sandbox::HttpRequest& reques
   return http_->fetch(request, policy_, deadline);
 }
 
+Status AgentHost::cost_record(int64_t amount_microcents, std::string_view detail) {
+  if (!cost_sink_) return Error(Code::kFailedPrecondition, "recording costs needs a project", agent_);
+  return cost_sink_(agent_, amount_microcents, detail);
+}
+
 }  // namespace naos::capabilities

@@ -3,6 +3,7 @@
 // run (cheap to make); the pieces it borrows outlive it.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "base/clock.h"
@@ -15,6 +16,11 @@ namespace naos::capabilities {
 
 class AgentHost final : public sandbox::AgentCalls {
  public:
+  // Where nexus.cost_record goes: (agent, micro-cents, note). The layer above
+  // (core/, with governance/'s BudgetEnforcer) provides it; capabilities/
+  // cannot depend on governance/ (style rule 1).
+  using CostSink = std::function<Status(const std::string& agent, int64_t microcents, std::string_view detail)>;
+
   // `kv` may be null (a run outside a project): kv calls then fail with
   // kFailedPrecondition. `http` may be null when the agent has no network grant.
   AgentHost(std::string agent, AgentLog& log, Clock& clock, store::KvStore* kv, const HttpClient* http,
@@ -26,6 +32,9 @@ class AgentHost final : public sandbox::AgentCalls {
   Status kv_set(std::string_view key, std::string_view value) override;
   Result<sandbox::HttpResponse> http(const sandbox::HttpRequest& request,
                                      std::chrono::steady_clock::time_point deadline) override;
+  Status cost_record(int64_t amount_microcents, std::string_view detail) override;
+  // Without a sink, cost_record fails with kFailedPrecondition.
+  void set_cost_sink(CostSink sink) { cost_sink_ = std::move(sink); }
 
  private:
   std::string agent_;
@@ -34,6 +43,7 @@ class AgentHost final : public sandbox::AgentCalls {
   store::KvStore* kv_;
   const HttpClient* http_;
   HttpPolicy policy_;
+  CostSink cost_sink_;
 };
 
 }  // namespace naos::capabilities

@@ -40,6 +40,8 @@ int main(int argc, char** argv) {
   add_build_command(app, context, exit_status);
   add_create_command(app, context, exit_status);
   add_daemon_command(app, context, exit_status);
+  add_axis_command(app, context, exit_status);
+  add_cost_command(app, context, exit_status);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

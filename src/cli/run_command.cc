@@ -106,6 +106,10 @@ int run(Context& context, const RunFlags& flags) {
     if (result.error().code() == Code::kResourceExhausted) {
       return report_error(globals, result.error(), ProductCode{300, "BUDGET_EXCEEDED"});
     }
+    if (result.error().code() == Code::kPermissionDenied) {  // only the trust gate refuses a whole run
+      return report_error(globals, result.error(),
+                          ProductCode{governance::kTrustScoreLowNumber, governance::kTrustScoreLowName});
+    }
     return report_agent_error(globals, result.error());
   }
   const auto& outcome = result->outcome;

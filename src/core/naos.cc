@@ -20,6 +20,9 @@ Result<std::unique_ptr<Naos>> Naos::open(std::optional<project::Project> project
     naos->registry_ = std::make_unique<project::Registry>(*naos->database_);
     NAOS_ASSIGN_OR_RETURN(naos->audit_, governance::AuditLog::open(naos->project_->database_file(),
                                                                    naos->project_->audit_key_file(), clock));
+    NAOS_ASSIGN_OR_RETURN(naos->budget_, governance::BudgetEnforcer::open(naos->project_->database_file(),
+                                                                          naos->audit_.get(), clock,
+                                                                          naos->project_->config().cost));
     NAOS_ASSIGN_OR_RETURN(naos->secrets_,
                           store::SecretStore::open(*naos->database_, naos->project_->secret_key_file()));
     NAOS_TRY(naos->note_config_change());
@@ -135,6 +138,16 @@ Result<bool> Naos::begin_run(const std::string& agent, const std::string& actor,
   NAOS_ASSIGN_OR_RETURN(auto registered, registry_->find(agent));
   if (!registered) return false;
   if (registered->status == project::AgentStatus::kBudgetExceeded) {
+    // Paused until its budget's next period (or `naos cost reset`).
+    NAOS_ASSIGN_OR_RETURN(bool exhausted, budget_->exhausted(agent));
+    if (!exhausted) {
+      NAOS_TRY(registry_->transition(agent, project::AgentStatus::kIdle, clock_.now_ms()));
+      NAOS_TRY(record({"naos", agent, governance::event::kCostReset,
+                       {{"detail", "new budget period"}, {"budget", agent}, {"reason", "period"}}}));
+      registered->status = project::AgentStatus::kIdle;
+    }
+  }
+  if (registered->status == project::AgentStatus::kBudgetExceeded) {
     return Error(Code::kResourceExhausted, "the agent is paused: its budget is spent (naos cost reset " + agent + ")",
                  agent);
   }
@@ -152,10 +165,23 @@ Result<bool> Naos::begin_run(const std::string& agent, const std::string& actor,
 }
 
 Status Naos::end_run(const std::string& agent, bool registered, const std::string& actor,
-                     const sandbox::RunOutcome& outcome) {
+                     const sandbox::RunOutcome& outcome,
+                     const std::optional<governance::BudgetRefusal>& refusal) {
   if (registered) {
     auto to = outcome.ok() ? project::AgentStatus::kCompleted : project::AgentStatus::kFailed;
+    if (refusal && refusal->action == project::OnExceed::kPause) to = project::AgentStatus::kBudgetExceeded;
+    if (refusal && refusal->action == project::OnExceed::kStop) to = project::AgentStatus::kStopped;
     NAOS_TRY(registry_->transition(agent, to, clock_.now_ms()));
+  }
+  if (refusal) {
+    const char* type = refusal->action == project::OnExceed::kPause      ? governance::event::kCostPause
+                       : refusal->action == project::OnExceed::kThrottle ? governance::event::kCostThrottle
+                                                                          : governance::event::kAgentStopped;
+    NAOS_TRY(record({actor, agent, type,
+                     {{"detail", "budget " + refusal->target + " exceeded (" +
+                                     std::string(project::enum_name(refusal->action)) + ")"},
+                      {"budget", refusal->target},
+                      {"reason", "budget"}}}));
   }
   if (!audit_) return ok();
   std::vector<std::future<Result<int64_t>>> pending;
@@ -202,11 +228,23 @@ Result<AgentRun> Naos::run(std::string_view target_text, const RunOptions& optio
   if (options.memory_bytes) request.limits.memory_bytes = *options.memory_bytes;
   if (options.fuel) request.limits.fuel = *options.fuel;
   NAOS_ASSIGN_OR_RETURN(request.grants, grants_for(target.config));
+  NAOS_TRY(apply_trust(target.name, (*loaded)->hash(), options.actor, request.grants));
   NAOS_ASSIGN_OR_RETURN(auto policy, capabilities::HttpPolicy::create(request.grants.network, request.grants.allowed_hosts));
 
   capabilities::AgentLog log(project_ ? project_->log_file(target.name) : std::filesystem::path(), clock_,
                              options.log_echo);
   capabilities::AgentHost host(target.name, log, clock_, kv_.get(), &http_, std::move(policy));
+  // The first budget refusal of this run; one run calls its host from one
+  // thread at a time (agent_calls.h), so no lock.
+  std::optional<governance::BudgetRefusal> refusal;
+  if (budget_) {
+    host.set_cost_sink([this, &refusal](const std::string& agent, int64_t microcents, std::string_view detail) {
+      governance::BudgetRefusal refused;
+      auto status = budget_->record(agent, microcents, "agent", detail, &refused);
+      if (!status && status.error().code() == Code::kResourceExhausted && !refusal) refusal = refused;
+      return status;
+    });
+  }
 
   const std::string& hash = (*loaded)->hash();
   NAOS_ASSIGN_OR_RETURN(bool registered, begin_run(target.name, options.actor, hash));
@@ -221,8 +259,29 @@ Result<AgentRun> Naos::run(std::string_view target_text, const RunOptions& optio
     end_run(target.name, registered, options.actor, failed).ignore_error();
     return outcome.error();
   }
-  NAOS_TRY(end_run(target.name, registered, options.actor, *outcome));
+  NAOS_TRY(end_run(target.name, registered, options.actor, *outcome, refusal));
   return AgentRun{target.name, hash, std::move(*outcome)};
+}
+
+Status Naos::reset_cost(std::string_view target, const std::string& actor) {
+  NAOS_TRY(require_project());
+  NAOS_TRY(budget_->reset(target, actor));
+  if (target == project::kGlobalBudget) {
+    // Every agent the global budget paused may run again.
+    NAOS_ASSIGN_OR_RETURN(auto records, registry_->list());
+    for (const auto& r : records) {
+      if (r.status != project::AgentStatus::kBudgetExceeded) continue;
+      NAOS_ASSIGN_OR_RETURN(bool exhausted, budget_->exhausted(r.name));
+      if (!exhausted) NAOS_TRY(registry_->transition(r.name, project::AgentStatus::kIdle, clock_.now_ms()));
+    }
+    return ok();
+  }
+  NAOS_ASSIGN_OR_RETURN(auto registered, registry_->find(target));
+  if (registered && registered->status == project::AgentStatus::kBudgetExceeded) {
+    NAOS_ASSIGN_OR_RETURN(bool exhausted, budget_->exhausted(target));
+    if (!exhausted) NAOS_TRY(registry_->transition(target, project::AgentStatus::kIdle, clock_.now_ms()));
+  }
+  return ok();
 }
 
 }  // namespace naos

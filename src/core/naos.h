@@ -24,6 +24,8 @@
 #include "capabilities/agent_log.h"
 #include "capabilities/http.h"
 #include "governance/audit_log.h"
+#include "governance/trust.h"
+#include "governance/budget.h"
 #include "project/project.h"
 #include "project/registry.h"
 #include "sandbox/sandbox.h"
@@ -74,10 +76,27 @@ class Naos {
   project::Registry* registry() { return registry_.get(); }
   store::SecretStore* secrets() { return secrets_.get(); }
   store::KvStore* kv() { return kv_.get(); }
+  // Cost budgets and the ledger; null outside a project.
+  governance::BudgetEnforcer* budget() { return budget_.get(); }
+
+  // `naos cost reset TARGET`: the budget's spending so far stops counting
+  // (cost.reset), and an agent paused by it (budget_exceeded) becomes idle.
+  // Errors: kFailedPrecondition outside a project; kNotFound (BUDGET_NOT_FOUND).
+  Status reset_cost(std::string_view target, const std::string& actor);
   Clock& clock() { return clock_; }
 
   // Appends an audit event; a no-op outside a project.
   Status record(governance::AuditEventDraft event);
+
+  // ---- trust (core/trust.cc) ----
+  // The agent's AXIS report now, from the audit log (docs/trust.md).
+  Result<governance::TrustReport> trust_report(const std::string& agent, const std::string& module_hash);
+  // trust.minimumTier / minCreditRating refuse the run (TRUST_SCORE_LOW);
+  // trust.capabilityTiers take capabilities out of `grants`, each audited as
+  // capability.denied with reason "trust". Runs by actor "axis" (verify) are
+  // not refused, so an agent can earn its tier back.
+  Status apply_trust(const std::string& agent, const std::string& module_hash, const std::string& actor,
+                     sandbox::Grants& grants);
 
   // ---- the scheduler (core/scheduler.cc) ----
   struct ScheduledRun {
@@ -143,8 +162,10 @@ class Naos {
                               const std::filesystem::path& folder);
   // Starts the lifecycle of a registered agent's run; false when unregistered.
   Result<bool> begin_run(const std::string& agent, const std::string& actor, const std::string& module_hash);
+  // `refusal`: the budget that refused a priced call during the run, if any;
+  // its onExceed decides the agent's status (governance/budget.h).
   Status end_run(const std::string& agent, bool registered, const std::string& actor,
-                 const sandbox::RunOutcome& outcome);
+                 const sandbox::RunOutcome& outcome, const std::optional<governance::BudgetRefusal>& refusal = {});
 
   std::optional<project::Project> project_;
   Clock& clock_;
@@ -154,6 +175,7 @@ class Naos {
   std::unique_ptr<governance::AuditLog> audit_;
   std::unique_ptr<project::Registry> registry_;
   std::unique_ptr<store::SecretStore> secrets_;
+  std::unique_ptr<governance::BudgetEnforcer> budget_;
   std::unique_ptr<sandbox::Sandbox> sandbox_;
   capabilities::HttpClient http_;
 };

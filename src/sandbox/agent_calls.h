@@ -47,6 +47,13 @@ class AgentCalls {
   // `deadline` is when the run's own timeout elapses; the call must not outlive it.
   virtual Result<HttpResponse> http(const HttpRequest& request,
                                     std::chrono::steady_clock::time_point deadline) = 0;
+  // An agent-declared cost (nexus.cost_record), in micro-cents (>= 0), with a
+  // short note. Errors: kResourceExhausted when a budget refuses it (the
+  // guest sees NEXUS_E_LIMIT). The default (no ledger: a run outside a
+  // project, test fakes) refuses with kFailedPrecondition.
+  virtual Status cost_record(int64_t /*amount_microcents*/, std::string_view /*detail*/) {
+    return Error(Code::kFailedPrecondition, "recording costs needs a project");
+  }
 };
 
 }  // namespace naos::sandbox

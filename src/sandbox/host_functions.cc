@@ -223,6 +223,23 @@ wasm_trap_t* nexus_kv_set(void*, wasmtime_caller_t* caller, const wasmtime_val_t
   });
 }
 
+// ---- nexus.cost_record(amount_microcents: i64, detail, detail_len) -> i32
+// An agent-declared cost. A negative amount is NEXUS_E_INVALID; a refused one
+// (a budget would be crossed) NEXUS_E_LIMIT.
+wasm_trap_t* nexus_cost_record(void*, wasmtime_caller_t* caller, const wasmtime_val_t* args, size_t,
+                               wasmtime_val_t* results, size_t) {
+  return guarded([&]() -> wasm_trap_t* {
+    RunContext& context = run_context(caller);
+    GuestMemory memory(caller);
+    int64_t amount = args[0].of.i64;
+    if (u32(args[2]) > kMaxCostDetailBytes) return reply(results, kNexusLimit);
+    std::string detail;
+    if (amount < 0 || !memory.read(u32(args[1]), u32(args[2]), detail)) return reply(results, kNexusInvalid);
+    auto status = context.calls.cost_record(amount, detail);
+    return reply(results, status ? kNexusOk : fail(context, "cost", status.error()));
+  });
+}
+
 // Shared by http_get and http_post once the request is read from memory.
 void do_http(RunContext& context, const GuestMemory& memory, const HttpRequest& request, uint32_t out,
              uint32_t out_cap, uint32_t out_len, wasmtime_val_t* results) {
@@ -433,6 +450,7 @@ Status define_host_functions(wasmtime_linker_t* linker, CaptureStdio capture) {
       {kNexusModule, "kv_set", {I32, I32, I32, I32}, {I32}, nexus_kv_set},
       {kNexusModule, "http_get", {I32, I32, I32, I32, I32}, {I32}, nexus_http_get},
       {kNexusModule, "http_post", {I32, I32, I32, I32, I32, I32, I32, I32, I32}, {I32}, nexus_http_post},
+      {kNexusModule, "cost_record", {I64, I32, I32}, {I32}, nexus_cost_record},
       {kWasiModule, "fd_write", {I32, I32, I32, I32}, {I32}, wasi_fd_write},
       {kWasiModule, "poll_oneoff", {I32, I32, I32, I32}, {I32}, wasi_poll_oneoff},
   };

@@ -28,6 +28,7 @@ inline constexpr uint32_t kMaxKeyBytes = 256;
 inline constexpr uint32_t kMaxValueBytes = 1024 * 1024;
 inline constexpr uint32_t kMaxLogLineBytes = 64 * 1024;
 inline constexpr uint32_t kMaxUrlBytes = 8 * 1024;
+inline constexpr uint32_t kMaxCostDetailBytes = 256;
 
 enum class Capability { kAlways, kKv, kNetwork };
 
@@ -42,6 +43,8 @@ inline constexpr NexusFunction kNexusFunctions[] = {
     {"log", Capability::kAlways},     {"time_now", Capability::kAlways},
     {"kv_get", Capability::kKv},      {"kv_set", Capability::kKv},
     {"http_get", Capability::kNetwork}, {"http_post", Capability::kNetwork},
+    // Every agent may declare what it spent; budgets decide whether it may.
+    {"cost_record", Capability::kAlways},
 };
 
 // nullptr when `name` is not part of the ABI.

@@ -56,6 +56,31 @@ constexpr const char* kMigrations[] = {
     "  created_ms INTEGER NOT NULL,"
     "  updated_ms INTEGER NOT NULL"
     ") WITHOUT ROWID;",
+
+    // 3: the cost ledger, budgets set with `naos cost set`, per-budget state.
+    "CREATE TABLE cost_ledger ("
+    "  id INTEGER PRIMARY KEY,"
+    "  ts_ms INTEGER NOT NULL,"
+    "  agent TEXT NOT NULL,"
+    "  amount_microcents INTEGER NOT NULL CHECK (amount_microcents >= 0),"
+    "  source TEXT NOT NULL,"
+    "  detail TEXT NOT NULL DEFAULT ''"
+    ");"
+    "CREATE INDEX cost_ledger_agent ON cost_ledger(agent, ts_ms);"
+    "CREATE INDEX cost_ledger_ts ON cost_ledger(ts_ms);"
+    "CREATE TABLE cost_budgets ("
+    "  target TEXT PRIMARY KEY,"
+    "  limit_cents INTEGER NOT NULL CHECK (limit_cents >= 0),"
+    "  period TEXT NOT NULL,"
+    "  on_exceed TEXT NOT NULL,"
+    "  alert_at INTEGER NOT NULL,"
+    "  updated_ms INTEGER NOT NULL"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE cost_budget_state ("
+    "  target TEXT PRIMARY KEY,"
+    "  reset_ms INTEGER NOT NULL DEFAULT 0,"
+    "  alerted_window_ms INTEGER"
+    ") WITHOUT ROWID;",
 };
 
 }  // namespace

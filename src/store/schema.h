@@ -29,6 +29,23 @@
 //
 //   secrets(name, value BLOB, created_ms, updated_ms)     -- migration 2
 //     `naos secret set`; values never appear in the audit log or output.
+//
+//   cost_ledger(id, ts_ms, agent, amount_microcents, source, detail)
+//                                                      -- migration 3
+//     One row per recorded cost (governance/cost_ledger.h). Append-only;
+//     amount is integer micro-cents (1e-6 cent), never negative; source is
+//     "agent" (nexus.cost_record), "llm" or "http"; detail is free text.
+//
+//   cost_budgets(target, limit_cents, period, on_exceed, alert_at, updated_ms)
+//                                                      -- migration 3
+//     Budgets set with `naos cost set`; a row overrides cost.budgets.<target>
+//     of the config. target is an agent name or "global"; period, on_exceed
+//     are the config's kebab-case spellings.
+//
+//   cost_budget_state(target, reset_ms, alerted_window_ms) -- migration 3
+//     reset_ms: `naos cost reset` time; spending before it does not count
+//     against the current period. alerted_window_ms: start of the period
+//     whose cost.alert was raised (one alert per period).
 #pragma once
 
 #include <span>

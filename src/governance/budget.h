@@ -1,0 +1,203 @@
+// BudgetEnforcer — cost budgets (PRODUCT.md "cost") enforced with
+// reservations, so that concurrent priced calls never overspend (STYLE rule 12).
+//
+// Budgets: `cost.budgets.<agent>` and `cost.budgets.global` of the config,
+// each overridden by a row of cost_budgets (`naos cost set`, store/schema.h).
+// A priced call of agent A is checked against A's budget and the global one.
+//
+// A reservation is a small state machine:
+//
+//        reserve(max)                 settle(actual <= max)
+//   (none) ─────────► reserved ───────────────────────────► settled
+//                        │                                  (ledger row, cost.recorded)
+//                        │ ~Reservation without settle
+//                        ▼
+//                     released (nothing recorded)
+//
+//   reserve      BudgetEnforcer::reserve: adds max to reserved_[budget] of
+//                every budget that applies, or refuses (kResourceExhausted,
+//                budget.exceeded event) when the budget does not allow it.
+//   settle       Reservation::settle: inserts the ledger row and takes max off
+//                reserved_ in one critical section, then audits.
+//   release      Reservation::~Reservation (or a moved-from reservation: none).
+//
+// Invariants (checked by check_invariants(), debug builds, at each transition
+// and in tests):
+//   I1  reserved_[b] >= 0 for every budget b.
+//   I2  under hard enforcement, for every budget b whose action is not warn
+//       and on which this process holds a reservation:
+//       spent(b, current period) + reserved_[b] <= limit(b).
+//   I3  reserved_ has no entry for a target without a budget (no leak).
+//
+// Enforcement (cost.enforcement), for a budget with onExceed != warn:
+//   hard  refuse when spent + reserved + max > limit (the crossing call);
+//   soft  refuse when spent + reserved >= limit (the crossing call runs, the next does not);
+//   warn  never refuse; crossing the limit is a budget.exceeded event.
+// onExceed (what the caller does with a refusal; Naos applies it):
+//   pause     the agent's status becomes budget_exceeded until the next period
+//             or `naos cost reset`;
+//   stop      the agent's status becomes stopped;
+//   throttle  only the call is refused (no rate limit yet: TODO(cleanup));
+//   warn      never refused; only recorded.
+// Alerts: once per period, when spent reaches alertAt% of the limit, a
+// cost.alert event (marker in cost_budget_state.alerted_window_ms).
+// Reset: `naos cost reset` writes cost_budget_state.reset_ms; spending before
+// it does not count in the current period.
+//
+// Periods are UTC calendar periods (cost_ledger.h). `cost.timezone` other
+// than UTC is not applied: GCC 12's <chrono> has no tz database and naos
+// does not link one yet. TODO(cleanup): time zones.
+//
+// Scope of the guarantee: reservations are held in memory, so I2 holds among
+// the threads of one process; another process's spending is seen once it is
+// in the ledger (every reserve re-reads the ledger), not while it is reserved.
+//
+// Threading: every public function may be called from any thread; one mutex
+// serializes the ledger and reservations. Audit events are appended outside it.
+// Ownership: owns its own Database connection; borrows the AuditLog (nullable)
+// and the Clock, which must outlive it.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/result.h"
+#include "governance/audit_log.h"
+#include "governance/cost_ledger.h"
+#include "project/config.h"
+#include "store/database.h"
+
+namespace naos::governance {
+
+namespace event {
+inline constexpr const char* kCostRecorded = "cost.recorded";
+inline constexpr const char* kCostAlert = "cost.alert";
+inline constexpr const char* kCostPause = "cost.pause";
+inline constexpr const char* kCostThrottle = "cost.throttle";
+inline constexpr const char* kCostReset = "cost.reset";
+inline constexpr const char* kCostBudgetSet = "cost.budget_set";
+inline constexpr const char* kBudgetExceeded = "budget.exceeded";
+}  // namespace event
+
+// Why a reserve was refused: the budget and what its onExceed asks for.
+struct BudgetRefusal {
+  std::string target;  // the agent's name or "global"
+  project::OnExceed action = project::OnExceed::kPause;
+  int64_t limit_microcents = 0;
+  int64_t spent_microcents = 0;
+  int64_t requested_microcents = 0;
+};
+
+// One budget as `naos cost status` shows it.
+struct BudgetStatus {
+  std::string target;
+  std::optional<project::BudgetConfig> budget;  // null: spending without a budget
+  PeriodWindow window;                          // of the budget's period (total if none)
+  int64_t spent_microcents = 0;                 // in the window, since the last reset
+  int64_t reserved_microcents = 0;
+  int64_t total_microcents = 0;                 // all time
+};
+
+class BudgetEnforcer;
+
+// A reserved amount; released on destruction unless settled. Move-only.
+class [[nodiscard]] Reservation {
+ public:
+  Reservation(Reservation&& other) noexcept;
+  Reservation& operator=(Reservation&&) = delete;
+  Reservation(const Reservation&) = delete;
+  ~Reservation();
+
+  // Records `actual` (<= the reserved amount) in the ledger and the audit log.
+  // Errors: kInvalidArgument when actual is negative or above the reservation;
+  // kFailedPrecondition when settled already.
+  Status settle(int64_t actual_microcents, std::string_view source, std::string_view detail);
+  int64_t amount() const { return amount_; }
+
+ private:
+  friend class BudgetEnforcer;
+  Reservation(BudgetEnforcer* enforcer, std::string agent, std::vector<std::string> targets, int64_t amount)
+      : enforcer_(enforcer), agent_(std::move(agent)), targets_(std::move(targets)), amount_(amount) {}
+  BudgetEnforcer* enforcer_;  // null once settled, released or moved from
+  std::string agent_;
+  std::vector<std::string> targets_;  // the budgets this amount is reserved against
+  int64_t amount_;
+};
+
+class BudgetEnforcer {
+ public:
+  // Opens its own connection to `database_file` (migrated already or now).
+  static Result<std::unique_ptr<BudgetEnforcer>> open(const std::filesystem::path& database_file, AuditLog* audit,
+                                                      Clock& clock, project::CostConfig config);
+  BudgetEnforcer(const BudgetEnforcer&) = delete;
+  BudgetEnforcer& operator=(const BudgetEnforcer&) = delete;
+
+  // Reserves `max_microcents` for a priced call of `agent`.
+  // Errors: kResourceExhausted (BUDGET_EXCEEDED) when a budget refuses it,
+  // with *refusal filled in when non-null; kInvalidArgument for a negative amount.
+  Result<Reservation> reserve(std::string_view agent, int64_t max_microcents, BudgetRefusal* refusal = nullptr);
+  // reserve + settle of a known amount (nexus.cost_record).
+  Status record(std::string_view agent, int64_t microcents, std::string_view source, std::string_view detail,
+                BudgetRefusal* refusal = nullptr);
+
+  // Budgets in effect: the config's, overridden by cost_budgets rows.
+  Result<std::vector<project::BudgetConfig>> budgets();
+  Result<std::optional<project::BudgetConfig>> budget(std::string_view target);
+  // `naos cost set`: stores (or replaces) a budget row; audited cost.budget_set.
+  Status set_budget(const project::BudgetConfig& budget, const std::string& actor);
+  // `naos cost reset`: spending so far no longer counts against the current
+  // period; audited cost.reset. Errors: kNotFound (BUDGET_NOT_FOUND) when
+  // `target` has no budget.
+  Status reset(std::string_view target, const std::string& actor);
+  // True when a budget of `agent` (or the global one) that refuses calls is
+  // spent in its current period.
+  Result<bool> exhausted(std::string_view agent);
+
+  // Every budget and every agent with spending, by target.
+  Result<std::vector<BudgetStatus>> status();
+  CostLedger& ledger() { return ledger_; }
+  project::Enforcement enforcement() const { return config_.enforcement; }
+
+  // Debug-only: I1..I3 above; aborts on a violation. Also runs in tests.
+  void check_invariants();
+
+ private:
+  friend class Reservation;
+  struct Applied {  // a budget with its state in the current period
+    project::BudgetConfig budget;
+    int64_t limit_microcents = 0;
+    int64_t counted_from_ms = 0;  // max(period start, reset time)
+    PeriodWindow window;
+    int64_t spent = 0;
+  };
+  BudgetEnforcer(std::unique_ptr<store::Database> database, AuditLog* audit, Clock& clock,
+                 project::CostConfig config);
+  // Under mutex_.
+  Result<std::vector<project::BudgetConfig>> budgets_locked();
+  Result<std::vector<Applied>> applied_locked(std::string_view agent, int64_t now_ms);
+  Result<Applied> apply_locked(const project::BudgetConfig& budget, int64_t now_ms);
+  Result<int64_t> reset_ms_locked(std::string_view target);
+  bool refuses(const Applied& applied, int64_t reserved, int64_t request) const;
+  void check_invariants_locked();
+  void release(const std::vector<std::string>& targets, int64_t amount);
+  Status settle(Reservation& reservation, int64_t actual, std::string_view source, std::string_view detail);
+  void audit(AuditEventDraft draft);
+
+  std::unique_ptr<store::Database> database_;
+  CostLedger ledger_;
+  AuditLog* audit_;
+  Clock& clock_;
+  project::CostConfig config_;
+  std::mutex mutex_;
+  std::map<std::string, int64_t, std::less<>> reserved_;  // by budget target
+};
+
+}  // namespace naos::governance

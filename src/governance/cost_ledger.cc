@@ -1,0 +1,180 @@
+#include "governance/cost_ledger.h"
+
+#include <chrono>
+#include <limits>
+
+namespace naos::governance {
+
+namespace {
+constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
+}  // namespace
+
+int64_t cents_to_microcents(int64_t cents) {
+  if (cents >= kMax / project::kMicroCentsPerCent) return kMax;
+  if (cents <= kMin / project::kMicroCentsPerCent) return kMin;
+  return cents * project::kMicroCentsPerCent;
+}
+
+int64_t add_saturating(int64_t a, int64_t b) {
+  int64_t out;
+  if (__builtin_add_overflow(a, b, &out)) return (b > 0) ? kMax : kMin;
+  return out;
+}
+
+std::string format_microcents(int64_t microcents) {
+  std::string sign;
+  // Work in unsigned so INT64_MIN has a magnitude.
+  uint64_t magnitude = static_cast<uint64_t>(microcents);
+  if (microcents < 0) {
+    sign = "-";
+    magnitude = 0 - magnitude;
+  }
+  // 1 dollar = 100 cents = 1e8 micro-cents: 8 decimals.
+  constexpr uint64_t kPerDollar = 100ULL * project::kMicroCentsPerCent;
+  uint64_t dollars = magnitude / kPerDollar;
+  std::string fraction = std::to_string(magnitude % kPerDollar);
+  fraction.insert(0, 8 - fraction.size(), '0');
+  while (fraction.size() > 2 && fraction.back() == '0') fraction.pop_back();
+  return sign + "$" + std::to_string(dollars) + "." + fraction;
+}
+
+std::string format_cents(int64_t cents) {
+  std::string sign;
+  uint64_t magnitude = static_cast<uint64_t>(cents);
+  if (cents < 0) {
+    sign = "-";
+    magnitude = 0 - magnitude;
+  }
+  std::string fraction = std::to_string(magnitude % 100);
+  if (fraction.size() < 2) fraction.insert(0, "0");
+  return sign + "$" + std::to_string(magnitude / 100) + "." + fraction;
+}
+
+Result<int64_t> price_tokens(const project::ModelPrice& price, const TokenUsage& usage) {
+  if (usage.input < 0 || usage.output < 0 || usage.cached_input < 0) {
+    return Error(Code::kInvalidArgument, "token counts must not be negative");
+  }
+  using i128 = __int128;
+  i128 cached_price = price.cached_input_per_1k.value_or(price.input_per_1k);
+  i128 total = i128(usage.input) * price.input_per_1k + i128(usage.output) * price.output_per_1k +
+               i128(usage.cached_input) * cached_price;
+  i128 rounded_up = (total + 999) / 1000;
+  if (rounded_up > kMax) return Error(Code::kResourceExhausted, "the cost does not fit in 64 bits");
+  return static_cast<int64_t>(rounded_up);
+}
+
+PeriodWindow period_window(project::BudgetPeriod period, int64_t now_ms) {
+  using namespace std::chrono;
+  using project::BudgetPeriod;
+  auto to_ms = [](sys_days day) { return duration_cast<milliseconds>(day.time_since_epoch()).count(); };
+  sys_time<milliseconds> now{milliseconds(now_ms)};
+  sys_days today = floor<days>(now);
+  switch (period) {
+    case BudgetPeriod::kHour: {
+      int64_t start = floor<hours>(now).time_since_epoch().count() * 3'600'000;
+      return {start, start + 3'600'000};
+    }
+    case BudgetPeriod::kDay:
+      return {to_ms(today), to_ms(today + days(1))};
+    case BudgetPeriod::kWeek: {
+      // ISO 8601: weeks start on Monday (iso_encoding 1 .. Sunday 7).
+      sys_days monday = today - days(weekday(today).iso_encoding() - 1);
+      return {to_ms(monday), to_ms(monday + days(7))};
+    }
+    case BudgetPeriod::kMonth: {
+      year_month_day ymd(today);
+      year_month first = ymd.year() / ymd.month();
+      year_month next = first + months(1);
+      return {to_ms(sys_days(first / 1)), to_ms(sys_days(next / 1))};
+    }
+    case BudgetPeriod::kTotal:
+      return {kMin, kMax};
+  }
+  return {kMin, kMax};
+}
+
+std::optional<project::BudgetPeriod> parse_period(std::string_view text) {
+  using project::BudgetPeriod;
+  for (auto value : {BudgetPeriod::kHour, BudgetPeriod::kDay, BudgetPeriod::kWeek, BudgetPeriod::kMonth,
+                     BudgetPeriod::kTotal}) {
+    if (project::enum_name(value) == text) return value;
+  }
+  // Common spellings users type: "hourly", "daily" ...
+  if (text == "hourly") return BudgetPeriod::kHour;
+  if (text == "daily") return BudgetPeriod::kDay;
+  if (text == "weekly") return BudgetPeriod::kWeek;
+  if (text == "monthly") return BudgetPeriod::kMonth;
+  return std::nullopt;
+}
+
+std::optional<project::OnExceed> parse_on_exceed(std::string_view text) {
+  using project::OnExceed;
+  for (auto value : {OnExceed::kPause, OnExceed::kStop, OnExceed::kThrottle, OnExceed::kWarn}) {
+    if (project::enum_name(value) == text) return value;
+  }
+  return std::nullopt;
+}
+
+Result<int64_t> CostLedger::insert(const LedgerRow& row) {
+  if (row.amount_microcents < 0) return Error(Code::kInvalidArgument, "a cost must not be negative", row.agent);
+  NAOS_ASSIGN_OR_RETURN(store::Statement stmt,
+                        database_.prepare("INSERT INTO cost_ledger(ts_ms, agent, amount_microcents, source, detail) "
+                                          "VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id"));
+  stmt.bind(1, row.ts_ms).bind(2, row.agent).bind(3, row.amount_microcents).bind(4, row.source).bind(5, row.detail);
+  NAOS_ASSIGN_OR_RETURN(bool has_row, stmt.step());
+  if (!has_row) return Error(Code::kInternal, "INSERT ... RETURNING gave no row");
+  int64_t id = stmt.column_int64(0);
+  NAOS_ASSIGN_OR_RETURN(bool more, stmt.step());
+  (void)more;
+  return id;
+}
+
+Result<int64_t> CostLedger::spent_since(std::string_view agent, int64_t since_ms) {
+  // SUM in SQLite is exact integer arithmetic (it errors on overflow rather
+  // than rounding); amounts are bounded far below that in practice.
+  // TODO(perf): a running total per (agent, period) instead of a SUM per call.
+  NAOS_ASSIGN_OR_RETURN(store::Statement stmt,
+                        database_.prepare(agent.empty()
+                                              ? "SELECT COALESCE(SUM(amount_microcents), 0) FROM cost_ledger "
+                                                "WHERE ts_ms >= ?1"
+                                              : "SELECT COALESCE(SUM(amount_microcents), 0) FROM cost_ledger "
+                                                "WHERE ts_ms >= ?1 AND agent = ?2"));
+  stmt.bind(1, since_ms);
+  if (!agent.empty()) stmt.bind(2, agent);
+  NAOS_ASSIGN_OR_RETURN(bool has_row, stmt.step());
+  return has_row ? stmt.column_int64(0) : 0;
+}
+
+Result<std::vector<LedgerRow>> CostLedger::rows_since(std::string_view agent, int64_t since_ms) {
+  NAOS_ASSIGN_OR_RETURN(
+      store::Statement stmt,
+      database_.prepare(agent.empty() ? "SELECT id, ts_ms, agent, amount_microcents, source, detail FROM cost_ledger "
+                                        "WHERE ts_ms >= ?1 ORDER BY ts_ms, id"
+                                      : "SELECT id, ts_ms, agent, amount_microcents, source, detail FROM cost_ledger "
+                                        "WHERE ts_ms >= ?1 AND agent = ?2 ORDER BY ts_ms, id"));
+  stmt.bind(1, since_ms);
+  if (!agent.empty()) stmt.bind(2, agent);
+  std::vector<LedgerRow> rows;
+  while (true) {
+    NAOS_ASSIGN_OR_RETURN(bool has_row, stmt.step());
+    if (!has_row) break;
+    rows.push_back({stmt.column_int64(0), stmt.column_int64(1), stmt.column_text(2), stmt.column_int64(3),
+                    stmt.column_text(4), stmt.column_text(5)});
+  }
+  return rows;
+}
+
+Result<std::vector<std::string>> CostLedger::agents() {
+  NAOS_ASSIGN_OR_RETURN(store::Statement stmt,
+                        database_.prepare("SELECT DISTINCT agent FROM cost_ledger ORDER BY agent"));
+  std::vector<std::string> out;
+  while (true) {
+    NAOS_ASSIGN_OR_RETURN(bool has_row, stmt.step());
+    if (!has_row) break;
+    out.push_back(stmt.column_text(0));
+  }
+  return out;
+}
+
+}  // namespace naos::governance

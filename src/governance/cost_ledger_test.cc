@@ -1,0 +1,149 @@
+// Money formatting, price-table arithmetic and calendar periods: all integer.
+#include "governance/cost_ledger.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+
+namespace naos::governance {
+namespace {
+
+using namespace std::chrono;
+using project::BudgetPeriod;
+
+int64_t ms(sys_days day, hours h = hours(0), minutes m = minutes(0), seconds s = seconds(0),
+           milliseconds extra = milliseconds(0)) {
+  return duration_cast<milliseconds>((day + h + m + s + extra).time_since_epoch()).count();
+}
+
+TEST(CostFormat, AmountsPrintAsDollarsWithSubCentDigitsOnlyWhenPresent) {
+  EXPECT_EQ(format_microcents(0), "$0.00");
+  EXPECT_EQ(format_microcents(5'000'000), "$0.05");
+  EXPECT_EQ(format_microcents(100'000'000), "$1.00");
+  EXPECT_EQ(format_microcents(125), "$0.00000125");
+  EXPECT_EQ(format_microcents(1'234'567'890), "$12.3456789");
+  EXPECT_EQ(format_microcents(-5'000'000), "-$0.05");
+  EXPECT_EQ(format_cents(1000), "$10.00");
+  EXPECT_EQ(format_cents(5), "$0.05");
+}
+
+TEST(CostFormat, CentsToMicroCentsSaturatesInsteadOfOverflowing) {
+  EXPECT_EQ(cents_to_microcents(7), 7'000'000);
+  EXPECT_EQ(cents_to_microcents(project::kMaxCents), INT64_MAX);
+  EXPECT_EQ(add_saturating(INT64_MAX - 1, 5), INT64_MAX);
+}
+
+TEST(CostPrice, TokenPricesFromDecimalStringsAreExact) {
+  // PRODUCT.md's example: claude-3-haiku at $0.00025 in / $0.00125 out per 1K.
+  project::ModelPrice haiku;
+  haiku.input_per_1k = *project::parse_usd_microcents("0.00025");
+  haiku.output_per_1k = *project::parse_usd_microcents("0.00125");
+  EXPECT_EQ(haiku.input_per_1k, 25'000);
+  EXPECT_EQ(haiku.output_per_1k, 125'000);
+  // 1M input + 1M output tokens = $0.25 + $1.25, to the micro-cent.
+  EXPECT_EQ(*price_tokens(haiku, {1'000'000, 1'000'000, 0}), 150'000'000);
+  // One token: 25 micro-cents in, 125 out.
+  EXPECT_EQ(*price_tokens(haiku, {1, 0, 0}), 25);
+  EXPECT_EQ(*price_tokens(haiku, {0, 3, 0}), 375);
+  // Cached input defaults to the input price.
+  EXPECT_EQ(*price_tokens(haiku, {0, 0, 2000}), 50'000);
+  haiku.cached_input_per_1k = *project::parse_usd_microcents("0.00003");
+  EXPECT_EQ(*price_tokens(haiku, {0, 0, 2000}), 6'000);
+}
+
+TEST(CostPrice, NoFloatingPointDriftWhereDoublesWouldDrift) {
+  project::ModelPrice price;
+  price.input_per_1k = *project::parse_usd_microcents("0.1");
+  price.output_per_1k = *project::parse_usd_microcents("0.2");
+  // 0.1 + 0.2 == 0.3 exactly (a double gives 0.30000000000000004).
+  EXPECT_EQ(*price_tokens(price, {1000, 1000, 0}), *project::parse_usd_microcents("0.3"));
+  // Ten thousand sub-cent amounts sum exactly: $0.00001 per 1K tokens is
+  // one micro-cent ($0.00000001) a token.
+  price.input_per_1k = *project::parse_usd_microcents("0.00001");
+  int64_t sum = 0;
+  for (int i = 0; i < 10'000; ++i) sum += *price_tokens(price, {1, 0, 0});
+  EXPECT_EQ(sum, 10'000);
+  EXPECT_EQ(format_microcents(sum), "$0.0001");
+}
+
+TEST(CostPrice, FractionsOfAMicroCentRoundUpOnceNotPerTokenClass) {
+  project::ModelPrice price;
+  price.input_per_1k = 1;   // 0.001 micro-cent a token
+  price.output_per_1k = 1;
+  EXPECT_EQ(*price_tokens(price, {1, 0, 0}), 1);
+  EXPECT_EQ(*price_tokens(price, {500, 500, 0}), 1);   // 1000 * 0.001 = exactly 1
+  EXPECT_EQ(*price_tokens(price, {501, 500, 0}), 2);   // 1.001 rounds up
+  EXPECT_FALSE(price_tokens(price, {-1, 0, 0}).has_value());
+  project::ModelPrice huge;
+  huge.input_per_1k = INT64_MAX;
+  auto overflow = price_tokens(huge, {INT64_MAX, 0, 0});
+  ASSERT_FALSE(overflow.has_value());
+  EXPECT_EQ(overflow.error().code(), Code::kResourceExhausted);
+}
+
+TEST(CostPeriod, HourAndDayStartOnTheHourAndAtMidnightUtc) {
+  int64_t now = ms(sys_days(2025y / 1 / 15), hours(10), minutes(31), seconds(15));
+  auto hour = period_window(BudgetPeriod::kHour, now);
+  EXPECT_EQ(hour.start_ms, ms(sys_days(2025y / 1 / 15), hours(10)));
+  EXPECT_EQ(hour.end_ms, ms(sys_days(2025y / 1 / 15), hours(11)));
+  auto day = period_window(BudgetPeriod::kDay, now);
+  EXPECT_EQ(day.start_ms, ms(sys_days(2025y / 1 / 15)));
+  EXPECT_EQ(day.end_ms, ms(sys_days(2025y / 1 / 16)));
+  // The last millisecond of a day is in it; the next is the next day.
+  int64_t last = ms(sys_days(2025y / 1 / 15), hours(23), minutes(59), seconds(59), milliseconds(999));
+  EXPECT_EQ(period_window(BudgetPeriod::kDay, last).start_ms, day.start_ms);
+  EXPECT_EQ(period_window(BudgetPeriod::kDay, last + 1).start_ms, day.end_ms);
+}
+
+TEST(CostPeriod, MonthsEndOnTheLastDayIncludingFebruaryInLeapYears) {
+  struct Case {
+    sys_days inside, first, next;
+  } cases[] = {
+      {sys_days(2024y / 2 / 29), sys_days(2024y / 2 / 1), sys_days(2024y / 3 / 1)},   // leap year
+      {sys_days(2023y / 2 / 28), sys_days(2023y / 2 / 1), sys_days(2023y / 3 / 1)},   // common year
+      {sys_days(2100y / 2 / 28), sys_days(2100y / 2 / 1), sys_days(2100y / 3 / 1)},   // not leap (century)
+      {sys_days(2000y / 2 / 29), sys_days(2000y / 2 / 1), sys_days(2000y / 3 / 1)},   // leap (400)
+      {sys_days(2024y / 12 / 31), sys_days(2024y / 12 / 1), sys_days(2025y / 1 / 1)}, // year end
+      {sys_days(2024y / 4 / 30), sys_days(2024y / 4 / 1), sys_days(2024y / 5 / 1)},   // 30-day month
+      {sys_days(2024y / 1 / 31), sys_days(2024y / 1 / 1), sys_days(2024y / 2 / 1)},
+  };
+  for (const auto& c : cases) {
+    int64_t last_ms = ms(c.inside, hours(23), minutes(59), seconds(59), milliseconds(999));
+    auto window = period_window(BudgetPeriod::kMonth, last_ms);
+    EXPECT_EQ(window.start_ms, ms(c.first));
+    EXPECT_EQ(window.end_ms, ms(c.next));
+    EXPECT_EQ(period_window(BudgetPeriod::kMonth, last_ms + 1).start_ms, ms(c.next));
+  }
+}
+
+TEST(CostPeriod, WeeksStartOnMondayMidnightUtcAcrossMonthAndYearEnds) {
+  // 2024-01-01 is a Monday; 2024-12-30 is a Monday whose week ends in 2025.
+  auto sunday_night = ms(sys_days(2024y / 1 / 7), hours(23), minutes(59), seconds(59), milliseconds(999));
+  auto week = period_window(BudgetPeriod::kWeek, sunday_night);
+  EXPECT_EQ(week.start_ms, ms(sys_days(2024y / 1 / 1)));
+  EXPECT_EQ(week.end_ms, ms(sys_days(2024y / 1 / 8)));
+  EXPECT_EQ(period_window(BudgetPeriod::kWeek, sunday_night + 1).start_ms, ms(sys_days(2024y / 1 / 8)));
+  auto new_year = period_window(BudgetPeriod::kWeek, ms(sys_days(2025y / 1 / 1), hours(12)));
+  EXPECT_EQ(new_year.start_ms, ms(sys_days(2024y / 12 / 30)));
+  EXPECT_EQ(new_year.end_ms, ms(sys_days(2025y / 1 / 6)));
+  auto leap = period_window(BudgetPeriod::kWeek, ms(sys_days(2024y / 2 / 29)));  // a Thursday
+  EXPECT_EQ(leap.start_ms, ms(sys_days(2024y / 2 / 26)));
+  EXPECT_EQ(leap.end_ms, ms(sys_days(2024y / 3 / 4)));
+}
+
+TEST(CostPeriod, TotalNeverResets) {
+  auto total = period_window(BudgetPeriod::kTotal, 1'700'000'000'000);
+  EXPECT_EQ(total.start_ms, INT64_MIN);
+  EXPECT_EQ(total.end_ms, INT64_MAX);
+}
+
+TEST(CostPeriod, PeriodAndActionNamesParse) {
+  EXPECT_EQ(parse_period("month"), BudgetPeriod::kMonth);
+  EXPECT_EQ(parse_period("daily"), BudgetPeriod::kDay);
+  EXPECT_EQ(parse_period("fortnight"), std::nullopt);
+  EXPECT_EQ(parse_on_exceed("throttle"), project::OnExceed::kThrottle);
+  EXPECT_EQ(parse_on_exceed("explode"), std::nullopt);
+}
+
+}  // namespace
+}  // namespace naos::governance

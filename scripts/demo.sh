@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up a fresh machine, builds naos, and runs a short demo in a scratch
-# project: agents in C and Go, the kv store surviving restarts, HTTP to an
-# allowed host, and hostile agents contained with named errors.
+# project: agents created from the config and from a template, agents in C
+# and Go, the kv store surviving restarts, HTTP to an allowed host, hostile
+# agents contained with named errors, then the registry and the audit log.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -47,6 +48,10 @@ YAML
 
 step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
 cd "$project"
+step naos create --from-config;                   "$naos" create --from-config
+step naos create bot --template echo;             "$naos" create bot --template echo
+step naos build bot;                              "$naos" build bot
+step naos run bot --input "hello from a template"; "$naos" run bot --input "hello from a template"; echo
 step naos run greeter --input world;              "$naos" run greeter --input world
 step naos run counter;                            "$naos" run counter
 step naos run counter "(a new process: the count is in data/nexus.db)"; "$naos" run counter
@@ -60,3 +65,6 @@ for hostile in infinite_loop memory_bomb deep_recursion giant_output undeclared_
 done
 step naos run "$agents/echo.wasm" --input "still running" --json
 "$naos" run "$agents/echo.wasm" --input "still running" --json
+step naos status;                                 "$naos" status
+step naos audit --last 12;                        "$naos" audit --last 12
+step naos audit verify;                           "$naos" audit verify

@@ -105,7 +105,7 @@ Result<BudgetEnforcer::Applied> BudgetEnforcer::apply_locked(const project::Budg
   Applied applied;
   applied.budget = budget;
   applied.limit_microcents = cents_to_microcents(budget.limit_cents);
-  applied.window = period_window(budget.period, now_ms);
+  NAOS_ASSIGN_OR_RETURN(applied.window, period_window(budget.period, now_ms, config_.timezone));
   NAOS_ASSIGN_OR_RETURN(int64_t reset_ms, reset_ms_locked(budget.target));
   applied.counted_from_ms = std::max(applied.window.start_ms, reset_ms);
   std::string_view agent = budget.target == project::kGlobalBudget ? std::string_view() : budget.target;

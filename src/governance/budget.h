@@ -44,9 +44,8 @@
 // Reset: `naos cost reset` writes cost_budget_state.reset_ms; spending before
 // it does not count in the current period.
 //
-// Periods are UTC calendar periods (cost_ledger.h). `cost.timezone` other
-// than UTC is not applied: GCC 12's <chrono> has no tz database and naos
-// does not link one yet. TODO(cleanup): time zones.
+// Periods are calendar periods in `cost.timezone` (default UTC), from the
+// tz database through Debian's date/tz.h (cost_ledger.h).
 //
 // Scope of the guarantee: reservations are held in memory, so I2 holds among
 // the threads of one process; another process's spending is seen once it is

@@ -1,5 +1,7 @@
 #include "governance/cost_ledger.h"
 
+#include <date/tz.h>
+
 #include <chrono>
 #include <limits>
 
@@ -92,6 +94,65 @@ PeriodWindow period_window(project::BudgetPeriod period, int64_t now_ms) {
       return {kMin, kMax};
   }
   return {kMin, kMax};
+}
+
+bool known_timezone(const std::string& timezone) {
+  if (timezone == "UTC") return true;
+  try {
+    date::locate_zone(timezone);
+    return true;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+Result<PeriodWindow> period_window(project::BudgetPeriod period, int64_t now_ms, const std::string& timezone) {
+  if (timezone == "UTC" || period == project::BudgetPeriod::kTotal) return period_window(period, now_ms);
+  const date::time_zone* zone = nullptr;
+  try {
+    zone = date::locate_zone(timezone);
+  } catch (const std::exception&) {
+    return Error(Code::kInvalidArgument, "unknown time zone", timezone);
+  }
+  using namespace std::chrono;
+  using project::BudgetPeriod;
+  auto local_now = zone->to_local(sys_time<milliseconds>(milliseconds(now_ms)));
+  auto today = date::floor<days>(local_now);
+  date::local_time<minutes> start, end;
+  switch (period) {
+    case BudgetPeriod::kHour: {
+      auto hour = date::floor<hours>(local_now);
+      start = hour, end = hour + hours(1);
+      break;
+    }
+    case BudgetPeriod::kDay:
+      start = today, end = today + days(1);
+      break;
+    case BudgetPeriod::kWeek: {
+      date::local_days monday = today - days(date::weekday(today).iso_encoding() - 1);
+      start = monday, end = monday + days(7);
+      break;
+    }
+    case BudgetPeriod::kMonth: {
+      date::year_month_day ymd(today);
+      date::year_month first = ymd.year() / ymd.month();
+      date::year_month next = first + date::months(1);
+      start = date::local_days(first / 1), end = date::local_days(next / 1);
+      break;
+    }
+    case BudgetPeriod::kTotal:
+      break;
+  }
+  // A local midnight can fall in a DST gap or twice in a fold: take the
+  // earliest real instant (a gap's local time maps to the instant it ends).
+  auto to_ms = [zone](date::local_time<minutes> local) {
+    auto info = zone->get_info(local);
+    if (info.result == date::local_info::nonexistent) {
+      return duration_cast<milliseconds>(info.second.begin.time_since_epoch()).count();
+    }
+    return duration_cast<milliseconds>(zone->to_sys(local, date::choose::earliest).time_since_epoch()).count();
+  };
+  return PeriodWindow{to_ms(start), to_ms(end)};
 }
 
 std::optional<project::BudgetPeriod> parse_period(std::string_view text) {

@@ -18,7 +18,7 @@
 //
 // Periods are calendar periods in UTC (PRODUCT.md: days reset at midnight UTC,
 // months on the 1st, weeks on Monday 00:00 UTC as ISO 8601 weeks). The
-// config's `cost.timezone` is parsed but not applied yet: see budget.h.
+// config's `cost.timezone` decides where calendar periods start.
 //
 // Threading: CostLedger borrows a Database, which is used by one thread at a
 // time (store/database.h); the caller (BudgetEnforcer) serializes calls.
@@ -69,6 +69,14 @@ struct PeriodWindow {
   int64_t end_ms = 0;
 };
 PeriodWindow period_window(project::BudgetPeriod period, int64_t now_ms);
+// The same in a tz database zone (`cost.timezone`, e.g. "Europe/Berlin"):
+// days, weeks and months start at local midnight, so a day across a DST
+// change lasts 23 or 25 hours; a local midnight that does not exist starts
+// the period at the first instant after it. Errors: kInvalidArgument for an
+// unknown zone.
+Result<PeriodWindow> period_window(project::BudgetPeriod period, int64_t now_ms, const std::string& timezone);
+// Whether the tz database knows the zone ("UTC" always).
+bool known_timezone(const std::string& timezone);
 
 std::optional<project::BudgetPeriod> parse_period(std::string_view text);
 std::optional<project::OnExceed> parse_on_exceed(std::string_view text);

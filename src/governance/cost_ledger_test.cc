@@ -145,5 +145,54 @@ TEST(CostPeriod, PeriodAndActionNamesParse) {
   EXPECT_EQ(parse_on_exceed("explode"), std::nullopt);
 }
 
+// ---- calendar periods in a time zone (cost.timezone) ------------------------
+
+PeriodWindow zoned(BudgetPeriod period, int64_t now, const char* zone) {
+  auto window = period_window(period, now, zone);
+  EXPECT_TRUE(window) << window.error().to_string();
+  return *window;
+}
+
+TEST(CostPeriodZone, DayStartsAtLocalMidnight) {
+  // 2026-11-25 03:00 UTC is still 24 November in New York (EST, UTC-5).
+  auto day = zoned(BudgetPeriod::kDay, ms(sys_days(2026y / 11 / 25), hours(3)), "America/New_York");
+  EXPECT_EQ(day.start_ms, ms(sys_days(2026y / 11 / 24), hours(5)));
+  EXPECT_EQ(day.end_ms, ms(sys_days(2026y / 11 / 25), hours(5)));
+}
+
+TEST(CostPeriodZone, TheDayOfASpringDstChangeLasts23Hours) {
+  // New York springs forward on 2026-03-08: that local day is 23 hours long.
+  auto day = zoned(BudgetPeriod::kDay, ms(sys_days(2026y / 3 / 8), hours(12)), "America/New_York");
+  EXPECT_EQ(day.start_ms, ms(sys_days(2026y / 3 / 8), hours(5)));
+  EXPECT_EQ(day.end_ms - day.start_ms, 23 * 3'600'000);
+}
+
+TEST(CostPeriodZone, MonthRollsOverAtLocalMidnightOfTheFirst) {
+  // 2026-01-31 16:00 UTC is already 1 February 01:00 in Tokyo (UTC+9).
+  auto month = zoned(BudgetPeriod::kMonth, ms(sys_days(2026y / 1 / 31), hours(16)), "Asia/Tokyo");
+  EXPECT_EQ(month.start_ms, ms(sys_days(2026y / 1 / 31), hours(15)));
+  EXPECT_EQ(month.end_ms, ms(sys_days(2026y / 2 / 28), hours(15)));
+}
+
+TEST(CostPeriodZone, HoursFollowAHalfHourOffset) {
+  // Kolkata is UTC+5:30: its hours start at :30 UTC.
+  auto hour = zoned(BudgetPeriod::kHour, ms(sys_days(2026y / 11 / 25), hours(12), minutes(10)), "Asia/Kolkata");
+  EXPECT_EQ(hour.start_ms, ms(sys_days(2026y / 11 / 25), hours(11), minutes(30)));
+}
+
+TEST(CostPeriodZone, WeekStartsOnLocalMonday) {
+  // Sunday 2026-11-29 23:30 UTC is Monday 30 November 00:30 in Berlin (UTC+1).
+  auto week = zoned(BudgetPeriod::kWeek, ms(sys_days(2026y / 11 / 29), hours(23), minutes(30)), "Europe/Berlin");
+  EXPECT_EQ(week.start_ms, ms(sys_days(2026y / 11 / 29), hours(23)));
+}
+
+TEST(CostPeriodZone, UnknownZoneIsAnError) {
+  auto window = period_window(BudgetPeriod::kDay, 0, "Mars/Olympus_Mons");
+  ASSERT_FALSE(window);
+  EXPECT_EQ(window.error().code(), Code::kInvalidArgument);
+  EXPECT_TRUE(known_timezone("Europe/Berlin"));
+  EXPECT_FALSE(known_timezone("Europe/Atlantis"));
+}
+
 }  // namespace
 }  // namespace naos::governance

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/units.h"
+#include "governance/cost_ledger.h"
 #include "project/schedule.h"
 #include "capabilities/http.h"
 
@@ -1020,7 +1021,7 @@ class Reader {
         NAOS_ASSIGN_OR_RETURN(out.enforcement, enumerated<Enforcement>(item.second, at, kEnforcementNames));
       } else if (key == "timezone") {
         NAOS_ASSIGN_OR_RETURN(out.timezone, scalar(item.second, at));
-        if (!valid_timezone(out.timezone)) {
+        if (!valid_timezone(out.timezone) || !governance::known_timezone(out.timezone)) {
           return error(item.second, at,
                        "expected UTC or a tz database name like Europe/Berlin, got \"" + out.timezone + "\"");
         }

@@ -1115,6 +1115,8 @@ TEST(ConfigCost, TimezoneIsUtcOrATzDatabaseName) {
               "cost.timezone: expected UTC or a tz database name like Europe/Berlin, got \"Mars\"");
   ExpectRefused("cost: { timezone: ../etc/passwd }\n", "cost.timezone: expected UTC");
   ExpectRefused("cost: { timezone: \"Europe/ Berlin\" }\n", "cost.timezone: expected UTC");
+  // Well-formed but not in the tz database.
+  ExpectRefused("cost: { timezone: Europe/Atlantis }\n", "cost.timezone: expected UTC");
 }
 
 // ---- money -----------------------------------------------------------------

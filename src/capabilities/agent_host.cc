@@ -23,7 +23,16 @@ Status AgentHost::kv_set(std::string_view key, std::string_view value) {
 Result<sandbox::HttpResponse> AgentHost::http(const sandbox::HttpRequest& request,
                                               std::chrono::steady_clock::time_point deadline) {
   if (http_ == nullptr) return Error(Code::kPermissionDenied, "network is not granted", request.url);
-  return http_->fetch(request, policy_, deadline);
+  int64_t price = 0;
+  if (http_price_) {
+    NAOS_ASSIGN_OR_RETURN(Url url, parse_url(request.url));
+    price = http_price_(url);
+  }
+  if (price <= 0) return http_->fetch(request, policy_, deadline);
+  NAOS_ASSIGN_OR_RETURN(Settle settle, reserve_(agent_, price, request.url));
+  NAOS_ASSIGN_OR_RETURN(auto response, http_->fetch(request, policy_, deadline));
+  NAOS_TRY(settle());
+  return response;
 }
 
 Status AgentHost::cost_record(int64_t amount_microcents, std::string_view detail) {

@@ -36,6 +36,19 @@ class AgentHost final : public sandbox::AgentCalls {
   // Without a sink, cost_record fails with kFailedPrecondition.
   void set_cost_sink(CostSink sink) { cost_sink_ = std::move(sink); }
 
+  // Priced HTTP endpoints (`cost.endpoints`). Before a request, `price`
+  // names its cost in micro-cents (0: free); a priced request first calls
+  // `reserve`, whose error refuses the call (the guest sees it), and whose
+  // result settles the cost once the request got a response. A request that
+  // fails releases the reservation unsettled.
+  using HttpPrice = std::function<int64_t(const Url& url)>;
+  using Settle = std::function<Status()>;
+  using Reserve = std::function<Result<Settle>(const std::string& agent, int64_t microcents, const std::string& url)>;
+  void set_http_pricing(HttpPrice price, Reserve reserve) {
+    http_price_ = std::move(price);
+    reserve_ = std::move(reserve);
+  }
+
  private:
   std::string agent_;
   AgentLog& log_;
@@ -44,6 +57,8 @@ class AgentHost final : public sandbox::AgentCalls {
   const HttpClient* http_;
   HttpPolicy policy_;
   CostSink cost_sink_;
+  HttpPrice http_price_;
+  Reserve reserve_;
 };
 
 }  // namespace naos::capabilities

@@ -47,6 +47,8 @@ class HttpPolicy {
 
   // The checked addresses to connect to for `url`, or kPermissionDenied saying why not.
   Result<std::vector<std::string>> check(const Url& url) const;
+  // Whether an entry names this URL's scheme, host and port (no resolution).
+  bool matches(const Url& url) const { return match(url) != nullptr; }
 
  private:
   struct Entry {

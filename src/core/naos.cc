@@ -138,9 +138,20 @@ Result<bool> Naos::begin_run(const std::string& agent, const std::string& actor,
   NAOS_ASSIGN_OR_RETURN(auto registered, registry_->find(agent));
   if (!registered) return false;
   if (registered->status == project::AgentStatus::kBudgetExceeded) {
-    // Paused until its budget's next period (or `naos cost reset`).
-    NAOS_ASSIGN_OR_RETURN(bool exhausted, budget_->exhausted(agent));
-    if (!exhausted) {
+    // Paused until its budget's next period (or `naos cost reset`, which
+    // makes it idle itself): resume once a period has begun since the pause.
+    NAOS_ASSIGN_OR_RETURN(auto own, budget_->budget(agent));
+    std::optional<project::BudgetConfig> governing = own;
+    if (!governing) {
+      NAOS_ASSIGN_OR_RETURN(governing, budget_->budget(project::kGlobalBudget));
+    }
+    bool new_period = false;
+    if (governing) {
+      NAOS_ASSIGN_OR_RETURN(auto window, governance::period_window(governing->period, clock_.now_ms(),
+                                                                   project_->config().cost.timezone));
+      new_period = window.start_ms > registered->updated_ms;
+    }
+    if (new_period || !governing) {
       NAOS_TRY(registry_->transition(agent, project::AgentStatus::kIdle, clock_.now_ms()));
       NAOS_TRY(record({"naos", agent, governance::event::kCostReset,
                        {{"detail", "new budget period"}, {"budget", agent}, {"reason", "period"}}}));
@@ -244,6 +255,34 @@ Result<AgentRun> Naos::run(std::string_view target_text, const RunOptions& optio
       if (!status && status.error().code() == Code::kResourceExhausted && !refusal) refusal = refused;
       return status;
     });
+    // Priced endpoints: each cost.endpoints pattern is matched like an allowedHosts entry.
+    std::vector<std::pair<capabilities::HttpPolicy, int64_t>> prices;
+    for (const auto& [pattern, microcents] : project_->config().cost.endpoints) {
+      auto entry = capabilities::HttpPolicy::create(sandbox::NetworkAccess::kRestricted, {pattern});
+      if (entry) prices.emplace_back(std::move(*entry), microcents);
+    }
+    if (!prices.empty()) {
+      host.set_http_pricing(
+          [prices](const capabilities::Url& url) -> int64_t {
+            for (const auto& [entry, microcents] : prices) {
+              if (entry.matches(url)) return microcents;
+            }
+            return 0;
+          },
+          [this, &refusal](const std::string& agent, int64_t microcents,
+                           const std::string& url) -> Result<capabilities::AgentHost::Settle> {
+            governance::BudgetRefusal refused;
+            auto reserved = budget_->reserve(agent, microcents, &refused);
+            if (!reserved) {
+              if (reserved.error().code() == Code::kResourceExhausted && !refusal) refusal = refused;
+              return reserved.error();
+            }
+            auto reservation = std::make_shared<governance::Reservation>(std::move(*reserved));
+            return capabilities::AgentHost::Settle([reservation, microcents, url] {
+              return reservation->settle(microcents, "http", url);
+            });
+          });
+    }
   }
 
   const std::string& hash = (*loaded)->hash();

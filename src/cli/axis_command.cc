@@ -68,39 +68,10 @@ std::string hash_of(const std::optional<std::filesystem::path>& file) {
   return sha256_hex(bytes.str());
 }
 
-std::set<std::string> granted_of(const project::CapabilitiesConfig& c) {
-  std::set<std::string> out;
-  if (c.network != sandbox::NetworkAccess::kNone) out.insert("network");
-  if (!c.read.empty() || !c.write.empty()) out.insert("filesystem");
-  if (!c.env.empty()) out.insert("env");
-  if (c.kv) out.insert("kv");
-  if (c.llm) out.insert("llm");
-  return out;
-}
-
-gov::TrustInputs inputs_for(Naos& naos, const Naos::AgentView& view) {
-  gov::TrustInputs inputs;
-  inputs.current_module_hash = hash_of(module_of(naos, view));
-  if (view.config != nullptr) {
-    inputs.granted = granted_of(view.config->capabilities);
-    inputs.declared_tests = static_cast<int>(view.config->tests.size());
-  }
-  // Stored state shows kv was used (no event records a kv call).
-  if (naos.kv() != nullptr) {
-    auto entries = naos.kv()->entries(view.name);
-    if (entries && !entries->empty()) inputs.used.insert("kv");
-  }
-  return inputs;
-}
-
-Result<std::vector<gov::AuditEvent>> events_of(Naos& naos, const std::string& name) {
-  return gov::query_audit(*naos.database(), {.agent = name});
-}
-
 // Scores the agent, records trust.changed when the tier moved, and caches the report.
 Result<gov::TrustReport> refresh(Naos& naos, const Naos::AgentView& view, bool record_change) {
-  NAOS_ASSIGN_OR_RETURN(auto events, events_of(naos, view.name));
-  auto report = gov::compute_trust(view.name, events, inputs_for(naos, view), naos.clock().now_ms());
+  NAOS_ASSIGN_OR_RETURN(auto report, naos.trust_report(view.name, hash_of(module_of(naos, view))));
+  NAOS_ASSIGN_OR_RETURN(auto events, gov::query_audit(*naos.database(), {.agent = view.name}));
   auto before = gov::recorded_tier(view.name, events);
   if (record_change && before != report.tier) {
     NAOS_TRY(naos.record({kActor, view.name, gov::event::kTrustChanged, gov::trust_changed_payload(before, report)}));
@@ -268,15 +239,9 @@ int do_status(Context& context, const std::string& name) {
   if (!report) return report_error(context.globals, report.error());
   auto json = gov::to_json(*report);
   // The gates this project's config would apply at this score.
-  const auto& trust = (*naos)->project()->config().trust;
-  gov::TrustPolicy policy;
-  if (trust.minimum_tier) policy.minimum_tier = static_cast<gov::Tier>(*trust.minimum_tier);
-  if (trust.min_credit_rating) policy.min_credit_rating = static_cast<gov::Rating>(*trust.min_credit_rating);
-  for (const auto& [capability, tier] : trust.capability_tiers) policy.capability_tiers[capability] = static_cast<gov::Tier>(tier);
-  auto run_gate = gov::check_run_gate(policy, *report);
+  auto run_gate = gov::check_run_gate((*naos)->trust_policy(), *report);
   json["may_run"] = run_gate.has_value();
-  std::set<std::string> granted = view->config ? granted_of(view->config->capabilities) : std::set<std::string>{};
-  json["gated_capabilities"] = gov::gated_capabilities(policy, *report, granted);
+  json["gated_capabilities"] = (*naos)->trust_gated(name, *report);
   if (context.globals.json) {
     std::cout << json.dump(2) << "\n";
     return 0;

@@ -97,6 +97,10 @@ class Naos {
   // not refused, so an agent can earn its tier back.
   Status apply_trust(const std::string& agent, const std::string& module_hash, const std::string& actor,
                      sandbox::Grants& grants);
+  // The project's `trust:` section as governance states it.
+  governance::TrustPolicy trust_policy() const;
+  // The capabilities the agent's config grants that the policy withholds at `report`'s tier.
+  std::vector<std::string> trust_gated(const std::string& agent, const governance::TrustReport& report) const;
 
   // ---- the scheduler (core/scheduler.cc) ----
   struct ScheduledRun {

@@ -18,7 +18,7 @@ std::set<std::string> granted_capabilities(const project::CapabilitiesConfig& c)
   return out;
 }
 
-governance::TrustPolicy policy_of(const project::TrustConfig& c) {
+governance::TrustPolicy policy_from(const project::TrustConfig& c) {
   // The enums are numbered alike; governance/trust_test.cc checks it.
   governance::TrustPolicy policy;
   if (c.minimum_tier) policy.minimum_tier = static_cast<governance::Tier>(*c.minimum_tier);
@@ -60,14 +60,10 @@ Status Naos::apply_trust(const std::string& agent, const std::string& module_has
   bool configured = trust.minimum_tier || trust.min_credit_rating || !trust.capability_tiers.empty();
   if (!configured) return ok();
   NAOS_ASSIGN_OR_RETURN(auto report, trust_report(agent, module_hash));
-  auto policy = policy_of(trust);
+  auto policy = policy_from(trust);
   // `naos axis verify` runs the agent's tests to earn trust back; it is not gated.
   if (actor != "axis") NAOS_TRY(governance::check_run_gate(policy, report));
-  std::set<std::string> granted;
-  if (auto found = project_->config().agents.find(agent); found != project_->config().agents.end()) {
-    granted = granted_capabilities(found->second.capabilities);
-  }
-  for (const auto& capability : governance::gated_capabilities(policy, report, granted)) {
+  for (const auto& capability : trust_gated(agent, report)) {
     revoke(grants, capability);
     NAOS_TRY(record({actor, agent, governance::event::kCapabilityDenied,
                      {{"capability", capability},
@@ -76,6 +72,19 @@ Status Naos::apply_trust(const std::string& agent, const std::string& module_has
                                      capability}}}));
   }
   return ok();
+}
+
+governance::TrustPolicy Naos::trust_policy() const {
+  return project_ ? policy_from(project_->config().trust) : governance::TrustPolicy{};
+}
+
+std::vector<std::string> Naos::trust_gated(const std::string& agent, const governance::TrustReport& report) const {
+  if (!project_) return {};
+  std::set<std::string> granted;
+  if (auto found = project_->config().agents.find(agent); found != project_->config().agents.end()) {
+    granted = granted_capabilities(found->second.capabilities);
+  }
+  return governance::gated_capabilities(trust_policy(), report, granted);
 }
 
 }  // namespace naos

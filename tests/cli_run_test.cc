@@ -212,6 +212,14 @@ TEST_F(CliRunTest, JsonOutcomeHasTheDocumentedFields) {
   }
 }
 
+TEST_F(CliRunTest, NaosAlonePrintsItsCommands) {
+  auto result = naos({});
+  EXPECT_EQ(result.exit_status, 2);
+  for (auto command : {"run", "create", "audit", "cost", "axis", "daemon"}) {
+    EXPECT_NE(result.out.find(std::string("  ") + command + " "), std::string::npos) << command;
+  }
+}
+
 TEST_F(CliRunTest, MissingFileIsAgentNotFound) {
   auto result = naos({"run", "nowhere/missing.wasm"});
   EXPECT_EQ(result.exit_status, 2);

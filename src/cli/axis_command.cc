@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/file.h"
 #include "base/sha256.h"
 #include "cli/cli.h"
 #include "governance/trust.h"
@@ -61,11 +62,9 @@ std::optional<std::filesystem::path> module_of(Naos& naos, const Naos::AgentView
 }
 
 std::string hash_of(const std::optional<std::filesystem::path>& file) {
-  if (!file || !std::filesystem::is_regular_file(*file)) return "";
-  std::ifstream in(*file, std::ios::binary);
-  std::stringstream bytes;
-  bytes << in.rdbuf();
-  return sha256_hex(bytes.str());
+  if (!file) return "";
+  auto bytes = read_file(*file, "module file");
+  return bytes ? sha256_hex(*bytes) : "";
 }
 
 // Scores the agent, records trust.changed when the tier moved, and caches the report.

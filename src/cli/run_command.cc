@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/file.h"
 #include "base/units.h"
 #include "cli/cli.h"
 #include "core/naos.h"
@@ -31,11 +32,7 @@ Result<std::string> read_input(const std::string& spec) {
     return all.str();
   }
   if (!spec.empty() && spec[0] == '@') {
-    std::ifstream in(spec.substr(1), std::ios::binary);
-    if (!in) return Error(Code::kNotFound, "cannot read the input file", spec.substr(1));
-    std::stringstream all;
-    all << in.rdbuf();
-    return all.str();
+    return read_file(spec.substr(1), "input file");
   }
   return spec;
 }

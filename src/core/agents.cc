@@ -4,6 +4,7 @@
 #include <map>
 #include <sstream>
 
+#include "base/file.h"
 #include "base/sha256.h"
 #include "core/naos.h"
 #include "project/templates.h"
@@ -103,12 +104,9 @@ Result<project::AgentRecord> Naos::create_from_template(std::string_view name, s
 Result<project::AgentRecord> Naos::create_from_module(std::string_view name, const std::filesystem::path& module,
                                                       const std::string& actor) {
   NAOS_TRY(refuse_taken_name(name));
-  std::ifstream in(module, std::ios::binary);
-  if (!in) return Error(Code::kNotFound, "cannot read the module file", module.string());
-  std::stringstream bytes;
-  bytes << in.rdbuf();
+  NAOS_ASSIGN_OR_RETURN(std::string bytes, read_file(module, "module file"));
   // Refuse what could never run before it is registered.
-  auto loaded = sandbox_->load(bytes.str());
+  auto loaded = sandbox_->load(bytes);
   if (!loaded) return Error(loaded.error().code(), loaded.error().message(), module.string());
   std::string relative = "agents/" + std::string(name) + "/" + std::string(name) + ".wasm";
   auto target = project_->root() / relative;
@@ -150,11 +148,8 @@ Result<std::vector<project::AgentRecord>> Naos::create_from_config(const std::st
     auto relative = std::filesystem::relative(module, project_->root(), ec);
     record.source = ec || relative.empty() || *relative.begin() == ".." ? module.string() : relative.string();
     NAOS_ASSIGN_OR_RETURN(auto made, registry_->create(record, clock_.now_ms()));
-    std::ifstream in(module, std::ios::binary);
-    if (in) {
-      std::stringstream bytes;
-      bytes << in.rdbuf();
-      NAOS_TRY(registry_->set_module(name, record.source, sha256_hex(bytes.str()), clock_.now_ms()));
+    if (auto bytes = read_file(module, "module file")) {  // not built yet: stays `created`
+      NAOS_TRY(registry_->set_module(name, record.source, sha256_hex(*bytes), clock_.now_ms()));
     }
     NAOS_TRY(record_event_created(made, actor, module.parent_path()));
     NAOS_ASSIGN_OR_RETURN(auto stored, registry_->find(name));

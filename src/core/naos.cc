@@ -1,5 +1,6 @@
 #include "core/naos.h"
 
+#include "base/file.h"
 #include "base/sha256.h"
 
 #include <fstream>
@@ -38,14 +39,6 @@ bool looks_like_path(std::string_view target) {
     return target.size() >= suffix.size() && target.substr(target.size() - suffix.size()) == suffix;
   };
   return target.find('/') != std::string_view::npos || ends_with(".wasm") || ends_with(".wat");
-}
-
-Result<std::string> read_file(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) return Error(Code::kNotFound, "cannot read the module file", file.string());
-  std::stringstream bytes;
-  bytes << in.rdbuf();
-  return bytes.str();
 }
 
 }  // namespace
@@ -113,7 +106,7 @@ Result<sandbox::Grants> Naos::grants_for(const project::AgentConfig* agent) {
 // The config is a file users edit by hand; the audit log learns of an edit the
 // next time any command opens the project (config.changed with both hashes).
 Status Naos::note_config_change() {
-  NAOS_ASSIGN_OR_RETURN(std::string text, read_file(project_->config_file()));
+  NAOS_ASSIGN_OR_RETURN(std::string text, read_file(project_->config_file(), "config file"));
   std::string hash = sha256_hex(text);
   NAOS_ASSIGN_OR_RETURN(auto last, governance::query_audit(*database_, {.action = governance::event::kConfigChanged,
                                                                          .last = 1}));
@@ -227,7 +220,7 @@ Result<AgentRun> Naos::run(std::string_view target_text, const RunOptions& optio
                      target.name + "`)",
                  target.name);
   }
-  NAOS_ASSIGN_OR_RETURN(std::string bytes, read_file(target.module_file));
+  NAOS_ASSIGN_OR_RETURN(std::string bytes, read_file(target.module_file, "module file"));
   auto loaded = sandbox_->load(bytes);
   if (!loaded) return Error(loaded.error().code(), loaded.error().message(), target.module_file.string());
 

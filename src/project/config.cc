@@ -1,3 +1,4 @@
+#include "base/file.h"
 #include "project/config.h"
 
 #include <arpa/inet.h>
@@ -1551,11 +1552,8 @@ Result<Config> parse_config(const std::string& text, const std::string& label) {
 }
 
 Result<Config> load_config(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) return Error(Code::kNotFound, "cannot read the config file", file.string());
-  std::stringstream text;
-  text << in.rdbuf();
-  return parse_config(text.str(), file.string());
+  NAOS_ASSIGN_OR_RETURN(std::string text, read_file(file, "config file"));
+  return parse_config(text, file.string());
 }
 
 sandbox::Limits effective_limits(const Config& config, const AgentConfig* agent) {

@@ -126,8 +126,10 @@ Status Naos::record(governance::AuditEventDraft event) {
   return ok();
 }
 
-Result<bool> Naos::begin_run(const std::string& agent, const std::string& actor, const std::string& module_hash) {
+Result<bool> Naos::begin_run(const std::string& agent, const RunOptions& options, const std::string& module_hash) {
   if (!registry_) return false;
+  const std::string& actor = options.actor;
+  std::lock_guard lock(instances_mutex_);
   NAOS_ASSIGN_OR_RETURN(auto registered, registry_->find(agent));
   if (!registered) return false;
   if (registered->status == project::AgentStatus::kBudgetExceeded) {
@@ -155,11 +157,19 @@ Result<bool> Naos::begin_run(const std::string& agent, const std::string& actor,
     return Error(Code::kResourceExhausted, "the agent is paused: its budget is spent (naos cost reset " + agent + ")",
                  agent);
   }
-  if (registered->status == project::AgentStatus::kRunning) {
-    return Error(Code::kFailedPrecondition, "the agent is running already", agent);
+  int& running_here = instances_[agent];
+  if (running_here == 0) {
+    // Running per the registry with no run here: another process runs it, or
+    // one was killed mid-run. Instances go ahead either way (the journal of
+    // the workflow, saga or pool they belong to recovers from a kill).
+    if (registered->status == project::AgentStatus::kRunning && !options.instance) {
+      return Error(Code::kFailedPrecondition, "the agent is running already", agent);
+    }
+    if (registered->status != project::AgentStatus::kRunning) {
+      NAOS_TRY(registry_->transition(agent, project::AgentStatus::kRunning, clock_.now_ms()));
+    }
   }
-  NAOS_ASSIGN_OR_RETURN(auto from, registry_->transition(agent, project::AgentStatus::kRunning, clock_.now_ms()));
-  (void)from;
+  ++running_here;
   if (!registered->module_hash.empty() && registered->module_hash != module_hash) {
     // The module changed since it was registered; the trust layer will score this.
     NAOS_TRY(record({actor, agent, "agent.module_changed",
@@ -175,7 +185,18 @@ Status Naos::end_run(const std::string& agent, bool registered, const std::strin
     auto to = outcome.ok() ? project::AgentStatus::kCompleted : project::AgentStatus::kFailed;
     if (refusal && refusal->action == project::OnExceed::kPause) to = project::AgentStatus::kBudgetExceeded;
     if (refusal && refusal->action == project::OnExceed::kStop) to = project::AgentStatus::kStopped;
-    NAOS_TRY(registry_->transition(agent, to, clock_.now_ms()));
+    std::lock_guard lock(instances_mutex_);
+    // The last instance to end sets the status, unless a budget stopped the
+    // agent: that holds however many instances still run.
+    int& running_here = instances_[agent];
+    running_here = std::max(0, running_here - 1);
+    if (running_here == 0 || refusal) {
+      // Not running any more: a budget paused it, or `naos stop` stopped it, meanwhile.
+      NAOS_ASSIGN_OR_RETURN(auto current, registry_->find(agent));
+      if (current && current->status == project::AgentStatus::kRunning) {
+        NAOS_TRY(registry_->transition(agent, to, clock_.now_ms()));
+      }
+    }
   }
   if (refusal) {
     const char* type = refusal->action == project::OnExceed::kPause      ? governance::event::kCostPause
@@ -227,12 +248,14 @@ Result<AgentRun> Naos::run(std::string_view target_text, const RunOptions& optio
   sandbox::RunRequest request;
   request.agent_name = target.name;
   request.input = options.input;
+  request.cancel = options.cancel;
   request.limits = project_ ? project::effective_limits(project_->config(), target.config) : sandbox::Limits{};
   if (options.timeout) request.limits.timeout = *options.timeout;
   if (options.memory_bytes) request.limits.memory_bytes = *options.memory_bytes;
   if (options.fuel) request.limits.fuel = *options.fuel;
   NAOS_ASSIGN_OR_RETURN(request.grants, grants_for(target.config));
   NAOS_TRY(apply_trust(target.name, (*loaded)->hash(), options.actor, request.grants));
+  for (const auto& variable : options.env) request.grants.env.push_back(variable);
   NAOS_ASSIGN_OR_RETURN(auto policy, capabilities::HttpPolicy::create(request.grants.network, request.grants.allowed_hosts));
 
   capabilities::AgentLog log(project_ ? project_->log_file(target.name) : std::filesystem::path(), clock_,
@@ -279,9 +302,13 @@ Result<AgentRun> Naos::run(std::string_view target_text, const RunOptions& optio
   }
 
   const std::string& hash = (*loaded)->hash();
-  NAOS_ASSIGN_OR_RETURN(bool registered, begin_run(target.name, options.actor, hash));
-  NAOS_TRY(record({options.actor, target.name, governance::event::kAgentStarted,
-                   {{"module_hash", hash}, {"input_bytes", options.input.size()}}}));
+  NAOS_ASSIGN_OR_RETURN(bool registered, begin_run(target.name, options, hash));
+  if (audit_) {
+    // Durable before end_run returns: end_run waits on its own events, which
+    // the single audit writer commits after this one.
+    audit_->append_async({options.actor, target.name, governance::event::kAgentStarted,
+                          {{"module_hash", hash}, {"input_bytes", options.input.size()}}});
+  }
   auto outcome = sandbox_->run(**loaded, request, host);
   if (!outcome) {
     // The host could not set the run up; the agent did not run, but it started.
@@ -292,7 +319,11 @@ Result<AgentRun> Naos::run(std::string_view target_text, const RunOptions& optio
     return outcome.error();
   }
   NAOS_TRY(end_run(target.name, registered, options.actor, *outcome, refusal));
-  return AgentRun{target.name, hash, std::move(*outcome)};
+  AgentRun run{target.name, hash, std::move(*outcome), {}};
+  if (refusal && (refusal->action == project::OnExceed::kPause || refusal->action == project::OnExceed::kStop)) {
+    run.budget_action = refusal->action;
+  }
+  return run;
 }
 
 Status Naos::reset_cost(std::string_view target, const std::string& actor) {

@@ -14,7 +14,9 @@
 
 #include <atomic>
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -48,12 +50,24 @@ struct RunOptions {
   capabilities::AgentLog::Echo log_echo;
   // Who asked, for the audit log.
   std::string actor = "cli";
+  // An instance run (a workflow/saga step, a pool worker, a supervised
+  // child) may run while other instances of the same agent run; a plain
+  // `naos run` of an agent that is running already is refused.
+  bool instance = false;
+  // Variables naos itself gives the guest beside its granted environment
+  // (NAOS_IDEMPOTENCY_KEY for saga and workflow steps, docs/abi.md).
+  std::vector<std::pair<std::string, std::string>> env;
+  // Stops the run (Failure::kCancelled) when it becomes true; must outlive the run.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 struct AgentRun {
   std::string agent;
   std::string module_hash;
   sandbox::RunOutcome outcome;
+  // Set when a budget with onExceed pause or stop refused a priced call: the
+  // agent is now budget_exceeded or stopped, and must not be restarted.
+  std::optional<project::OnExceed> budget_action;
 };
 
 class Naos {
@@ -165,7 +179,7 @@ class Naos {
   Status record_event_created(const project::AgentRecord& created, const std::string& actor,
                               const std::filesystem::path& folder);
   // Starts the lifecycle of a registered agent's run; false when unregistered.
-  Result<bool> begin_run(const std::string& agent, const std::string& actor, const std::string& module_hash);
+  Result<bool> begin_run(const std::string& agent, const RunOptions& options, const std::string& module_hash);
   // `refusal`: the budget that refused a priced call during the run, if any;
   // its onExceed decides the agent's status (governance/budget.h).
   Status end_run(const std::string& agent, bool registered, const std::string& actor,
@@ -182,6 +196,10 @@ class Naos {
   std::unique_ptr<governance::BudgetEnforcer> budget_;
   std::unique_ptr<sandbox::Sandbox> sandbox_;
   capabilities::HttpClient http_;
+  // Runs of each agent in progress in this process: the registry says
+  // `running` from the first one's start to the last one's end.
+  std::mutex instances_mutex_;
+  std::map<std::string, int, std::less<>> instances_;
 };
 
 }  // namespace naos

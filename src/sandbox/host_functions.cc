@@ -396,12 +396,19 @@ wasm_trap_t* wasi_poll_oneoff(void*, wasmtime_caller_t* caller, const wasmtime_v
       }
     }
     if (!any_fd && wake > now) {
+      // Sleep in slices so a cancelled run does not outsleep its stop.
+      auto until = std::min(wake, context.deadline);
+      while (Clock::now() < until) {
+        if (context.cancel_requested()) {
+          context.cancelled = true;
+          return trap("cancelled while sleeping in poll_oneoff");
+        }
+        std::this_thread::sleep_until(std::min(until, Clock::now() + std::chrono::milliseconds(10)));
+      }
       if (wake >= context.deadline) {
-        std::this_thread::sleep_until(context.deadline);
         context.timed_out = true;
         return trap("timeout while sleeping in poll_oneoff");
       }
-      std::this_thread::sleep_until(wake);
       now = Clock::now();
     }
     uint32_t ready = 0;

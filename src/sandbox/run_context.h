@@ -31,6 +31,11 @@ struct RunContext {
   // Set just before naos traps the guest, so the trap is classified right.
   bool output_overflowed = false;
   bool timed_out = false;
+  bool cancelled = false;
+
+  bool cancel_requested() const {
+    return request.cancel != nullptr && request.cancel->load(std::memory_order_relaxed);
+  }
 };
 
 inline RunContext& run_context(wasmtime_caller_t* caller) {

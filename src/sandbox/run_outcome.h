@@ -22,6 +22,7 @@ enum class Failure {
   kStackOverflow,        // wasm stack over the engine's limit
   kImportDenied,         // refused before running: an import not granted or not provided
   kInvalidModule,        // refused before running: not wasm, or no _start
+  kCancelled,            // the host asked it to stop (RunRequest::cancel)
 };
 
 std::string_view failure_name(Failure failure);

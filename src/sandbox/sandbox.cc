@@ -18,6 +18,7 @@ std::string_view failure_name(Failure failure) {
     case Failure::kExitStatus: return "exit_status";
     case Failure::kTrap: return "trap";
     case Failure::kTimeout: return "timeout";
+    case Failure::kCancelled: return "cancelled";
     case Failure::kFuelExhausted: return "fuel_exhausted";
     case Failure::kMemoryLimitExceeded: return "memory_limit_exceeded";
     case Failure::kOutputTooLarge: return "output_too_large";
@@ -265,6 +266,9 @@ void classify(wasmtime_error_t* error, wasm_trap_t* trap, const RunContext& cont
   const Limits& limits = context.request.limits;
   if (context.output_overflowed) {
     outcome.failure = Failure::kOutputTooLarge;
+  } else if (context.cancelled) {
+    outcome.failure = Failure::kCancelled;
+    outcome.message = "stopped by naos";
   } else if (context.timed_out || code == WASMTIME_TRAP_CODE_INTERRUPT) {
     outcome.failure = Failure::kTimeout;
     outcome.message = "ran past its timeout of " + format_duration(limits.timeout);
@@ -292,6 +296,21 @@ void drain_stderr_file(RunContext& context, bool flush) {
   flush_stderr(context, flush);
 }
 
+wasmtime_error_t* check_deadline_and_cancel(RunContext& context, uint64_t* delta,
+                                            wasmtime_update_deadline_kind_t* kind) {
+  if (context.cancel_requested()) {
+    context.cancelled = true;
+    return wasmtime_error_new("cancelled");
+  }
+  if (std::chrono::steady_clock::now() >= context.deadline) {
+    context.timed_out = true;
+    return wasmtime_error_new("timeout");
+  }
+  *delta = 1;
+  *kind = WASMTIME_UPDATE_DEADLINE_CONTINUE;
+  return nullptr;
+}
+
 // Every epoch tick of an agent whose stdio is on in-memory files: stream its
 // log, stop it once stdout is over maxOutput or its wall-clock time is up.
 wasmtime_error_t* watch_stdio_files(wasmtime_context_t*, void* data, uint64_t* delta,
@@ -306,13 +325,14 @@ wasmtime_error_t* watch_stdio_files(wasmtime_context_t*, void* data, uint64_t* d
   } catch (...) {
     return wasmtime_error_new("naos internal error while reading agent output");
   }
-  if (std::chrono::steady_clock::now() >= context.deadline) {
-    context.timed_out = true;
-    return wasmtime_error_new("timeout");
-  }
-  *delta = 1;
-  *kind = WASMTIME_UPDATE_DEADLINE_CONTINUE;
-  return nullptr;
+  return check_deadline_and_cancel(context, delta, kind);
+}
+
+// Every epoch tick of a run that can be cancelled (and whose stdio naos
+// captures): stop it once cancelled or past its wall-clock time.
+wasmtime_error_t* watch_cancel(wasmtime_context_t*, void* data, uint64_t* delta,
+                               wasmtime_update_deadline_kind_t* kind) {
+  return check_deadline_and_cancel(*static_cast<RunContext*>(data), delta, kind);
 }
 
 }  // namespace
@@ -364,6 +384,9 @@ Result<RunOutcome> Sandbox::run(const AgentModule& module, const RunRequest& req
   if (writes_files) {
     wasmtime_context_set_epoch_deadline(ctx, 1);
     wasmtime_store_epoch_deadline_callback(store.raw(), watch_stdio_files, &context, nullptr);
+  } else if (request.cancel != nullptr) {
+    wasmtime_context_set_epoch_deadline(ctx, 1);
+    wasmtime_store_epoch_deadline_callback(store.raw(), watch_cancel, &context, nullptr);
   } else {
     wasmtime_context_set_epoch_deadline(ctx, engine_->ticks_for(request.limits.timeout));
   }

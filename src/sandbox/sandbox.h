@@ -33,6 +33,7 @@
 // alive only through the Sandbox, which must outlive them.
 #pragma once
 
+#include <atomic>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -55,6 +56,10 @@ struct RunRequest {
   std::string input;       // becomes stdin
   Limits limits;
   Grants grants;
+  // When set, the run ends with Failure::kCancelled within a few epoch ticks
+  // of it becoming true (a supervisor stopping a child, Ctrl-C on a pool).
+  // Must outlive the run.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 class Engine;

@@ -61,5 +61,10 @@ void add_create_command(CLI::App& app, Context& context, int& exit_status);
 void add_daemon_command(CLI::App& app, Context& context, int& exit_status);
 void add_axis_command(CLI::App& app, Context& context, int& exit_status);
 void add_cost_command(CLI::App& app, Context& context, int& exit_status);
+void add_supervisor_command(CLI::App& app, Context& context, int& exit_status);
+void add_workflow_command(CLI::App& app, Context& context, int& exit_status);
+void add_saga_command(CLI::App& app, Context& context, int& exit_status);
+void add_pool_command(CLI::App& app, Context& context, int& exit_status);
+void add_runs_command(CLI::App& app, Context& context, int& exit_status);
 
 }  // namespace naos::cli

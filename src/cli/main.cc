@@ -42,6 +42,11 @@ int main(int argc, char** argv) {
   add_daemon_command(app, context, exit_status);
   add_axis_command(app, context, exit_status);
   add_cost_command(app, context, exit_status);
+  add_supervisor_command(app, context, exit_status);
+  add_workflow_command(app, context, exit_status);
+  add_saga_command(app, context, exit_status);
+  add_pool_command(app, context, exit_status);
+  add_runs_command(app, context, exit_status);
   if (argc == 1) {  // `naos` alone: say what it can do, not "a subcommand is required"
     std::cout << app.help();
     return 2;

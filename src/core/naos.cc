@@ -1,5 +1,7 @@
 #include "core/naos.h"
 
+#include "core/step_runner.h"
+
 #include "base/file.h"
 #include "base/sha256.h"
 
@@ -26,9 +28,11 @@ Result<std::unique_ptr<Naos>> Naos::open(std::optional<project::Project> project
                                                                           naos->project_->config().cost));
     NAOS_ASSIGN_OR_RETURN(naos->secrets_,
                           store::SecretStore::open(*naos->database_, naos->project_->secret_key_file()));
+    NAOS_ASSIGN_OR_RETURN(naos->journal_, orchestration::Journal::open(naos->project_->database_file(), clock));
     NAOS_TRY(naos->note_config_change());
   }
   NAOS_ASSIGN_OR_RETURN(naos->sandbox_, sandbox::Sandbox::create(options));
+  naos->step_runner_ = std::make_unique<NaosStepRunner>(*naos);
   return naos;
 }
 

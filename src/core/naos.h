@@ -28,6 +28,8 @@
 #include "governance/audit_log.h"
 #include "governance/trust.h"
 #include "governance/budget.h"
+#include "orchestration/journal.h"
+#include "orchestration/step_runner.h"
 #include "project/project.h"
 #include "project/registry.h"
 #include "sandbox/sandbox.h"
@@ -92,6 +94,10 @@ class Naos {
   store::KvStore* kv() { return kv_.get(); }
   // Cost budgets and the ledger; null outside a project.
   governance::BudgetEnforcer* budget() { return budget_.get(); }
+  // The orchestration journal (runs and their steps); null outside a project.
+  orchestration::Journal* journal() { return journal_.get(); }
+  // Runs orchestration steps as instance runs of this Naos (core/step_runner.h).
+  orchestration::StepRunner& step_runner() { return *step_runner_; }
 
   // `naos cost reset TARGET`: the budget's spending so far stops counting
   // (cost.reset), and an agent paused by it (budget_exceeded) becomes idle.
@@ -195,6 +201,8 @@ class Naos {
   std::unique_ptr<store::SecretStore> secrets_;
   std::unique_ptr<governance::BudgetEnforcer> budget_;
   std::unique_ptr<sandbox::Sandbox> sandbox_;
+  std::unique_ptr<orchestration::Journal> journal_;
+  std::unique_ptr<orchestration::StepRunner> step_runner_;
   capabilities::HttpClient http_;
   // Runs of each agent in progress in this process: the registry says
   // `running` from the first one's start to the last one's end.

@@ -41,13 +41,15 @@ constexpr std::string_view kSupervisorKeys[] = {"strategy", "maxRestarts", "rest
 constexpr std::string_view kSupervisorChildKeys[] = {"name", "restart", "shutdown"};
 constexpr std::string_view kBackoffKeys[] = {"min", "max", "jitter"};
 constexpr std::string_view kSagaKeys[] = {"timeout", "stepTimeout", "steps", "parallelCompensation",
-                                          "continueOnCompensationError"};
-constexpr std::string_view kSagaStepKeys[] = {"name", "agent", "compensate", "retries", "timeout"};
-constexpr std::string_view kWorkflowKeys[] = {"onError", "retries", "retryDelay", "steps"};
-constexpr std::string_view kWorkflowStepKeys[] = {"name",    "agent",      "onError", "retries",
-                                                  "retryDelay", "timeout", "input",   "condition"};
-constexpr std::string_view kPoolKeys[] = {"members", "agent",  "size",           "strategy",
-                                          "merge",   "quorum", "maxConcurrency", "tolerate"};
+                                          "continueOnCompensationError", "compensationRetries"};
+constexpr std::string_view kSagaStepKeys[] = {"name", "agent", "compensate", "retries", "timeout", "retry"};
+constexpr std::string_view kWorkflowKeys[] = {"onError", "retries", "retryDelay", "retry", "steps"};
+constexpr std::string_view kWorkflowStepKeys[] = {"name",    "agent",      "onError", "retries",   "retryDelay",
+                                                  "timeout", "input",   "condition", "retry"};
+constexpr std::string_view kRetryKeys[] = {"maxAttempts", "initialInterval", "backoffCoefficient", "maxInterval",
+                                           "nonRetryable"};
+constexpr std::string_view kPoolKeys[] = {"members", "agent",  "size",           "strategy", "merge",
+                                          "quorum",  "maxConcurrency", "tolerate", "retries", "timeout"};
 constexpr std::string_view kCostKeys[] = {"enforcement", "timezone", "budgets", "models", "endpoints"};
 constexpr std::string_view kBudgetKeys[] = {"limit", "period", "onExceed", "alertAt"};
 constexpr std::string_view kModelKeys[] = {"inputCostPer1k", "outputCostPer1k", "cachedInputCostPer1k"};
@@ -77,6 +79,9 @@ constexpr SchemaKeyTable kKeyTables[] = {
     {"supervisors.*.backoff", kBackoffKeys},
     {"sagas.*", kSagaKeys},
     {"sagas.*.steps[]", kSagaStepKeys},
+    {"sagas.*.steps[].retry", kRetryKeys},
+    {"workflows.*.retry", kRetryKeys},
+    {"workflows.*.steps[].retry", kRetryKeys},
     {"workflows.*", kWorkflowKeys},
     {"workflows.*.steps[]", kWorkflowStepKeys},
     {"pools.*", kPoolKeys},
@@ -272,7 +277,8 @@ enum class Zero : bool { kRefused, kAllowed };
 
 // What a section refers to by name, checked once every section is read.
 struct Reference {
-  enum class Kind { kAgent, kChild, kBudget, kProvider };
+  // kStep: a saga or workflow step's target (an agent, workflow, saga or pool).
+  enum class Kind { kAgent, kChild, kBudget, kProvider, kStep };
   Kind kind;
   std::string name;
   std::string path;
@@ -713,6 +719,41 @@ class Reader {
                      "); give them distinct names (a step's name defaults to its agent)");
   }
 
+  Result<RetryConfig> retry(const YAML::Node& node, const std::string& path) const {
+    RetryConfig out;
+    if (node.IsNull()) return out;
+    NAOS_TRY(check_keys(node, path, kRetryKeys));
+    for (const auto& item : node) {
+      std::string key = item.first.Scalar();
+      std::string at = join(path, key);
+      if (key == "maxAttempts") {
+        NAOS_ASSIGN_OR_RETURN(out.max_attempts, count(item.second, at, 1, 1000));
+      } else if (key == "initialInterval") {
+        NAOS_ASSIGN_OR_RETURN(out.initial_interval, duration(item.second, at, Zero::kAllowed));
+      } else if (key == "maxInterval") {
+        NAOS_ASSIGN_OR_RETURN(out.max_interval, duration(item.second, at, Zero::kAllowed));
+      } else if (key == "backoffCoefficient") {
+        NAOS_ASSIGN_OR_RETURN(std::string value, scalar(item.second, at));
+        char* end = nullptr;
+        double coefficient = std::strtod(value.c_str(), &end);
+        if (value.empty() || *end != '\0' || !(coefficient >= 1.0 && coefficient <= 100.0)) {
+          return error(item.second, at, "expected a number from 1 to 100, got \"" + value + "\"");
+        }
+        out.backoff_coefficient = coefficient;
+      } else if (key == "nonRetryable") {
+        if (!item.second.IsSequence()) return error(item.second, at, "expected a list of error names");
+        for (size_t i = 0; i < item.second.size(); ++i) {
+          NAOS_ASSIGN_OR_RETURN(std::string name, scalar(item.second[i], index(at, i)));
+          out.non_retryable.push_back(std::move(name));
+        }
+      }
+    }
+    if (out.initial_interval && out.max_interval && *out.max_interval < *out.initial_interval) {
+      return error(node, path, "maxInterval is shorter than initialInterval");
+    }
+    return out;
+  }
+
   Result<SagaConfig> saga(const std::string& name, const YAML::Node& node, const std::string& path) {
     SagaConfig out;
     out.name = name;
@@ -729,6 +770,8 @@ class Reader {
         NAOS_ASSIGN_OR_RETURN(out.parallel_compensation, boolean(item.second, at));
       } else if (key == "continueOnCompensationError") {
         NAOS_ASSIGN_OR_RETURN(out.continue_on_compensation_error, boolean(item.second, at));
+      } else if (key == "compensationRetries") {
+        NAOS_ASSIGN_OR_RETURN(out.compensation_retries, count(item.second, at, 0, 100));
       } else if (key == "steps") {
         if (item.second.IsNull()) continue;
         if (!item.second.IsSequence()) return error(item.second, at, "expected a list of steps");
@@ -747,7 +790,9 @@ class Reader {
               name_node.reset(field.second);  // rebinds; `=` would overwrite the document
             } else if (field_key == "agent") {
               NAOS_ASSIGN_OR_RETURN(step.agent, scalar(field.second, field_at));
-              refer(Reference::Kind::kAgent, field.second, step.agent, field_at);
+              refer(Reference::Kind::kStep, field.second, step.agent, field_at, "sagas." + name);
+            } else if (field_key == "retry") {
+              NAOS_ASSIGN_OR_RETURN(step.retry, retry(field.second, field_at));
             } else if (field_key == "compensate") {
               NAOS_ASSIGN_OR_RETURN(step.compensate, scalar(field.second, field_at));
               refer(Reference::Kind::kAgent, field.second, step.compensate, field_at);
@@ -821,6 +866,8 @@ class Reader {
         NAOS_ASSIGN_OR_RETURN(out.retries, count(item.second, at, 0, 100));
       } else if (key == "retryDelay") {
         NAOS_ASSIGN_OR_RETURN(out.retry_delay, duration(item.second, at, Zero::kAllowed));
+      } else if (key == "retry") {
+        NAOS_ASSIGN_OR_RETURN(out.retry, retry(item.second, at));
       } else if (key == "steps") {
         if (item.second.IsNull()) continue;
         if (!item.second.IsSequence()) return error(item.second, at, "expected a list of steps");
@@ -839,7 +886,9 @@ class Reader {
               name_node.reset(field.second);  // rebinds; `=` would overwrite the document
             } else if (field_key == "agent") {
               NAOS_ASSIGN_OR_RETURN(step.agent, scalar(field.second, field_at));
-              refer(Reference::Kind::kAgent, field.second, step.agent, field_at);
+              refer(Reference::Kind::kStep, field.second, step.agent, field_at, "workflows." + name);
+            } else if (field_key == "retry") {
+              NAOS_ASSIGN_OR_RETURN(step.retry, retry(field.second, field_at));
             } else if (field_key == "onError") {
               NAOS_ASSIGN_OR_RETURN(step.on_error, enumerated<OnError>(field.second, field_at, kOnErrorNames));
             } else if (field_key == "retries") {
@@ -911,6 +960,10 @@ class Reader {
         NAOS_ASSIGN_OR_RETURN(out.quorum, count(item.second, at, 1, 10'000));
       } else if (key == "maxConcurrency") {
         NAOS_ASSIGN_OR_RETURN(out.max_concurrency, count(item.second, at, 1, 10'000));
+      } else if (key == "retries") {
+        NAOS_ASSIGN_OR_RETURN(out.retries, count(item.second, at, 0, 100));
+      } else if (key == "timeout") {
+        NAOS_ASSIGN_OR_RETURN(out.timeout, duration(item.second, at, Zero::kRefused));
       } else if (key == "tolerate") {
         NAOS_ASSIGN_OR_RETURN(std::string value, scalar(item.second, at));
         if (value.ends_with('%')) {
@@ -1255,6 +1308,74 @@ class Reader {
 
   // Every name a section refers to exists; the supervisors form a forest no
   // deeper than kMaxSupervisionDepth. Errors come in file order.
+  // Names shared by no two of agents, supervisors, workflows, sagas and
+  // pools; every step target exists; no workflow or saga contains itself.
+  Status check_composites(const Config& config, const std::map<std::string, YAML::Mark>& supervisor_marks,
+                          const std::map<std::string, std::vector<std::pair<std::string, YAML::Mark>>>& composites) {
+    for (const auto& [name, declared] : composites) {
+      std::vector<std::string> where;
+      if (config.agents.count(name)) where.push_back("agents." + name);
+      // A supervisor may share a saga's or pool's name (PRODUCT.md's example
+      // has supervisors.workers and pools.workers): neither can name the other.
+      bool child_too = config.workflows.count(name) > 0;
+      if (child_too && supervisor_marks.count(name)) where.push_back("supervisors." + name);
+      for (const auto& [path, mark] : declared) where.push_back(path);
+      if (where.size() > 1) {
+        const auto& [path, mark] = declared.back();
+        std::string others;
+        for (const auto& w : where) {
+          if (w != path) others += (others.empty() ? "" : ", ") + w;
+        }
+        return error_at(mark, path,
+                        "the name is taken by " + others + "; steps name their target, so agents, workflows, "
+                        "sagas and pools (and supervisors, for a workflow) need distinct names");
+      }
+    }
+    std::vector<std::string> targets;
+    for (const auto& [name, _] : config.agents) targets.push_back(name);
+    for (const auto& [name, _] : composites) targets.push_back(name);
+    std::map<std::string, std::vector<const Reference*>> steps_of;  // "workflows.X" -> its step references
+    for (const Reference& ref : references_) {
+      if (ref.kind != Reference::Kind::kStep) continue;
+      if (!config.agents.count(ref.name) && !composites.count(ref.name)) {
+        return error_at(ref.mark, ref.path,
+                        "unknown agent, workflow, saga or pool \"" + ref.name + "\"" +
+                            did_you_mean(closest(ref.name, targets)));
+      }
+      steps_of[ref.owner].push_back(&ref);
+    }
+    // Depth-first over nesting; a composite met again on the current path is a cycle.
+    auto section_of = [&config](const std::string& name) -> std::string {
+      if (config.workflows.count(name)) return "workflows." + name;
+      if (config.sagas.count(name)) return "sagas." + name;
+      return "";
+    };
+    std::map<std::string, int> color;  // 0 unvisited, 1 on the path, 2 done
+    std::vector<std::string> path;
+    std::function<Status(const std::string&)> visit = [&](const std::string& owner) -> Status {
+      color[owner] = 1;
+      path.push_back(owner);
+      for (const Reference* ref : steps_of[owner]) {
+        std::string next = section_of(ref->name);
+        if (next.empty()) continue;
+        if (color[next] == 1) {
+          std::string cycle;
+          auto from = std::find(path.begin(), path.end(), next);
+          for (auto it = from; it != path.end(); ++it) cycle += it->substr(it->find('.') + 1) + " -> ";
+          return error_at(ref->mark, ref->path, "nesting cycle: " + cycle + ref->name);
+        }
+        if (color[next] == 0) NAOS_TRY(visit(next));
+      }
+      path.pop_back();
+      color[owner] = 2;
+      return ok();
+    };
+    for (const auto& [owner, _] : steps_of) {
+      if (color[owner] == 0) NAOS_TRY(visit(owner));
+    }
+    return ok();
+  }
+
   Status check_references(const Config& config, const std::map<std::string, YAML::Mark>& supervisor_marks) {
     std::vector<std::string> agents, both, providers;  // candidates for "did you mean"
     for (const auto& [name, _] : config.agents) agents.push_back(name), both.push_back(name);
@@ -1285,8 +1406,11 @@ class Reader {
                                 did_you_mean(closest(ref.name, agents)));
           }
           break;
+        case Reference::Kind::kStep:
+          break;  // check_composites, once every section is read
         case Reference::Kind::kChild:
-          if (!config.agents.count(ref.name) && !config.supervisors.count(ref.name)) {
+          if (!config.agents.count(ref.name) && !config.supervisors.count(ref.name) &&
+              !config.workflows.count(ref.name)) {
             return error_at(ref.mark, ref.path,
                             "unknown agent or supervisor \"" + ref.name + "\"" + did_you_mean(closest(ref.name, both)));
           }
@@ -1471,6 +1595,9 @@ Result<Config> parse_config(const std::string& text, const std::string& label) {
   if (root.IsNull()) return config;
   NAOS_TRY(reader.check_keys(root, "", kTopLevelKeys));
   std::map<std::string, YAML::Mark> supervisor_marks;
+  // Workflows, sagas and pools by name: where each is declared (one name may
+  // be declared in several sections, which check_composites refuses).
+  std::map<std::string, std::vector<std::pair<std::string, YAML::Mark>>> composite_marks;
   for (const auto& item : root) {
     std::string key = item.first.Scalar();
     const YAML::Node& value = item.second;
@@ -1502,6 +1629,7 @@ Result<Config> parse_config(const std::string& text, const std::string& label) {
                             [&](const std::string& name, const YAML::Node& key_node, const YAML::Node& node,
                                 const std::string& at) -> Status {
                               NAOS_TRY(reader.check_name(key_node, at, name, "saga"));
+                              composite_marks[name].push_back({"sagas." + name, key_node.Mark()});
                               NAOS_ASSIGN_OR_RETURN(config.sagas[name], reader.saga(name, node, at));
                               return ok();
                             }));
@@ -1510,6 +1638,7 @@ Result<Config> parse_config(const std::string& text, const std::string& label) {
                             [&](const std::string& name, const YAML::Node& key_node, const YAML::Node& node,
                                 const std::string& at) -> Status {
                               NAOS_TRY(reader.check_name(key_node, at, name, "workflow"));
+                              composite_marks[name].push_back({"workflows." + name, key_node.Mark()});
                               NAOS_ASSIGN_OR_RETURN(config.workflows[name], reader.workflow(name, node, at));
                               return ok();
                             }));
@@ -1518,6 +1647,7 @@ Result<Config> parse_config(const std::string& text, const std::string& label) {
                             [&](const std::string& name, const YAML::Node& key_node, const YAML::Node& node,
                                 const std::string& at) -> Status {
                               NAOS_TRY(reader.check_name(key_node, at, name, "pool"));
+                              composite_marks[name].push_back({"pools." + name, key_node.Mark()});
                               NAOS_ASSIGN_OR_RETURN(config.pools[name], reader.pool(name, node, at));
                               return ok();
                             }));
@@ -1548,6 +1678,7 @@ Result<Config> parse_config(const std::string& text, const std::string& label) {
     }
   }
   NAOS_TRY(reader.check_references(config, supervisor_marks));
+  NAOS_TRY(reader.check_composites(config, supervisor_marks, composite_marks));
   return config;
 }
 

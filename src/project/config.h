@@ -16,8 +16,10 @@
 //
 // Invariants of a Config returned by parse_config():
 //   - every name a section refers to exists: supervisor children are agents or
-//     supervisors; saga, workflow and pool steps/members and budgets (except
-//     `global`) are agents; broker.llm.provider is in llm.providers;
+//     supervisors (or workflows, run as long-lived children); saga and
+//     workflow steps are agents, workflows, sagas or pools, with no cycle
+//     of nesting; pool members and budgets (except `global`) are agents;
+//   - agents, supervisors, workflows, sagas and pools have distinct names; broker.llm.provider is in llm.providers;
 //   - the supervisors form a forest: each agent or supervisor has at most one
 //     parent, there is no cycle, and no tree is deeper than
 //     kMaxSupervisionDepth levels of supervisors;
@@ -174,13 +176,30 @@ struct SupervisorConfig {
 
 // ---- sagas and workflows ---------------------------------------------------
 
+// `retry:` of a workflow, workflow step or saga step (Temporal's policy
+// shape). Unset fields fall back to the enclosing level, then to the
+// defaults of orchestration/retry_policy.h.
+struct RetryConfig {
+  std::optional<uint32_t> max_attempts;       // 1 = no retry
+  std::optional<milliseconds> initial_interval;
+  std::optional<double> backoff_coefficient;  // >= 1
+  std::optional<milliseconds> max_interval;
+  // Failure names (StepResult::error: "timeout", "exit_status", ...) never retried.
+  std::vector<std::string> non_retryable;
+};
+
+// A step's `agent:` names an agent, or a workflow, saga or pool run as one
+// nested step (config validation refuses cycles).
 struct SagaStep {
   std::string name;        // default: the agent's name; unique in the saga
   std::string agent;
   std::string compensate;  // empty: nothing to undo (skipped on rollback)
   uint32_t retries = 0;    // extra attempts of the forward step
   std::optional<milliseconds> timeout;  // overrides the saga's stepTimeout
+  std::optional<RetryConfig> retry;     // overrides `retries`
 };
+
+inline constexpr uint32_t kDefaultCompensationRetries = 3;
 
 struct SagaConfig {
   std::string name;
@@ -189,6 +208,7 @@ struct SagaConfig {
   std::vector<SagaStep> steps;
   bool parallel_compensation = false;          // compensate all at once, not newest first
   bool continue_on_compensation_error = false; // keep compensating older steps
+  uint32_t compensation_retries = kDefaultCompensationRetries;  // extra attempts of a compensation
 };
 
 enum class OnError { kStop, kSkip, kRetry };
@@ -215,6 +235,7 @@ struct WorkflowStep {
   std::optional<milliseconds> timeout;        // absent: the agent's
   std::optional<std::string> input;           // JSON pointer into the previous output
   std::optional<StepCondition> condition;     // absent: always run
+  std::optional<RetryConfig> retry;           // absent: the workflow's
 };
 
 inline constexpr uint32_t kDefaultWorkflowRetries = 3;
@@ -225,6 +246,7 @@ struct WorkflowConfig {
   OnError on_error = OnError::kStop;
   uint32_t retries = kDefaultWorkflowRetries;
   milliseconds retry_delay = kDefaultRetryDelay;
+  std::optional<RetryConfig> retry;
   std::vector<WorkflowStep> steps;
 };
 
@@ -253,6 +275,8 @@ struct PoolConfig {
   uint32_t quorum = 0;                      // with MergeMode::kQuorum: 1..workers
   std::optional<uint32_t> max_concurrency;  // absent: every worker at once
   Tolerance tolerate;
+  uint32_t retries = 0;                     // extra attempts of each member or task
+  std::optional<milliseconds> timeout;      // each member or task; absent: the agent's
 
   bool fan_out() const { return !members.empty(); }
   uint32_t workers() const { return fan_out() ? static_cast<uint32_t>(members.size()) : size; }

@@ -326,13 +326,19 @@ supervisors:
   inner: { children: [b] }
 sagas:
   s: { timeout: 5m, stepTimeout: 1m, parallelCompensation: false, continueOnCompensationError: true,
-       steps: [ { name: one, agent: a, compensate: b, retries: 1, timeout: 10s } ] }
+       compensationRetries: 2,
+       steps: [ { name: one, agent: a, compensate: b, retries: 1, timeout: 10s,
+                  retry: { maxAttempts: 3, initialInterval: 1s, backoffCoefficient: 2, maxInterval: 10s,
+                           nonRetryable: [timeout] } } ] }
 workflows:
   w: { onError: skip, retries: 2, retryDelay: 1s,
+       retry: { maxAttempts: 2, initialInterval: 0s, backoffCoefficient: 3, maxInterval: 1m, nonRetryable: [] },
        steps: [ { name: one, agent: a, onError: retry, retries: 3, retryDelay: 2s, timeout: 10s, input: /x,
-                  condition: "/ok == true" } ] }
+                  condition: "/ok == true",
+                  retry: { maxAttempts: 3, initialInterval: 1s, backoffCoefficient: 1.5, maxInterval: 10s,
+                           nonRetryable: [exit_status] } } ] }
 pools:
-  fan: { members: [a, b], merge: quorum, quorum: 2, maxConcurrency: 1, tolerate: 1 }
+  fan: { members: [a, b], merge: quorum, quorum: 2, maxConcurrency: 1, tolerate: 1, retries: 1, timeout: 5s }
   clones: { agent: c, size: 3, strategy: least-busy, merge: first, tolerate: "50%" }
 cost:
   enforcement: soft

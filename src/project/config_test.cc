@@ -790,7 +790,7 @@ TEST(ConfigSagas, DefaultsAStepsNameToItsAgentAndReadsEveryOption) {
 
 TEST(ConfigSagas, RefusesUnknownAgentsInStepsAndCompensations) {
   ExpectError(With("sagas:\n  o:\n    steps:\n      - { agent: fetchr }\n"), 4, 18,
-              "sagas.o.steps[0].agent: unknown agent \"fetchr\"; did you mean fetcher?");
+              "sagas.o.steps[0].agent: unknown agent, workflow, saga or pool \"fetchr\"; did you mean fetcher?");
   ExpectError(With("sagas:\n  o:\n    steps:\n      - { agent: a, compensate: claener }\n"), 4, 33,
               "sagas.o.steps[0].compensate: unknown agent \"claener\"; did you mean cleaner?");
 }
@@ -887,7 +887,7 @@ TEST(ConfigWorkflows, RefusesBadPointersAndConditions) {
 
 TEST(ConfigWorkflows, RefusesUnknownAgentsMissingAgentsAndDuplicateSteps) {
   ExpectError(With("workflows:\n  w:\n    steps: [ { agent: claener } ]\n"), 3, 23,
-              "workflows.w.steps[0].agent: unknown agent \"claener\"; did you mean cleaner?");
+              "workflows.w.steps[0].agent: unknown agent, workflow, saga or pool \"claener\"; did you mean cleaner?");
   ExpectRefused(With("workflows:\n  w:\n    steps: [ { name: x } ]\n"), "workflows.w.steps[0]: a step needs an agent");
   ExpectRefused(With("workflows:\n  w:\n    steps: [ { agent: a }, { agent: a } ]\n"),
                 "workflows.w.steps[1]: two steps are named \"a\"");

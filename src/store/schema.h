@@ -46,6 +46,34 @@
 //     reset_ms: `naos cost reset` time; spending before it does not count
 //     against the current period. alerted_window_ms: start of the period
 //     whose cost.alert was raised (one alert per period).
+//
+//   orch_runs(id, kind, name, parent, state, input, output, error, owner,
+//             created_ms, updated_ms)                 -- migration 4
+//     One row per run of a workflow, saga or pool (orchestration/journal.h).
+//     kind: workflow | saga | pool; state: the kind's states (PRODUCT.md);
+//     parent: the run id a nested run belongs to, or ''. owner: "pid" of the
+//     process driving it while it is running, so a resume can tell a live
+//     run from one whose process was killed.
+//
+//   orch_journal(seq, run_id, step, step_name, event, attempt, data JSON, ts_ms)
+//                                                      -- migration 4
+//     The step journal: an entry before and after every step, compensation
+//     and retry (events in orchestration/journal.h). Append-only; replaying
+//     a run's entries in seq order gives its state after a crash.
+//
+//   pool_tasks(pool, id, input, state, attempts, output, error, worker,
+//              created_ms, updated_ms)                 -- migration 4
+//     The clone pools' durable task queue: state queued | running |
+//     completed | failed | cancelled; a task `running` when its process
+//     died is queued again on restart.
+//
+//   pool_state(pool, size, draining, owner, updated_ms)   -- migration 4
+//     `naos pool scale` and `drain` for a pool served by another process.
+//
+//   supervisor_state(supervisor, state, pid, report, started_ms, updated_ms)
+//   supervisor_children(supervisor, child, kind, state, restarts, last_error,
+//                       updated_ms)                    -- migration 4
+//     What `naos supervisor status` shows of a tree run by another process.
 #pragma once
 
 #include <span>

@@ -1,0 +1,8 @@
+// `naos workflow`: not built yet.
+#include "cli/cli.h"
+
+namespace naos::cli {
+
+void add_workflow_command(CLI::App& app, Context& context, int& exit_status) {}
+
+}  // namespace naos::cli

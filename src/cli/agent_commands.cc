@@ -203,11 +203,16 @@ void add_agent_commands(CLI::App& app, Context& context, int& exit_status) {
   list->add_flag("--json", context.globals.json, "Print JSON");
   list->callback([&] { exit_status = show_all(context); });
 
-  CLI::App* inspect = app.add_subcommand("inspect", "Show an agent in detail: record, grants, recent events");
-  inspect->add_option("agent", *name, "An agent name")->required();
+  CLI::App* inspect = app.add_subcommand(
+      "inspect", "Show an agent in detail (record, grants, recent events), or a run with its step journal");
+  inspect->add_option("agent", *name, "An agent name, or a run id")->required();
   inspect->add_flag("--state", *flag, "Include the agent's kv state");
   inspect->add_flag("--json", context.globals.json, "Print JSON");
-  inspect->callback([&, name, flag] { exit_status = show_one(context, *name, *flag); });
+  inspect->callback([&, name, flag] {
+    // A run id (workflow-..., saga-..., pool-...) shows that run's journal.
+    auto run = inspect_run(context, *name);
+    exit_status = run ? *run : show_one(context, *name, *flag);
+  });
 
   CLI::App* stop_command = app.add_subcommand("stop", "Stop an agent");
   stop_command->add_option("agent", *names, "Agent names");

@@ -44,6 +44,9 @@ struct Context {
 // `need_project`, no project is an error; without, naos opens bare.
 Result<std::unique_ptr<Naos>> open_naos(Context& context, bool need_project);
 
+// --input: literal text, @file, or - for stdin.
+Result<std::string> read_input(const std::string& spec);
+
 // "2025-01-15 10:30:01" (UTC).
 std::string format_time(int64_t unix_ms);
 // Left-aligned columns, two spaces apart, with a header row.
@@ -66,5 +69,8 @@ void add_workflow_command(CLI::App& app, Context& context, int& exit_status);
 void add_saga_command(CLI::App& app, Context& context, int& exit_status);
 void add_pool_command(CLI::App& app, Context& context, int& exit_status);
 void add_runs_command(CLI::App& app, Context& context, int& exit_status);
+// `naos inspect RUN`: a workflow, saga or pool run and its step journal;
+// kNotFound when no run has that id (inspect then tries an agent).
+Result<int> inspect_run(Context& context, const std::string& run_id);
 
 }  // namespace naos::cli

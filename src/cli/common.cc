@@ -1,8 +1,11 @@
 #include <iostream>
+#include <sstream>
 
 #include <nlohmann/json.hpp>
 
 #include "cli/cli.h"
+
+#include "base/file.h"
 
 namespace naos::cli {
 
@@ -35,6 +38,18 @@ Result<std::unique_ptr<Naos>> open_naos(Context& context, bool need_project) {
     return found.error();
   }
   return Naos::open(std::move(project), context.clock, context.env);
+}
+
+Result<std::string> read_input(const std::string& spec) {
+  if (spec == "-") {
+    std::stringstream all;
+    all << std::cin.rdbuf();
+    return all.str();
+  }
+  if (!spec.empty() && spec[0] == '@') {
+    return read_file(spec.substr(1), "input file");
+  }
+  return spec;
 }
 
 std::string format_time(int64_t unix_ms) {

@@ -24,19 +24,6 @@ struct RunFlags {
   std::string fuel;
 };
 
-// --input: literal text, @file, or - for stdin.
-Result<std::string> read_input(const std::string& spec) {
-  if (spec == "-") {
-    std::stringstream all;
-    all << std::cin.rdbuf();
-    return all.str();
-  }
-  if (!spec.empty() && spec[0] == '@') {
-    return read_file(spec.substr(1), "input file");
-  }
-  return spec;
-}
-
 std::optional<ProductCode> product_code(sandbox::Failure failure) {
   switch (failure) {
     case sandbox::Failure::kNone: return std::nullopt;

@@ -33,6 +33,10 @@ Result<std::unique_ptr<Naos>> Naos::open(std::optional<project::Project> project
   }
   NAOS_ASSIGN_OR_RETURN(naos->sandbox_, sandbox::Sandbox::create(options));
   naos->step_runner_ = std::make_unique<NaosStepRunner>(*naos);
+  if (naos->project_) {
+    naos->orchestrator_ = std::make_unique<orchestration::Orchestrator>(
+        naos->project_->config(), *naos->journal_, *naos->step_runner_, naos->audit_.get(), naos->waiter_);
+  }
   return naos;
 }
 

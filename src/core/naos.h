@@ -29,6 +29,7 @@
 #include "governance/trust.h"
 #include "governance/budget.h"
 #include "orchestration/journal.h"
+#include "orchestration/orchestrator.h"
 #include "orchestration/step_runner.h"
 #include "project/project.h"
 #include "project/registry.h"
@@ -98,6 +99,8 @@ class Naos {
   orchestration::Journal* journal() { return journal_.get(); }
   // Runs orchestration steps as instance runs of this Naos (core/step_runner.h).
   orchestration::StepRunner& step_runner() { return *step_runner_; }
+  // Workflows and sagas of the project; null outside a project.
+  orchestration::Orchestrator* orchestrator() { return orchestrator_.get(); }
 
   // `naos cost reset TARGET`: the budget's spending so far stops counting
   // (cost.reset), and an agent paused by it (budget_exceeded) becomes idle.
@@ -203,6 +206,8 @@ class Naos {
   std::unique_ptr<sandbox::Sandbox> sandbox_;
   std::unique_ptr<orchestration::Journal> journal_;
   std::unique_ptr<orchestration::StepRunner> step_runner_;
+  orchestration::SystemWaiter waiter_;
+  std::unique_ptr<orchestration::Orchestrator> orchestrator_;
   capabilities::HttpClient http_;
   // Runs of each agent in progress in this process: the registry says
   // `running` from the first one's start to the last one's end.

@@ -41,9 +41,20 @@ Result<std::unique_ptr<Journal>> Journal::open(const std::filesystem::path& data
   return std::unique_ptr<Journal>(new Journal(std::move(writer), std::move(reader), clock));
 }
 
-Status Journal::create_run(RunRecord run) {
+Status Journal::create_run(RunRecord run, bool exclusive) {
   run.created_ms = run.updated_ms = clock_.now_ms();
-  return writer_->write([run = std::move(run)](store::Database& db) -> Status {
+  return writer_->write([run = std::move(run), exclusive](store::Database& db) -> Status {
+    if (exclusive) {
+      NAOS_ASSIGN_OR_RETURN(auto busy, db.prepare("SELECT id, state FROM orch_runs WHERE kind = ?1 AND name = ?2 "
+                                                  "AND parent = '' AND state IN ('running', 'compensating', "
+                                                  "'compensation_failed') LIMIT 1"));
+      busy.bind(1, run.kind).bind(2, run.name);
+      NAOS_ASSIGN_OR_RETURN(bool found, busy.step());
+      if (found) {
+        return Error(Code::kFailedPrecondition,
+                     "has an unfinished run " + busy.column_text(0) + " (" + busy.column_text(1) + ")", run.name);
+      }
+    }
     NAOS_ASSIGN_OR_RETURN(auto stmt, db.prepare(std::string("INSERT INTO orch_runs(") + kRunColumns +
                                                 ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"));
     stmt.bind(1, run.id).bind(2, run.kind).bind(3, run.name).bind(4, run.parent).bind(5, run.state);

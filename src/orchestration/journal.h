@@ -13,6 +13,7 @@
 //   compensation.started / compensation.completed / compensation.failed
 //                    the same for a saga step's compensation
 //   step.resolved    an operator marked a failed compensation done (saga resolve)
+//   run.resumed      an operator restarted a failed run (step -1)
 //
 // Durability: writes go through a GroupCommit, so a completed step's entry is
 // on disk before the next step starts (Wait::kDurable), while a `started`
@@ -47,6 +48,9 @@ inline constexpr const char* kCompensationStarted = "compensation.started";
 inline constexpr const char* kCompensationCompleted = "compensation.completed";
 inline constexpr const char* kCompensationFailed = "compensation.failed";
 inline constexpr const char* kStepResolved = "step.resolved";
+// An operator resumed the run (resume of a failed workflow, saga
+// retry-compensation): failures before it no longer count.
+inline constexpr const char* kRunResumed = "run.resumed";
 }  // namespace entry
 
 struct RunRecord {
@@ -88,8 +92,11 @@ class Journal {
  public:
   static Result<std::unique_ptr<Journal>> open(const std::filesystem::path& database_file, Clock& clock);
 
-  // Errors: kAlreadyExists when a run with that id exists.
-  Status create_run(RunRecord run);
+  // Errors: kAlreadyExists when a run with that id exists. With `exclusive`,
+  // kFailedPrecondition when another top-level run of the same kind and name
+  // is unfinished (running, compensating or compensation_failed); the check
+  // and the insert share one transaction, so two processes cannot both pass.
+  Status create_run(RunRecord run, bool exclusive = false);
   // Sets state, output and error; clears the owner when `owner` is empty.
   Status update_run(const std::string& id, const std::string& state, const std::string& output,
                     const std::string& error, const std::string& owner);

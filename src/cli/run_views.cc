@@ -1,0 +1,137 @@
+#include "cli/run_views.h"
+
+#include <csignal>
+#include <iostream>
+
+namespace naos::cli {
+namespace {
+
+std::atomic<bool> stop_requested{false};
+
+std::string clip(const std::string& text, size_t width) {
+  std::string one_line = text;
+  for (char& c : one_line) {
+    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+  }
+  return one_line.size() <= width ? one_line : one_line.substr(0, width - 3) + "...";
+}
+
+}  // namespace
+
+StopOnSignal::StopOnSignal() {
+  stop_requested = false;
+  std::signal(SIGINT, [](int) { stop_requested = true; });
+  std::signal(SIGTERM, [](int) { stop_requested = true; });
+}
+
+StopOnSignal::~StopOnSignal() {
+  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
+}
+
+const std::atomic<bool>* StopOnSignal::flag() const { return &stop_requested; }
+
+nlohmann::json run_json(const orchestration::RunRecord& run) {
+  nlohmann::json out = {{"id", run.id},           {"kind", run.kind},
+                        {"name", run.name},       {"state", run.state},
+                        {"input", run.input},     {"output", run.output},
+                        {"error", run.error},     {"started", format_utc_ms(run.created_ms)},
+                        {"updated", format_utc_ms(run.updated_ms)}};
+  if (!run.parent.empty()) out["parent"] = run.parent;
+  if (!run.owner.empty()) out["owner_pid"] = run.owner;
+  return out;
+}
+
+nlohmann::json result_json(const orchestration::RunResult& result) {
+  return {{"id", result.run_id}, {"kind", result.kind},     {"name", result.name},    {"state", result.state},
+          {"output", result.output}, {"error", result.error}, {"reused", result.reused}};
+}
+
+nlohmann::json entry_json(const orchestration::Entry& entry) {
+  nlohmann::json out = {{"seq", entry.seq},   {"step", entry.step},       {"step_name", entry.step_name},
+                        {"event", entry.event}, {"attempt", entry.attempt}, {"data", entry.data},
+                        {"timestamp", format_utc_ms(entry.ts_ms)}};
+  return out;
+}
+
+int print_result(const Globals& globals, const orchestration::RunResult& result) {
+  namespace st = orchestration::state;
+  bool completed = result.state == st::kCompleted;
+  if (globals.json) {
+    std::cout << result_json(result).dump(2) << "\n";
+  } else {
+    if (!globals.quiet) {
+      std::cerr << result.kind << " " << result.name << " run " << result.run_id << ": " << result.state
+                << (result.reused ? " (an earlier run with this id)" : "") << "\n";
+    }
+    if (completed) std::cout << result.output << (result.output.ends_with('\n') ? "" : "\n");
+  }
+  if (completed) return 0;
+  if (result.state == st::kRunning || result.state == st::kCompensating) {
+    std::cerr << "stopped; continue with `naos " << result.kind << " resume " << result.name << "`\n";
+    return 1;
+  }
+  std::string prefix;
+  if (result.kind == "saga" && result.state == st::kRolledBack) prefix = "SAGA_STEP_FAILED (201): rolled back: ";
+  if (result.kind == "saga" && result.state == st::kCompensationFailed) {
+    prefix = "SAGA_COMPENSATION_FAILED (202): ";
+  }
+  std::cerr << "error: " << prefix << result.error << "\n";
+  return 1;
+}
+
+void print_runs(const Globals& globals, const std::vector<orchestration::RunRecord>& runs) {
+  if (globals.json) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& run : runs) out.push_back(run_json(run));
+    std::cout << out.dump(2) << "\n";
+    return;
+  }
+  std::vector<std::vector<std::string>> rows = {{"ID", "KIND", "NAME", "STATE", "STARTED", "UPDATED", "ERROR"}};
+  for (const auto& run : runs) {
+    rows.push_back({run.id, run.kind, run.name, run.state, format_time(run.created_ms), format_time(run.updated_ms),
+                    clip(run.error, 60)});
+  }
+  std::cout << format_table(rows);
+}
+
+int print_history(const Globals& globals, orchestration::Journal& journal, const orchestration::RunRecord& run) {
+  auto entries = journal.entries(run.id);
+  if (!entries) return report_error(globals, entries.error());
+  if (globals.json) {
+    nlohmann::json out = run_json(run);
+    out["journal"] = nlohmann::json::array();
+    for (const auto& e : *entries) out["journal"].push_back(entry_json(e));
+    std::cout << out.dump(2) << "\n";
+    return 0;
+  }
+  std::cout << run.kind << " " << run.name << "  run " << run.id << "\n"
+            << "state:   " << run.state << "\n"
+            << "started: " << format_time(run.created_ms) << "   updated: " << format_time(run.updated_ms) << "\n";
+  if (!run.error.empty()) std::cout << "error:   " << run.error << "\n";
+  std::vector<std::vector<std::string>> rows = {{"TIME", "STEP", "EVENT", "ATTEMPT", "DETAIL"}};
+  for (const auto& e : *entries) {
+    std::string detail;
+    if (e.data.contains("output")) detail = "output: " + e.data["output"].get<std::string>();
+    if (e.data.contains("error")) detail = e.data.value("error", "") + ": " + e.data.value("message", "");
+    if (e.data.contains("reason")) detail = "skipped: " + e.data.value("reason", "");
+    if (e.event == orchestration::entry::kStepStarted || e.event == orchestration::entry::kCompensationStarted) {
+      detail = "input: " + e.data.value("input", "");
+    }
+    rows.push_back({format_time(e.ts_ms), e.step < 0 ? "-" : std::to_string(e.step) + " " + e.step_name, e.event,
+                    e.attempt > 0 ? std::to_string(e.attempt) : "", clip(detail, 70)});
+  }
+  std::cout << format_table(rows);
+  return 0;
+}
+
+int report_run_error(const Globals& globals, const Error& error, const std::string& kind, bool starting) {
+  std::optional<ProductCode> code;
+  if (kind == "saga" && error.code() == Code::kNotFound) code = ProductCode{200, "SAGA_NOT_FOUND"};
+  if (kind == "saga" && starting && error.code() == Code::kFailedPrecondition) {
+    code = ProductCode{204, "SAGA_ALREADY_RUNNING"};
+  }
+  return report_error(globals, error, code);
+}
+
+}  // namespace naos::cli

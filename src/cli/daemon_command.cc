@@ -1,4 +1,5 @@
-// `naos daemon`: runs the agents that have a `schedule:` on time, in the
+// `naos daemon`: first resumes the workflow and saga runs a killed naos left
+// unfinished, then runs the agents that have a `schedule:` on time, in the
 // foreground, until Ctrl-C or SIGTERM.
 
 #include <csignal>
@@ -19,6 +20,21 @@ int daemon(Context& context) {
   if (!naos) return report_error(globals, naos.error());
   std::signal(SIGINT, [](int) { stop_requested = true; });
   std::signal(SIGTERM, [](int) { stop_requested = true; });
+  auto resumed = (*naos)->orchestrator()->resume_unfinished(&stop_requested);
+  if (!resumed) return report_error(globals, resumed.error());
+  for (const auto& run : *resumed) {
+    nlohmann::json line = {{"resumed", run.run_id}, {"kind", run.kind}, {"name", run.name}, {"state", run.state}};
+    if (!run.error.empty()) line["error"] = run.error;
+    if (globals.json) {
+      std::cout << line.dump() << std::endl;
+    } else if (!globals.quiet) {
+      std::cout << "resumed " << run.kind << " " << run.name << " run " << run.run_id << ": " << run.state
+                << (run.error.empty() ? "" : " (" + run.error + ")") << std::endl;
+    }
+  }
+  bool scheduled = false;
+  for (const auto& [name, agent] : (*naos)->project()->config().agents) scheduled = scheduled || !agent.schedule.empty();
+  if (!scheduled && !resumed->empty()) return 0;  // nothing left to serve
   if (!globals.quiet && !globals.json) {
     std::cout << "naos daemon: running scheduled agents (Ctrl-C to stop)\n";
     for (const auto& [name, agent] : (*naos)->project()->config().agents) {

@@ -124,12 +124,27 @@ Result<std::vector<BudgetEnforcer::Applied>> BudgetEnforcer::applied_locked(std:
   return out;
 }
 
-bool BudgetEnforcer::refuses(const Applied& applied, int64_t reserved, int64_t request) const {
+int64_t BudgetEnforcer::paced_limit(const Applied& applied, int64_t now_ms) {
+  const int64_t limit = applied.limit_microcents;
+  if (applied.budget.on_exceed != project::OnExceed::kThrottle || applied.budget.period == project::BudgetPeriod::kTotal) {
+    return limit;
+  }
+  int64_t span = applied.window.end_ms - applied.window.start_ms;
+  int64_t elapsed = std::clamp<int64_t>(now_ms - applied.window.start_ms, 0, span);
+  if (span <= 0) return limit;
+  int64_t burst = limit / 10;
+  // 128-bit product: a large limit times a month of milliseconds overflows 64 bits.
+  auto accrued = static_cast<int64_t>(static_cast<__int128>(limit - burst) * elapsed / span);
+  return std::min(limit, burst + accrued);
+}
+
+bool BudgetEnforcer::refuses(const Applied& applied, int64_t reserved, int64_t request, int64_t now_ms) const {
   if (applied.budget.on_exceed == project::OnExceed::kWarn) return false;
   int64_t committed = add_saturating(applied.spent, reserved);
+  int64_t limit = paced_limit(applied, now_ms);
   switch (config_.enforcement) {
-    case project::Enforcement::kHard: return add_saturating(committed, request) > applied.limit_microcents;
-    case project::Enforcement::kSoft: return committed >= applied.limit_microcents;
+    case project::Enforcement::kHard: return add_saturating(committed, request) > limit;
+    case project::Enforcement::kSoft: return committed >= limit;
     case project::Enforcement::kWarn: return false;
   }
   return false;
@@ -141,12 +156,13 @@ Result<Reservation> BudgetEnforcer::reserve(std::string_view agent, int64_t max_
   std::vector<std::string> targets;
   {
     std::lock_guard lock(mutex_);
-    NAOS_ASSIGN_OR_RETURN(auto applied, applied_locked(agent, clock_.now_ms()));
+    int64_t now_ms = clock_.now_ms();
+    NAOS_ASSIGN_OR_RETURN(auto applied, applied_locked(agent, now_ms));
     for (const auto& a : applied) {
       auto found = reserved_.find(a.budget.target);
       int64_t reserved = found == reserved_.end() ? 0 : found->second;
-      if (refuses(a, reserved, max_microcents)) {
-        refused = BudgetRefusal{a.budget.target, a.budget.on_exceed, a.limit_microcents,
+      if (refuses(a, reserved, max_microcents, now_ms)) {
+        refused = BudgetRefusal{a.budget.target, a.budget.on_exceed, paced_limit(a, now_ms),
                                 add_saturating(a.spent, reserved), max_microcents};
         break;
       }

@@ -37,7 +37,11 @@
 //   pause     the agent's status becomes budget_exceeded until the next period
 //             or `naos cost reset`;
 //   stop      the agent's status becomes stopped;
-//   throttle  only the call is refused (no rate limit yet: TODO(cleanup));
+//   throttle  the agent's priced calls are paced so the budget lasts its
+//             period: a tenth of the limit is available at once, the rest
+//             accrues evenly over the period (paced_limit()); a call beyond
+//             the pace is refused (cost.throttle) but the agent keeps running
+//             and may call again later. `total` budgets have no pace.
 //   warn      never refused; only recorded.
 // Alerts: once per period, when spent reaches alertAt% of the limit, a
 // cost.alert event (marker in cost_budget_state.alerted_window_ms).
@@ -184,7 +188,10 @@ class BudgetEnforcer {
   Result<std::vector<Applied>> applied_locked(std::string_view agent, int64_t now_ms);
   Result<Applied> apply_locked(const project::BudgetConfig& budget, int64_t now_ms);
   Result<int64_t> reset_ms_locked(std::string_view target);
-  bool refuses(const Applied& applied, int64_t reserved, int64_t request) const;
+  bool refuses(const Applied& applied, int64_t reserved, int64_t request, int64_t now_ms) const;
+  // The part of the limit usable at `now_ms`: the limit, or under throttle
+  // the pace (a tenth at once, the rest evenly over the period).
+  static int64_t paced_limit(const Applied& applied, int64_t now_ms);
   void check_invariants_locked();
   void release(const std::vector<std::string>& targets, int64_t amount);
   Status settle(Reservation& reservation, int64_t actual, std::string_view source, std::string_view detail);

@@ -62,6 +62,31 @@ TEST_F(BudgetTest, HardEnforcementRefusesTheCallThatWouldCrossTheLimit) {
   budget->check_invariants();
 }
 
+TEST_F(BudgetTest, ThrottlePacesPricedCallsSoTheBudgetLastsItsPeriod) {
+  // $10.00 a day: $1.00 at once, the other $9.00 accruing evenly over the day.
+  clock_ = testing::FakeClock(ms(sys_days(2024y / 3 / 1)));  // midnight UTC
+  auto budget = open(with({{"bot", 1000, BudgetPeriod::kDay, OnExceed::kThrottle, 0}}));
+  ASSERT_TRUE(budget->record("bot", 100 * kCent, "agent", "burst"));
+  BudgetRefusal refusal;
+  ASSERT_FALSE(budget->record("bot", 1 * kCent, "agent", "too soon", &refusal));
+  EXPECT_EQ(refusal.action, OnExceed::kThrottle);
+  EXPECT_EQ(refusal.limit_microcents, 100 * kCent);  // the pace at midnight
+  clock_.advance(6 * 3600 * 1000);  // a quarter of the day: $1.00 + $2.25
+  ASSERT_TRUE(budget->record("bot", 225 * kCent, "agent", "paced"));
+  EXPECT_FALSE(budget->record("bot", 1 * kCent, "agent", "ahead of the pace"));
+  clock_.advance(18 * 3600 * 1000 - 1);  // the last millisecond of the day: almost all of it
+  EXPECT_TRUE(budget->record("bot", 674 * kCent, "agent", "late"));
+  EXPECT_FALSE(budget->record("bot", 1 * kCent, "agent", "over the limit"));
+  // The agent was never paused: throttling refuses calls, not the agent.
+  EXPECT_EQ(*budget->ledger().spent_since("bot", 0), 999 * kCent);
+}
+
+TEST_F(BudgetTest, ThrottleOnATotalBudgetHasNoPace) {
+  auto budget = open(with({{"bot", 10, BudgetPeriod::kTotal, OnExceed::kThrottle, 0}}));
+  EXPECT_TRUE(budget->record("bot", 10 * kCent, "agent", "all of it"));
+  EXPECT_FALSE(budget->record("bot", 1, "agent", "over"));
+}
+
 TEST_F(BudgetTest, SoftEnforcementLetsTheCrossingCallFinishAndRefusesTheNext) {
   auto budget = open(with({{"bot", 10, BudgetPeriod::kDay, OnExceed::kPause, 0}}, project::Enforcement::kSoft));
   ASSERT_TRUE(budget->record("bot", 8 * kCent, "agent", ""));

@@ -895,6 +895,52 @@ TEST(ConfigWorkflows, RefusesUnknownAgentsMissingAgentsAndDuplicateSteps) {
   ExpectError("workflows:\n  w: { onErorr: stop }\n", 2, 8, "workflows.w.onErorr: unknown key; did you mean onError?");
 }
 
+TEST(ConfigWorkflows, StepsMayNameWorkflowsSagasAndPools) {
+  auto config = Parse(With("workflows:\n  inner: { steps: [ { agent: a } ] }\n"
+                           "  outer: { steps: [ { agent: inner }, { agent: s }, { agent: p } ] }\n"
+                           "sagas:\n  s: { steps: [ { agent: p } ] }\n"
+                           "pools:\n  p: { members: [a, b] }\n"));
+  ASSERT_TRUE(config) << config.error().to_string();
+  EXPECT_EQ(config->workflows.at("outer").steps[2].agent, "p");
+}
+
+TEST(ConfigWorkflows, RefusesANestingCycleAndNamesSharedBetweenStepTargets) {
+  ExpectRefused(With("workflows:\n  x: { steps: [ { agent: y } ] }\n  y: { steps: [ { agent: s } ] }\n"
+                     "sagas:\n  s: { steps: [ { agent: x } ] }\n"),
+                "nesting cycle: ");
+  ExpectRefused(With("workflows:\n  x: { steps: [ { agent: x } ] }\n"), "workflows.x.steps[0].agent: nesting cycle: x -> x");
+  ExpectRefused(With("workflows:\n  a: { steps: [ { agent: b } ] }\n"), "workflows.a: the name is taken by agents.a");
+  ExpectRefused(With("workflows:\n  p: { steps: [ { agent: b } ] }\npools:\n  p: { members: [a] }\n"),
+                "the name is taken by workflows.p");
+  // Supervisors never name pools or sagas, so those may share a supervisor's name.
+  EXPECT_TRUE(Parse(With("supervisors:\n  p: { children: [a] }\npools:\n  p: { members: [b] }\n")));
+}
+
+TEST(ConfigWorkflows, ReadsRetryPoliciesAndRefusesBadOnes) {
+  auto config = Parse(With("workflows:\n  w:\n    retry: { maxAttempts: 3 }\n    steps:\n"
+                           "      - agent: a\n        retry: { maxAttempts: 5, initialInterval: 200ms, "
+                           "backoffCoefficient: 1.5, maxInterval: 2s, nonRetryable: [timeout, trap] }\n"
+                           "sagas:\n  s: { compensationRetries: 1, steps: [ { agent: a, retry: { maxAttempts: 2 } } ] }\n"));
+  ASSERT_TRUE(config) << config.error().to_string();
+  const auto& retry = *config->workflows.at("w").steps[0].retry;
+  EXPECT_EQ(retry.max_attempts, 5u);
+  EXPECT_EQ(retry.initial_interval, std::chrono::milliseconds(200));
+  EXPECT_EQ(retry.backoff_coefficient, 1.5);
+  EXPECT_EQ(retry.max_interval, std::chrono::milliseconds(2000));
+  EXPECT_EQ(retry.non_retryable, (std::vector<std::string>{"timeout", "trap"}));
+  EXPECT_EQ(config->workflows.at("w").retry->max_attempts, 3u);
+  EXPECT_EQ(config->sagas.at("s").compensation_retries, 1u);
+  EXPECT_EQ(config->sagas.at("s").steps[0].retry->max_attempts, 2u);
+  ExpectRefused(With("workflows:\n  w: { retry: { backoffCoefficient: 0.5 }, steps: [ { agent: a } ] }\n"),
+                "workflows.w.retry.backoffCoefficient: expected a number from 1 to 100");
+  ExpectRefused(With("workflows:\n  w: { retry: { maxAttempts: 0 }, steps: [ { agent: a } ] }\n"),
+                "workflows.w.retry.maxAttempts:");
+  ExpectRefused(With("workflows:\n  w: { retry: { initialInterval: 2s, maxInterval: 1s }, steps: [ { agent: a } ] }\n"),
+                "maxInterval is shorter than initialInterval");
+  ExpectRefused(With("workflows:\n  w: { retry: { maxAttempt: 2 }, steps: [ { agent: a } ] }\n"),
+                "did you mean maxAttempts?");
+}
+
 // ---- pools -----------------------------------------------------------------
 
 TEST(ConfigPools, ReadsTheProductExampleFanOutAndClonePools) {

@@ -11,8 +11,8 @@
 
 namespace naos::orchestration {
 
-namespace state = supervisor_state;
-namespace event = supervisor_event;
+namespace st = supervisor_state;
+namespace ev = supervisor_event;
 
 // ---- the rules ------------------------------------------------------------------
 
@@ -189,7 +189,7 @@ struct Supervisor::Instance {
 
 struct Supervisor::Slot {
   ChildSpec spec;
-  std::string state = state::kPending;
+  std::string state = st::kPending;
   uint32_t restarts = 0;
   uint32_t attempt = 0;  // backoff attempts since the child last stayed up for a window
   std::string last_error;
@@ -285,15 +285,21 @@ SupervisorOutcome Supervisor::run() {
   std::unique_lock lock(mutex_);
   assert(!ran_ && "Supervisor::run is called once");
   ran_ = true;
-  state_ = state::kRunning;
+  state_ = st::kRunning;
   nlohmann::json children = nlohmann::json::array();
   for (const Slot& slot : slots_) children.push_back(slot.spec.name);
-  emit({event::kStarted, spec_.name, "", ChildKind::kSupervisor,
+  emit({ev::kStarted, spec_.name, "", ChildKind::kSupervisor,
         {{"strategy", std::string(project::enum_name(spec_.strategy))},
          {"max_restarts", spec_.max_restarts},
          {"restart_window_ms", spec_.restart_window.count()},
          {"children", children}}});
-  for (size_t i = 0; i < slots_.size() && !stop_requested_; ++i) start_child(lock, i, false);
+  // Events go out as they happen, so a listener sees this supervisor start
+  // before its children (and their own subtrees) do.
+  flush_events(lock);
+  for (size_t i = 0; i < slots_.size() && !stop_requested_; ++i) {
+    start_child(lock, i, false);
+    flush_events(lock);
+  }
   debug_check();
 
   bool escalated = false;
@@ -325,19 +331,19 @@ SupervisorOutcome Supervisor::run() {
     context_.clock.wait_until(lock, wake_, deadline);
   }
 
-  state_ = state::kStopping;
+  state_ = st::kStopping;
   stop_all(lock);
   if (escalated) {
-    state_ = state::kEscalated;
+    state_ = st::kEscalated;
   } else if (outcome_.end == SupervisorEnd::kCompleted) {
-    state_ = state::kCompleted;
+    state_ = st::kCompleted;
   } else {
     outcome_.end = SupervisorEnd::kStopped;
     outcome_.report = "stopped on request";
-    state_ = state::kStopped;
+    state_ = st::kStopped;
   }
   nlohmann::json killed = outcome_.killed;
-  emit({event::kStopped, spec_.name, "", ChildKind::kSupervisor,
+  emit({ev::kStopped, spec_.name, "", ChildKind::kSupervisor,
         {{"reason", state_}, {"report", outcome_.report}, {"killed", killed}}});
   debug_check();
   flush_events(lock);
@@ -365,7 +371,7 @@ void Supervisor::start_child(std::unique_lock<std::mutex>& lock, size_t index, b
   }
   int64_t now = context_.clock.now_ms();
   slot.instance = instance->id;
-  slot.state = state::kRunning;
+  slot.state = st::kRunning;
   slot.started_ms = now;
   Instance* raw = instance.get();
   instances_.emplace(raw->id, std::move(instance));
@@ -373,16 +379,16 @@ void Supervisor::start_child(std::unique_lock<std::mutex>& lock, size_t index, b
   if (restart) {
     bool resumed = slot.restart_reason == "resumed";
     if (!resumed) ++slot.restarts;
-    emit({event::kChildRestart, spec_.name, slot.spec.name, slot.spec.kind,
+    emit({ev::kChildRestart, spec_.name, slot.spec.name, slot.spec.kind,
           {{"reason", slot.restart_reason}, {"restarts", slot.restarts}, {"attempt", slot.attempt}}});
     // A resume after a budget pause is not a crash, so it does not count
     // against the agent (governance/trust.cc scores agent.restarted).
     if (slot.spec.kind == ChildKind::kAgent && !resumed) {
-      emit({event::kAgentRestarted, spec_.name, slot.spec.name, slot.spec.kind,
+      emit({ev::kAgentRestarted, spec_.name, slot.spec.name, slot.spec.kind,
             {{"reason", slot.restart_reason}, {"restarts", slot.restarts}}});
     }
   } else {
-    emit({event::kChildStarted, spec_.name, slot.spec.name, slot.spec.kind,
+    emit({ev::kChildStarted, spec_.name, slot.spec.name, slot.spec.kind,
           {{"restart", std::string(project::enum_name(slot.spec.restart))}}});
   }
 
@@ -469,7 +475,7 @@ void Supervisor::handle_exit(std::unique_lock<std::mutex>& lock, Exit exit) {
                                                               : "none";
   if (kind != ExitKind::kNormal) {
     slot.last_error = describe(exit.result);
-    emit({event::kChildFailed, spec_.name, slot.spec.name, slot.spec.kind,
+    emit({ev::kChildFailed, spec_.name, slot.spec.name, slot.spec.kind,
           {{"error", exit.result.error},
            {"message", exit.result.message},
            {"paused", kind == ExitKind::kPaused},
@@ -477,11 +483,11 @@ void Supervisor::handle_exit(std::unique_lock<std::mutex>& lock, Exit exit) {
   }
   switch (decision) {
     case RestartDecision::kLeave:
-      slot.state = kind == ExitKind::kNormal ? state::kCompleted : state::kFailed;
-      emit({event::kChildStopped, spec_.name, slot.spec.name, slot.spec.kind, {{"reason", slot.state}}});
+      slot.state = kind == ExitKind::kNormal ? st::kCompleted : st::kFailed;
+      emit({ev::kChildStopped, spec_.name, slot.spec.name, slot.spec.kind, {{"reason", slot.state}}});
       return;
     case RestartDecision::kPause:
-      slot.state = state::kPaused;
+      slot.state = st::kPaused;
       slot.pause_check_at = context_.clock.now_ms() + context_.pause_poll.count();
       return;
     case RestartDecision::kRestart:
@@ -490,7 +496,7 @@ void Supervisor::handle_exit(std::unique_lock<std::mutex>& lock, Exit exit) {
 
   int64_t now = context_.clock.now_ms();
   if (!intensity_.add_restart(now)) {
-    slot.state = state::kFailed;
+    slot.state = st::kFailed;
     escalate(index, intensity_.in_window(now));
     return;
   }
@@ -511,7 +517,7 @@ void Supervisor::handle_exit(std::unique_lock<std::mutex>& lock, Exit exit) {
   }
   // The failed child waits for its restart while its siblings are stopped
   // (in reverse start order); they all start again together, in order.
-  slot.state = state::kRestarting;
+  slot.state = st::kRestarting;
   slot.restart_at = now + delay;
   slot.restart_reason = kind == ExitKind::kNormal ? "completed" : "failed";
   for (auto it = group.rbegin(); it != group.rend(); ++it) {
@@ -523,12 +529,12 @@ void Supervisor::handle_exit(std::unique_lock<std::mutex>& lock, Exit exit) {
     if (!again[j]) {
       if (member.restart_at) {
         member.restart_at.reset();
-        member.state = state::kStopped;
+        member.state = st::kStopped;
       }
       continue;
     }
     member.attempt = slot.attempt;
-    member.state = state::kRestarting;
+    member.state = st::kRestarting;
     member.restart_at = now + delay;
     member.restart_reason = "sibling " + slot.spec.name + " " + slot.restart_reason;
   }
@@ -546,16 +552,16 @@ bool Supervisor::stop_child(std::unique_lock<std::mutex>& lock, size_t index, co
     if (auto exit = take_exit_of(id)) {
       reap(id);
       slot.instance = 0;
-      slot.state = state::kStopped;
-      emit({event::kChildStopped, spec_.name, slot.spec.name, slot.spec.kind, {{"reason", reason}, {"killed", false}}});
+      slot.state = st::kStopped;
+      emit({ev::kChildStopped, spec_.name, slot.spec.name, slot.spec.kind, {{"reason", reason}, {"killed", false}}});
       return true;
     }
     if (context_.clock.now_ms() >= deadline) {
       // Left running (abandoned): reaped when it ends, or by the destructor.
       slot.instance = 0;
-      slot.state = state::kKilled;
+      slot.state = st::kKilled;
       outcome_.killed.push_back(slot.spec.name);
-      emit({event::kChildStopped, spec_.name, slot.spec.name, slot.spec.kind,
+      emit({ev::kChildStopped, spec_.name, slot.spec.name, slot.spec.kind,
             {{"reason", reason}, {"killed", true}, {"shutdown_ms", slot.spec.shutdown->count()}}});
       return false;
     }
@@ -568,10 +574,10 @@ void Supervisor::stop_all(std::unique_lock<std::mutex>& lock) {
     Slot& slot = slots_[i];
     if (slot.instance != 0) {
       stop_child(lock, i, "shutdown");
-    } else if (slot.restart_at || slot.pause_check_at || slot.state == state::kPending) {
+    } else if (slot.restart_at || slot.pause_check_at || slot.state == st::kPending) {
       slot.restart_at.reset();
       slot.pause_check_at.reset();
-      slot.state = state::kStopped;
+      slot.state = st::kStopped;
     }
   }
 }
@@ -627,7 +633,7 @@ void Supervisor::escalate(size_t index, size_t restarts) {
                     format_duration(spec_.restart_window) + " (maxRestarts " + std::to_string(spec_.max_restarts) +
                     "); the last: " + std::string(child_kind_name(slot.spec.kind)) + " " + slot.spec.name +
                     " failed: " + slot.last_error;
-  emit({event::kEscalated, spec_.name, slot.spec.name, slot.spec.kind,
+  emit({ev::kEscalated, spec_.name, slot.spec.name, slot.spec.kind,
         {{"child", slot.spec.name},
          {"restarts", restarts},
          {"restart_window_ms", spec_.restart_window.count()},
@@ -670,15 +676,15 @@ Status Supervisor::check_locked() const {
   }
   for (const Slot& slot : slots_) {
     // 2. a child is `running` exactly when it has a current instance
-    if ((slot.state == state::kRunning) != (slot.instance != 0)) {
+    if ((slot.state == st::kRunning) != (slot.instance != 0)) {
       return broken(2, slot.spec.name + " is " + slot.state + " with" + (slot.instance ? "" : "out") + " an instance");
     }
     // 3. `restarting` exactly when a restart time is set, `paused` when a pause check is
-    if ((slot.state == state::kRestarting) != slot.restart_at.has_value()) {
+    if ((slot.state == st::kRestarting) != slot.restart_at.has_value()) {
       return broken(3, slot.spec.name + " is " + slot.state + " with a restart time: " +
                            (slot.restart_at ? "yes" : "no"));
     }
-    if ((slot.state == state::kPaused) != slot.pause_check_at.has_value()) {
+    if ((slot.state == st::kPaused) != slot.pause_check_at.has_value()) {
       return broken(3, slot.spec.name + " is " + slot.state + " with a pause check: " +
                            (slot.pause_check_at ? "yes" : "no"));
     }

@@ -175,8 +175,9 @@ void ManualSupervisorClock::wait_until(std::unique_lock<std::mutex>& lock, std::
 
 // ---- the supervisor -----------------------------------------------------------------
 
-// One run of one child. Its thread reads only this (immutable after start,
-// but for `cancel`) and posts its exit as its last act.
+// One run of one child. The worker thread running it reads only this
+// (immutable once queued, but for `cancel`), and posts its exit as its last
+// use of it.
 struct Supervisor::Instance {
   uint64_t id = 0;
   size_t slot = 0;
@@ -184,7 +185,6 @@ struct Supervisor::Instance {
   ChildKind kind = ChildKind::kAgent;
   std::atomic<bool> cancel{false};
   std::shared_ptr<Supervisor> sub;  // kind kSupervisor
-  std::thread thread;
 };
 
 struct Supervisor::Slot {
@@ -215,28 +215,29 @@ Supervisor::Supervisor(SupervisorSpec spec, SupervisorContext& context)
 }
 
 Supervisor::~Supervisor() {
-  std::vector<std::unique_ptr<Instance>> left;
+  std::vector<std::thread> workers;
   {
     std::lock_guard lock(mutex_);
     stop_requested_ = true;
+    quitting_ = true;
     for (auto& [id, instance] : instances_) {
       instance->cancel = true;
       if (instance->sub) instance->sub->request_stop();
-      left.push_back(std::move(instance));
     }
-    instances_.clear();
+    workers.swap(workers_);
   }
   wake_.notify_all();
-  // Abandoned (killed) children: a thread cannot be killed, so wait for it.
-  for (auto& instance : left) {
-    if (instance->thread.joinable()) instance->thread.join();
-  }
+  work_.notify_all();
+  // Idle workers leave at once; one still running an abandoned (killed)
+  // child leaves when that run ends: a thread cannot be killed.
+  for (auto& worker : workers) worker.join();
 }
 
 void Supervisor::request_stop() {
   {
     std::lock_guard lock(mutex_);
     stop_requested_ = true;
+    news_.fetch_add(1, std::memory_order_release);
   }
   wake_.notify_all();
 }
@@ -328,6 +329,8 @@ SupervisorOutcome Supervisor::run() {
       outcome_.report = "every child has ended and none is to be restarted";
       break;
     }
+    spin_for_news(lock);
+    if (!exits_.empty() || stop_requested_) continue;
     context_.clock.wait_until(lock, wake_, deadline);
   }
 
@@ -342,6 +345,10 @@ SupervisorOutcome Supervisor::run() {
     outcome_.report = "stopped on request";
     state_ = st::kStopped;
   }
+  // Idle workers leave now; one still running an abandoned child leaves
+  // when that run ends.
+  quitting_ = true;
+  work_.notify_all();
   nlohmann::json killed = outcome_.killed;
   emit({ev::kStopped, spec_.name, "", ChildKind::kSupervisor,
         {{"reason", state_}, {"report", outcome_.report}, {"killed", killed}}});
@@ -359,6 +366,9 @@ void Supervisor::start_child(std::unique_lock<std::mutex>& lock, size_t index, b
   instance->name = slot.spec.name;
   instance->kind = slot.spec.kind;
   if (slot.spec.kind == ChildKind::kSupervisor) {
+    // The instance before is done; it is destroyed here unless a child it
+    // abandoned still runs on one of its workers (its destructor would wait).
+    if (slot.sub && slot.sub->has_busy_workers()) retired_subs_.push_back(slot.sub);
     auto sub = std::make_shared<Supervisor>(*slot.spec.supervisor, context_);
     if (slot.sub) {
       sub->inherit(slot.sub->status());
@@ -392,54 +402,91 @@ void Supervisor::start_child(std::unique_lock<std::mutex>& lock, size_t index, b
           {{"restart", std::string(project::enum_name(slot.spec.restart))}}});
   }
 
+  // A worker that ran an earlier child takes this one; a thread is made
+  // only when every worker is busy (restarts reuse the one whose child ended).
+  jobs_.push_back(raw);
+  news_.fetch_add(1, std::memory_order_release);
+  if (jobs_.size() <= idle_workers_) {
+    work_.notify_one();
+    return;
+  }
   try {
-    raw->thread = std::thread([this, raw] {
-      StepResult result;
-      try {
-        switch (raw->kind) {
-          case ChildKind::kAgent: {
-            StepCall call;
-            call.agent = raw->name;
-            call.actor = "supervisor:" + spec_.name;
-            call.cancel = &raw->cancel;
-            result = context_.runner.run(call);
-            break;
-          }
-          case ChildKind::kSupervisor: {
-            SupervisorOutcome outcome = raw->sub->run();
-            switch (outcome.end) {
-              case SupervisorEnd::kCompleted: result = StepResult::success(""); break;
-              case SupervisorEnd::kEscalated: result = StepResult::failure("escalated", outcome.report); break;
-              case SupervisorEnd::kStopped: result = StepResult::failure("cancelled", outcome.report); break;
-            }
-            break;
-          }
-          case ChildKind::kWorkflow:
-            result = context_.run_workflow
-                         ? context_.run_workflow(raw->name, raw->cancel)
-                         : StepResult::failure("refused", "workflow children arrive with the workflow engine");
-            break;
-        }
-      } catch (const std::exception& e) {
-        // An exception is a bug (STYLE.md rule 6); it must not end the process
-        // from a child's thread, so it ends the child.
-        result = StepResult::failure("internal", std::string("the child's runner threw: ") + e.what());
-      } catch (...) {
-        result = StepResult::failure("internal", "the child's runner threw");
-      }
-      post_exit(raw->id, std::move(result));
-    });
+    ++idle_workers_;
+    workers_.emplace_back([this] { work(); });
   } catch (const std::system_error& e) {
+    --idle_workers_;
+    jobs_.pop_back();
     exits_.push_back({raw->id, StepResult::failure("refused", std::string("cannot start a thread: ") + e.what())});
   }
 }
 
-void Supervisor::post_exit(uint64_t instance, StepResult result) {
-  {
-    std::lock_guard lock(mutex_);
-    exits_.push_back({instance, std::move(result)});
+void Supervisor::work() {
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    work_.wait(lock, [this] { return quitting_ || !jobs_.empty(); });
+    if (quitting_) return;
+    Instance* instance = jobs_.front();
+    jobs_.pop_front();
+    --idle_workers_;
+    lock.unlock();
+    StepResult result = run_instance(*instance);
+    lock.lock();
+    // Idle again before the exit is seen, so the restart finds this worker.
+    ++idle_workers_;
+    exits_.push_back({instance->id, std::move(result)});
+    news_.fetch_add(1, std::memory_order_release);
+    wake_.notify_all();
+    spin_for_news(lock);
   }
-  wake_.notify_all();
+}
+
+// A short busy wait for the next exit, stop or queued child before the
+// caller sleeps on a condition variable: a crash loop's exit -> decision ->
+// restart hand-offs then cost no sleep and wake-up (as BEAM's schedulers
+// spin before they sleep). Bounded, so an idle tree costs nothing.
+void Supervisor::spin_for_news(std::unique_lock<std::mutex>& lock) {
+  uint64_t seen = news_.load(std::memory_order_acquire);
+  lock.unlock();
+  auto until = std::chrono::steady_clock::now() + kSpinBeforeSleep;
+  while (news_.load(std::memory_order_acquire) == seen && std::chrono::steady_clock::now() < until) {
+    std::this_thread::yield();
+  }
+  lock.lock();
+}
+
+StepResult Supervisor::run_instance(Instance& instance) {
+  try {
+    switch (instance.kind) {
+      case ChildKind::kAgent: {
+        StepCall call;
+        call.agent = instance.name;
+        call.actor = "supervisor:" + spec_.name;
+        call.cancel = &instance.cancel;
+        return context_.runner.run(call);
+      }
+      case ChildKind::kSupervisor: {
+        SupervisorOutcome outcome = instance.sub->run();
+        switch (outcome.end) {
+          case SupervisorEnd::kCompleted: return StepResult::success("");
+          case SupervisorEnd::kEscalated: return StepResult::failure("escalated", outcome.report);
+          case SupervisorEnd::kStopped: return StepResult::failure("cancelled", outcome.report);
+        }
+        break;
+      }
+      case ChildKind::kWorkflow:
+        if (!context_.run_workflow) {
+          return StepResult::failure("refused", "workflow children arrive with the workflow engine");
+        }
+        return context_.run_workflow(instance.name, instance.cancel);
+    }
+  } catch (const std::exception& e) {
+    // An exception is a bug (STYLE.md rule 6); it must not end the process
+    // from a worker thread, so it ends the child.
+    return StepResult::failure("internal", std::string("the child's runner threw: ") + e.what());
+  } catch (...) {
+    return StepResult::failure("internal", "the child's runner threw");
+  }
+  return StepResult::failure("internal", "unknown child kind");
 }
 
 std::optional<Supervisor::Exit> Supervisor::take_exit_of(uint64_t instance) {
@@ -450,14 +497,13 @@ std::optional<Supervisor::Exit> Supervisor::take_exit_of(uint64_t instance) {
   return exit;
 }
 
-// Called once the instance's exit is taken: its thread has nothing left to do
-// but return, and never needs our lock again.
-void Supervisor::reap(uint64_t instance) {
-  auto found = instances_.find(instance);
-  if (found == instances_.end()) return;
-  if (found->second->thread.joinable()) found->second->thread.join();
-  instances_.erase(found);
+bool Supervisor::has_busy_workers() const {
+  std::lock_guard lock(mutex_);
+  return idle_workers_ < workers_.size();
 }
+
+// Called once the instance's exit is taken: its worker is done with it.
+void Supervisor::reap(uint64_t instance) { instances_.erase(instance); }
 
 void Supervisor::handle_exit(std::unique_lock<std::mutex>& lock, Exit exit) {
   auto found = instances_.find(exit.instance);
@@ -557,7 +603,8 @@ bool Supervisor::stop_child(std::unique_lock<std::mutex>& lock, size_t index, co
       return true;
     }
     if (context_.clock.now_ms() >= deadline) {
-      // Left running (abandoned): reaped when it ends, or by the destructor.
+      // Left running (abandoned): reaped when its exit comes, its worker
+      // joined by the destructor.
       slot.instance = 0;
       slot.state = st::kKilled;
       outcome_.killed.push_back(slot.spec.name);

@@ -47,8 +47,9 @@
 //      newest one, oldest first, at most maxRestarts + 1 of them.
 //
 // Threading: run() blocks its caller and is the only thread that changes the
-// tree; each running child has a thread of its own that ends by posting its
-// exit. request_stop() and status() may be called from any thread. Listener
+// tree; each running child runs on a worker thread of the supervisor, which
+// posts the child's exit and waits for the next child to run (a restart
+// reuses the worker whose child ended, so it makes no thread). request_stop() and status() may be called from any thread. Listener
 // events are delivered on the supervisor's threads with no lock held, so a
 // listener may call status(). A supervisor never blocks on a retry: restarts
 // wait as timers, so a stop request is handled during a backoff (rule 11).
@@ -56,8 +57,8 @@
 // Ownership: the SupervisorContext (runner, clock, listener, hooks) is
 // borrowed and must outlive the supervisor. A child that ignores its cancel
 // flag past its shutdown time is reported `killed` and abandoned: a thread
-// cannot be killed, so its thread is joined when it ends on its own, at the
-// latest in the supervisor's destructor.
+// cannot be killed, so its worker is joined when the run ends on its own,
+// in the supervisor's destructor.
 #pragma once
 
 #include <atomic>
@@ -92,6 +93,9 @@ namespace naos::orchestration {
 inline constexpr std::chrono::milliseconds kDefaultPausePoll{1'000};
 // 2^30 * backoff.min is past any sane max; beyond it the exponent stops growing.
 inline constexpr uint32_t kMaxBackoffDoublings = 30;
+// How long the supervisor and an idle worker busy-wait for news before they
+// sleep (see Supervisor::spin_for_news).
+inline constexpr std::chrono::microseconds kSpinBeforeSleep{50};
 
 enum class ChildKind { kAgent, kSupervisor, kWorkflow };
 std::string_view child_kind_name(ChildKind kind);  // "agent", "supervisor", "workflow"
@@ -342,7 +346,10 @@ class Supervisor {
   bool nothing_left() const;
   int64_t next_deadline() const;
   void escalate(size_t index, size_t restarts);
-  void post_exit(uint64_t instance, StepResult result);
+  void work();
+  bool has_busy_workers() const;
+  void spin_for_news(std::unique_lock<std::mutex>& lock);
+  StepResult run_instance(Instance& instance);
   std::optional<Exit> take_exit_of(uint64_t instance);
   void reap(uint64_t instance);
   void emit(SupervisorEvent event);
@@ -362,6 +369,17 @@ class Supervisor {
   std::map<uint64_t, std::unique_ptr<Instance>> instances_;  // running or abandoned
   uint64_t next_instance_ = 1;
   std::deque<Exit> exits_;
+  // Worker threads run the children; an idle one waits for a queued instance.
+  std::condition_variable work_;
+  std::vector<std::thread> workers_;
+  std::deque<Instance*> jobs_;
+  size_t idle_workers_ = 0;
+  bool quitting_ = false;
+  // Bumped (under mutex_) for every exit, queued child and stop request.
+  std::atomic<uint64_t> news_{0};
+  // Earlier instances of sub-supervisor children kept until this one goes,
+  // because a child they abandoned still runs.
+  std::vector<std::shared_ptr<Supervisor>> retired_subs_;
   std::vector<SupervisorEvent> pending_events_;
   bool stop_requested_ = false;
   bool ran_ = false;

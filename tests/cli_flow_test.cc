@@ -114,6 +114,27 @@ TEST_F(CliFlowTest, UnknownSagaIsSagaNotFoundAndBadStepIsExplained) {
   EXPECT_NE(bad_step.err.find("--step is a step number from 1 to 2"), std::string::npos) << bad_step.err;
 }
 
+TEST_F(CliFlowTest, CreateAndAddStepBuildASagaInTheConfigThatThenRuns) {
+  ASSERT_EQ(naos({"saga", "create", "trip"}).exit_status, 0);
+  auto taken = naos({"workflow", "create", "ok-a"});
+  EXPECT_EQ(taken.exit_status, 2);
+  EXPECT_NE(taken.err.find("an agent of this name is in the config"), std::string::npos) << taken.err;
+  ASSERT_EQ(naos({"saga", "add-step", "trip", "ok-a", "--name", "book", "--compensate", "json-ua"}).exit_status, 0);
+  auto added = json({"saga", "add-step", "trip", "fail-c", "--json"});
+  EXPECT_EQ(added["steps"], 2);
+  auto unknown = naos({"saga", "add-step", "trip", "nobody"});
+  EXPECT_EQ(unknown.exit_status, 2);
+  EXPECT_NE(unknown.err.find("unknown agent, workflow, saga or pool \"nobody\""), std::string::npos) << unknown.err;
+  auto missing = json({"saga", "add-step", "nosuch", "ok-a", "--json"}, 2);
+  EXPECT_EQ(missing["error"]["name"], "SAGA_NOT_FOUND");
+  EXPECT_EQ(naos({"config", "validate"}).exit_status, 0);
+  auto run = json({"saga", "run", "trip", "--json"}, 1);
+  EXPECT_EQ(run["state"], "rolled_back");
+  // The rest of the file is as it was written.
+  EXPECT_NE(testing::read_file(root() / "nexus.config.yaml").find("  pipe: { steps: [ {agent: ok-a}, {agent: ok-b} ] }"),
+            std::string::npos);
+}
+
 TEST_F(CliFlowTest, TheDaemonResumesARunLeftByAKilledProcess) {
   auto run = naos({"workflow", "run", "pipe", "--input", "x", "--id", "left"});
   ASSERT_EQ(run.exit_status, 0) << run.err;

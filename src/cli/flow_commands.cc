@@ -1,6 +1,6 @@
 // `naos workflow|saga run NAME [--input TEXT|@file|-] [--id ID]`,
 // `status NAME|--all`, `history NAME [--run ID]`, `resume NAME [--run ID]`,
-// `list`.
+// `list`, `create NAME`, `add-step NAME AGENT [--name N] [--compensate C]`.
 #include "cli/flow_commands.h"
 
 #include <iostream>
@@ -18,7 +18,45 @@ struct FlowFlags {
   std::string id;
   std::string run;
   bool all = false;
+  // add-step
+  std::string agent;
+  std::string step_name;
+  std::string compensate;
 };
+
+int create(Context& context, const std::string& kind, const FlowFlags& flags) {
+  auto& globals = context.globals;
+  auto naos = open_naos(context, true);
+  if (!naos) return report_error(globals, naos.error());
+  auto created = (*naos)->create_flow(kind, flags.name, "cli");
+  if (!created) return report_error(globals, created.error());
+  if (globals.json) {
+    std::cout << nlohmann::json{{"ok", true}, {"kind", kind}, {"name", flags.name}}.dump(2) << "\n";
+  } else if (!globals.quiet) {
+    std::cout << "created " << kind << " " << flags.name << " in nexus.config.yaml; add steps with `naos " << kind
+              << " add-step " << flags.name << " AGENT`\n";
+  }
+  return 0;
+}
+
+int add_step(Context& context, const std::string& kind, const FlowFlags& flags) {
+  auto& globals = context.globals;
+  auto naos = open_naos(context, true);
+  if (!naos) return report_error(globals, naos.error());
+  auto added = (*naos)->add_flow_step(kind, flags.name, flags.agent, flags.step_name, flags.compensate, "cli");
+  if (!added) return report_run_error(globals, added.error(), kind);
+  const auto& config = (*naos)->project()->config();
+  size_t steps = kind == "workflow" ? config.workflows.at(flags.name).steps.size()
+                                    : config.sagas.at(flags.name).steps.size();
+  if (globals.json) {
+    std::cout << nlohmann::json{{"ok", true}, {"kind", kind}, {"name", flags.name}, {"steps", steps}}.dump(2)
+              << "\n";
+  } else if (!globals.quiet) {
+    std::cout << kind << " " << flags.name << ": step " << steps << " is " << flags.agent
+              << (flags.compensate.empty() ? "" : " (compensated by " + flags.compensate + ")") << "\n";
+  }
+  return 0;
+}
 
 bool declared(Naos& naos, const std::string& kind, const std::string& name) {
   const auto& config = naos.project()->config();
@@ -233,6 +271,19 @@ void add_flow_commands(CLI::App& group, const std::string& kind, Context& contex
   resume_cmd->add_option("--run", flags->run, "Resume this run instead of the latest");
   json(resume_cmd);
   resume_cmd->callback([&, kind, flags] { exit_status = resume(context, kind, *flags); });
+
+  CLI::App* create_cmd = group.add_subcommand("create", "Add an empty " + kind + " to nexus.config.yaml");
+  create_cmd->add_option("name", flags->name, "The new " + kind + "'s name")->required();
+  json(create_cmd);
+  create_cmd->callback([&, kind, flags] { exit_status = create(context, kind, *flags); });
+
+  CLI::App* add_cmd = group.add_subcommand("add-step", "Append a step to the " + kind + " in nexus.config.yaml");
+  add_cmd->add_option("name", flags->name, "The " + kind + "'s name")->required();
+  add_cmd->add_option("agent", flags->agent, "The step's agent (or a workflow, saga or pool)")->required();
+  add_cmd->add_option("--name", flags->step_name, "The step's name (default: the agent's)");
+  if (kind == "saga") add_cmd->add_option("--compensate", flags->compensate, "The agent that undoes this step");
+  json(add_cmd);
+  add_cmd->callback([&, kind, flags] { exit_status = add_step(context, kind, *flags); });
 
   CLI::App* list_cmd = group.add_subcommand("list", "Every " + kind + " with the state of its latest run");
   json(list_cmd);

@@ -138,6 +138,20 @@ class Naos {
   // Errors: kFailedPrecondition outside a project or with no scheduled agent.
   Status serve_schedules(const std::atomic<bool>& stop, const std::function<void(const ScheduledRun&)>& on_run);
 
+  // ---- workflows and sagas in the config (core/flows.cc) ----
+  // `naos workflow|saga create NAME`: an empty entry in the config
+  // (`kind` "workflow" or "saga"), audited as workflow.created / saga.created.
+  // Errors: kAlreadyExists (an agent, workflow, saga or pool has the name),
+  // kInvalidArgument (a bad name), those of project::set_config_entry.
+  Status create_flow(const std::string& kind, const std::string& name, const std::string& actor);
+  // `naos workflow add-step WF AGENT` / `naos saga add-step SAGA AGENT
+  // [--compensate C]`: appends a step to the entry (its other keys kept),
+  // audited as workflow.step_added / saga.step_added.
+  // Errors: kNotFound (no such workflow/saga, SAGA_NOT_FOUND), and the
+  // validator's (an unknown agent, a duplicate step name).
+  Status add_flow_step(const std::string& kind, const std::string& name, const std::string& agent,
+                       const std::string& step_name, const std::string& compensate, const std::string& actor);
+
   // ---- agents (core/agents.cc) ----
   // An agent as the registry and the config know it; either may be missing.
   struct AgentView {

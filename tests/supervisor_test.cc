@@ -250,6 +250,7 @@ TEST_F(SupervisorTreeTest, ACrashedSubSupervisorIsRestartedWithAllItsChildren) {
        "  root: { maxRestarts: 10, children: [sub, worker-r] }\n"
        "  sub:  { maxRestarts: 0, children: [worker-s, crash50-c] }\n");
   Start("root");
+  ASSERT_TRUE(WaitCount("agent.started", "worker-r", 1));
   // crash50-c's first crash makes sub give up (no restart allowed); root
   // restarts sub, which starts worker-s and crash50-c again.
   ASSERT_TRUE(WaitCount("agent.started", "worker-s", 2));

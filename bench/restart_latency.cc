@@ -25,7 +25,7 @@
 // the path `naos supervisor start` takes; that number is for information.
 //
 // Usage: bench_restart_latency [actor.wasm] [--restarts N] [--warmup N] [--full] [--json]
-// Prints a `RESULT naos ...` line for bench/restart_latency.sh. Exits 0
+// Prints a `RESULT naos ...` line for bench/restart_latency.sh (not with --json). Exits 0
 // whatever the numbers; non-zero only when something cannot be set up.
 #include <algorithm>
 #include <atomic>
@@ -325,9 +325,11 @@ int main(int argc, char** argv) {
                   full_cycle.p50_us, full_cycle.p99_us);
     }
   }
-  std::printf("RESULT naos p50_us=%.1f p99_us=%.1f mean_us=%.1f count=%zu", restart.p50_us, restart.p99_us,
-              restart.mean_us, restart.count);
-  if (full) std::printf(" full_p50_us=%.1f full_p99_us=%.1f", full_cycle.p50_us, full_cycle.p99_us);
-  std::printf("\n");
+  if (!json) {
+    std::printf("RESULT naos p50_us=%.1f p99_us=%.1f mean_us=%.1f count=%zu", restart.p50_us, restart.p99_us,
+                restart.mean_us, restart.count);
+    if (full) std::printf(" full_p50_us=%.1f full_p99_us=%.1f", full_cycle.p50_us, full_cycle.p99_us);
+    std::printf("\n");
+  }
   return 0;
 }

@@ -49,10 +49,12 @@
 // Threading: run() blocks its caller and is the only thread that changes the
 // tree; each running child runs on a worker thread of the supervisor, which
 // posts the child's exit and waits for the next child to run (a restart
-// reuses the worker whose child ended, so it makes no thread). request_stop() and status() may be called from any thread. Listener
-// events are delivered on the supervisor's threads with no lock held, so a
-// listener may call status(). A supervisor never blocks on a retry: restarts
-// wait as timers, so a stop request is handled during a backoff (rule 11).
+// reuses the worker whose child ended, so it makes no thread).
+// request_stop() and status() may be called from any thread. Listener events
+// are delivered on the supervisor's threads with no lock held, so a listener
+// may call status(). Locks nest parent before child only. A supervisor never
+// blocks on a retry: restarts wait as timers, so a stop request is handled
+// during a backoff (rule 11).
 //
 // Ownership: the SupervisorContext (runner, clock, listener, hooks) is
 // borrowed and must outlive the supervisor. A child that ignores its cancel

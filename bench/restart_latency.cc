@@ -5,12 +5,15 @@
 // (bench/restart_latency.escript) and checks the target: within 2x of OTP.
 //
 // What is timed (the child crashes immediately on every start):
-//   crash    the sandbox run of the child returned: the guest (actor.wasm as
-//            `fail-bench`, which writes one line to stderr and exits 1) has
-//            ended, and the runner is about to hand the failure to the
-//            supervisor;
-//   running  the restarted child's guest code wrote its first stderr line,
+//   crash    the sandbox run of the child returned: the guest (by default
+//            tests/agents/crasher.wat, which logs one line and traps: the
+//            least a wasm child can do, as the OTP child is the least an
+//            Erlang process can do) has ended, and the runner is about to
+//            hand the failure to the supervisor;
+//   running  the restarted child's guest code made its first log call,
 //            which reaches the host as AgentCalls::log.
+// Given actor.wasm instead (a C program: WASI libc start-up, reading stdin,
+// one stderr line, exit 1), the sandbox's share grows by the C start-up.
 // So each sample covers the supervisor noticing the exit, deciding, and
 // starting the child again (a thread, a fresh sandbox instance: store, WASI
 // context, instantiate, `_start` reading stdin) up to the guest's first
@@ -24,7 +27,7 @@
 // (registry, trust, and agent.started/agent.failed made durable per run),
 // the path `naos supervisor start` takes; that number is for information.
 //
-// Usage: bench_restart_latency [actor.wasm] [--restarts N] [--warmup N] [--full] [--json]
+// Usage: bench_restart_latency [AGENT.wasm] [--restarts N] [--warmup N] [--full] [--json]
 // Prints a `RESULT naos ...` line for bench/restart_latency.sh (not with --json). Exits 0
 // whatever the numbers; non-zero only when something cannot be set up.
 #include <algorithm>
@@ -252,7 +255,7 @@ std::vector<int64_t> crash_to_crash_full(const std::string& agent, size_t total)
 
 int main(int argc, char** argv) {
   setenv("RUST_LIB_BACKTRACE", "0", 0);
-  std::string agent = std::string(NAOS_BENCH_AGENT_DIR) + "/actor.wasm";
+  std::string agent = std::string(NAOS_BENCH_AGENT_DIR) + "/crasher.wasm";
   size_t restarts = 200, warmup = 20;
   bool full = false, json = false;
   for (int i = 1; i < argc; ++i) {
@@ -272,7 +275,7 @@ int main(int argc, char** argv) {
     } else if (!arg.empty() && arg[0] != '-') {
       agent = arg;
     } else {
-      die("usage: bench_restart_latency [actor.wasm] [--restarts N] [--warmup N] [--full] [--json]");
+      die("usage: bench_restart_latency [AGENT.wasm] [--restarts N] [--warmup N] [--full] [--json]");
     }
   }
   if (restarts == 0) die("--restarts must be at least 1");

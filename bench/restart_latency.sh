@@ -41,7 +41,7 @@ if [[ ! -f "${build}/CMakeCache.txt" ]]; then
 fi
 cmake --build "${build}" --target bench_restart_latency >/dev/null
 
-echo "== naos (orchestration::Supervisor, a fresh sandbox instance of actor.wasm per restart)"
+echo "== naos (orchestration::Supervisor, a fresh sandbox instance per restart; agent: ${naos_args[0]:-crasher.wasm})"
 naos_out="$("${build}/bench/bench_restart_latency" --restarts "${restarts}" "${naos_args[@]}")"
 echo "${naos_out}" | grep -v '^RESULT'
 echo "== Erlang/OTP (supervisor one_for_one, a gen_server child)"

@@ -23,10 +23,17 @@ if [[ ! -f "${build}/CMakeCache.txt" ]]; then
   exit 2
 fi
 
-benchmarks=(bench_instantiate bench_audit_append)
+benchmarks=(bench_instantiate bench_audit_append bench_workflow_steps bench_pool_speedup)
 
 cmake --build "${build}" --target "${benchmarks[@]}"
 for bench in "${benchmarks[@]}"; do
   echo "== ${bench}"
   "${build}/bench/${bench}" "$@"
 done
+# Restart latency runs beside Erlang/OTP, from its own script (needs erlang-base).
+if command -v escript >/dev/null 2>&1; then
+  echo "== restart_latency"
+  "${root}/bench/restart_latency.sh" "${build}"
+else
+  echo "== restart_latency: skipped (apt-get install -y erlang-base for the OTP peer)"
+fi

@@ -12,7 +12,7 @@
 // or a pooled run's output differs from the sequential one.
 //
 // Usage: bench_pool_speedup [--spin N] [--runs M] [--size S] [--json]
-//   --spin N   million rounds per run (default 30: ~130 ms a run on the 2-core dev VM)
+//   --spin N   million rounds per run (default 40: ~125 ms a run on the 2-core dev VM)
 //   --runs M   runs on each side (default 16)
 //   --size S   pool size (default: std::thread::hardware_concurrency())
 #include <unistd.h>
@@ -66,7 +66,7 @@ double seconds_since(Steady::time_point start) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  long spin = 30, runs = 16, size = static_cast<long>(std::thread::hardware_concurrency());
+  long spin = 40, runs = 16, size = static_cast<long>(std::thread::hardware_concurrency());
   bool json = false;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];

@@ -201,6 +201,19 @@ TEST_F(OrchestratorTest, StepsMayBeNestedWorkflowsAndSagasWithTheirOwnRuns) {
   EXPECT_EQ((*child)->state, st::kCompleted);
 }
 
+TEST_F(OrchestratorTest, APoolIsAStepAndItsGatheredOutputFeedsTheNextStep) {
+  Open({"ok-a", "ok-b", "json-c"},
+       "pools:\n  both: { members: [ok-a, ok-b], merge: all }\n"
+       "workflows:\n  w: { steps: [ {agent: both}, {agent: json-c, input: /1} ] }\n");
+  auto run = Workflow("w", "in");
+  EXPECT_EQ(run.state, st::kCompleted) << run.error;
+  EXPECT_EQ(run.output, R"({"from":"json-c","input":"in>ok-b"})");
+  auto pool_run = naos_->journal()->find_run(run.run_id + "/both#1");
+  ASSERT_TRUE(pool_run && *pool_run);
+  EXPECT_EQ((*pool_run)->kind, "pool");
+  EXPECT_EQ((*pool_run)->parent, run.run_id);
+}
+
 TEST_F(OrchestratorTest, EveryStepSeesItsIdempotencyKey) {
   Open({"key-a"}, "workflows:\n  w: { steps: [ {name: pay, agent: key-a, onError: retry, retries: 0} ] }\n");
   auto run = Workflow("w", "in", "run-7");

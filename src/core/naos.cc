@@ -1,5 +1,6 @@
 #include "core/naos.h"
 
+#include "core/pools.h"
 #include "core/step_runner.h"
 
 #include "base/file.h"
@@ -36,9 +37,23 @@ Result<std::unique_ptr<Naos>> Naos::open(std::optional<project::Project> project
   if (naos->project_) {
     naos->orchestrator_ = std::make_unique<orchestration::Orchestrator>(
         naos->project_->config(), *naos->journal_, *naos->step_runner_, naos->audit_.get(), naos->waiter_);
+    NAOS_ASSIGN_OR_RETURN(naos->pools_, Pools::open(*naos));
+    // A workflow or saga step may be a pool.
+    naos->orchestrator_->set_pool_runner(
+        [pools = naos->pools_.get()](const project::PoolConfig& pool, const std::string& id, const std::string& input,
+                                     const std::string& parent, const std::atomic<bool>* cancel)
+            -> Result<orchestration::NestedPoolResult> {
+          NAOS_ASSIGN_OR_RETURN(auto ran, pools->run_step(pool, id, input, parent, cancel));
+          return orchestration::NestedPoolResult{ran.state, ran.output, ran.error};
+        });
   }
   return naos;
 }
+
+Naos::Naos(std::optional<project::Project> project, Clock& clock, EnvLookup env)
+    : project_(std::move(project)), clock_(clock), env_(std::move(env)) {}
+
+Naos::~Naos() = default;
 
 namespace {
 

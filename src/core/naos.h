@@ -40,6 +40,8 @@
 
 namespace naos {
 
+class Pools;
+
 // Reads a host environment variable; main() passes getenv, tests a map.
 using EnvLookup = std::function<std::optional<std::string>(const std::string& name)>;
 
@@ -77,6 +79,9 @@ class Naos {
  public:
   // `project` empty: only module paths can run, with no grants and no kv.
   static Result<std::unique_ptr<Naos>> open(std::optional<project::Project> project, Clock& clock, EnvLookup env);
+  ~Naos();  // in naos.cc, where Pools is complete
+  Naos(const Naos&) = delete;
+  Naos& operator=(const Naos&) = delete;
 
   // Runs an agent by config name, or a .wasm/.wat path (which gets the grants
   // of the agent whose `source:` it is, or none).
@@ -101,6 +106,8 @@ class Naos {
   orchestration::StepRunner& step_runner() { return *step_runner_; }
   // Workflows and sagas of the project; null outside a project.
   orchestration::Orchestrator* orchestrator() { return orchestrator_.get(); }
+  // Pools of the project (core/pools.h); null outside a project.
+  Pools* pools() { return pools_.get(); }
 
   // `naos cost reset TARGET`: the budget's spending so far stops counting
   // (cost.reset), and an agent paused by it (budget_exceeded) becomes idle.
@@ -191,8 +198,7 @@ class Naos {
     std::filesystem::path module_file;
     const project::AgentConfig* config = nullptr;  // null: an unregistered module
   };
-  Naos(std::optional<project::Project> project, Clock& clock, EnvLookup env)
-      : project_(std::move(project)), clock_(clock), env_(std::move(env)) {}
+  Naos(std::optional<project::Project> project, Clock& clock, EnvLookup env);
   Result<Target> resolve(std::string_view target) const;
   Result<sandbox::Grants> grants_for(const project::AgentConfig* agent);
   Status require_project() const;
@@ -222,6 +228,7 @@ class Naos {
   std::unique_ptr<orchestration::StepRunner> step_runner_;
   orchestration::SystemWaiter waiter_;
   std::unique_ptr<orchestration::Orchestrator> orchestrator_;
+  std::unique_ptr<Pools> pools_;
   capabilities::HttpClient http_;
   // Runs of each agent in progress in this process: the registry says
   // `running` from the first one's start to the last one's end.

@@ -81,11 +81,16 @@ Status Database::migrate() {
                      std::to_string(newest) + "); upgrade naos",
                  file_.string());
   }
-  for (int next = version + 1; next <= newest; ++next) {
+  while (version < newest) {
+    // Read the version again under the write lock: another process opening
+    // the same new database may have applied this migration meanwhile.
     NAOS_ASSIGN_OR_RETURN(Transaction transaction, begin());
-    NAOS_TRY(exec(all[next - 1]));
-    NAOS_TRY(exec("PRAGMA user_version=" + std::to_string(next)));
+    version = schema_version();
+    if (version >= newest) break;  // the transaction rolls back; nothing was written
+    NAOS_TRY(exec(all[version]));
+    NAOS_TRY(exec("PRAGMA user_version=" + std::to_string(version + 1)));
     NAOS_TRY(transaction.commit());
+    ++version;
   }
   return ok();
 }

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+#include <vector>
+
 #include "store/kv_store.h"
 #include "store/schema.h"
 #include "test_support.h"
@@ -32,6 +36,32 @@ TEST(Database, DatabaseFromANewerNaosIsRefusedWithAClearMessage) {
   ASSERT_FALSE(db);
   EXPECT_EQ(db.error().code(), Code::kFailedPrecondition);
   EXPECT_NE(db.error().message().find("newer than this naos supports"), std::string::npos);
+}
+
+TEST(Database, ManyConnectionsOpeningOneNewFileAtOnceAllSucceed) {
+  // Two processes (a daemon and a command) may open a new project together:
+  // the schema version is read under the write lock, so no migration runs twice.
+  testing::TempDir dir;
+  auto file = dir.path() / "nexus.db";
+  std::vector<std::thread> threads;
+  std::atomic<int> opened{0};
+  std::vector<std::string> errors(8);
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&, i] {
+      auto db = Database::open(file);
+      if (db) {
+        ++opened;
+      } else {
+        errors[i] = db.error().to_string();
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (const auto& e : errors) EXPECT_EQ(e, "");
+  EXPECT_EQ(opened.load(), 8);
+  auto db = Database::open(file);
+  ASSERT_TRUE(db);
+  EXPECT_EQ((*db)->schema_version(), static_cast<int>(migrations().size()));
 }
 
 TEST(Database, ReopeningAppliesNoMigrationTwice) {

@@ -146,6 +146,9 @@ class Orchestrator {
                                    const std::atomic<bool>* cancel);
   Result<RunResult> drive_saga(const project::SagaConfig& saga, RunRecord& run, const std::atomic<bool>* cancel);
   Result<RunResult> compensate(const project::SagaConfig& saga, RunRecord& run, const std::atomic<bool>* cancel);
+  struct FailedCompensation;
+  // Checks and claims a run for retry_compensation() / resolve().
+  Result<FailedCompensation> failed_compensation(const std::string& run_id, int step);
   Result<RunResult> finish(RunRecord& run, const std::string& state, const std::string& output,
                            const std::string& error);
 

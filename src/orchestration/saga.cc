@@ -134,51 +134,54 @@ Result<RunResult> Orchestrator::compensate(const project::SagaConfig& saga, RunR
   return finish(run, state::kRolledBack, "", why);
 }
 
-Result<RunResult> Orchestrator::retry_compensation(const std::string& run_id, int step,
-                                                   const std::atomic<bool>* cancel) {
-  NAOS_ASSIGN_OR_RETURN(auto found, journal_.find_run(run_id));
-  if (!found) return Error(Code::kNotFound, "no such run", run_id);
-  RunRecord run = std::move(*found);
-  if (run.kind != "saga" || run.state != state::kCompensationFailed) {
-    return Error(Code::kFailedPrecondition, "the run has no failed compensation (it is " + run.state + ")", run_id);
-  }
-  auto saga = config_.sagas.find(run.name);
-  if (saga == config_.sagas.end()) return Error(Code::kFailedPrecondition, "saga " + run.name + " is not in the config");
-  NAOS_ASSIGN_OR_RETURN(auto entries, journal_.entries(run.id));
-  Replay replay = Replay::of(entries);
-  const StepReplay& target = replay.at(step);
-  if (!target.compensation_failed_final || target.compensated || target.resolved) {
-    return Error(Code::kInvalidArgument, "step " + std::to_string(step) + " has no failed compensation", run_id);
-  }
-  NAOS_TRY(journal_.claim_run(run.id, Journal::this_process()));
-  NAOS_TRY(journal_.append({0, run.id, -1, "", entry::kRunResumed, 0, {{"retry_compensation", step}}, 0}));
-  NAOS_TRY(journal_.update_run(run.id, state::kCompensating, "", run.error, Journal::this_process()));
-  run.state = state::kCompensating;
-  audit(run, "resumed", {{"detail", "retrying the compensation of " + target.name}});
-  return compensate(saga->second, run, cancel);
-}
+// The run and saga of an operator's fix: a saga run in compensation_failed
+// whose step `step` failed its compensation for good.
+struct Orchestrator::FailedCompensation {
+  RunRecord run;
+  const project::SagaConfig* saga = nullptr;
+  std::string step_name;
+};
 
-Result<RunResult> Orchestrator::resolve(const std::string& run_id, int step, const std::string& actor,
-                                        const std::atomic<bool>* cancel) {
+Result<Orchestrator::FailedCompensation> Orchestrator::failed_compensation(const std::string& run_id, int step) {
   NAOS_ASSIGN_OR_RETURN(auto found, journal_.find_run(run_id));
   if (!found) return Error(Code::kNotFound, "no such run", run_id);
-  RunRecord run = std::move(*found);
-  if (run.kind != "saga" || run.state != state::kCompensationFailed) {
-    return Error(Code::kFailedPrecondition, "the run has no failed compensation (it is " + run.state + ")", run_id);
+  if (found->kind != "saga" || found->state != state::kCompensationFailed) {
+    return Error(Code::kFailedPrecondition, "the run has no failed compensation (it is " + found->state + ")",
+                 run_id);
   }
-  auto saga = config_.sagas.find(run.name);
-  if (saga == config_.sagas.end()) return Error(Code::kFailedPrecondition, "saga " + run.name + " is not in the config");
-  NAOS_ASSIGN_OR_RETURN(auto entries, journal_.entries(run.id));
+  auto saga = config_.sagas.find(found->name);
+  if (saga == config_.sagas.end()) {
+    return Error(Code::kFailedPrecondition, "saga " + found->name + " is not in the config");
+  }
+  NAOS_ASSIGN_OR_RETURN(auto entries, journal_.entries(run_id));
   const StepReplay& target = Replay::of(entries).at(step);
   if (!target.compensation_failed_final || target.compensated || target.resolved) {
     return Error(Code::kInvalidArgument, "step " + std::to_string(step) + " has no failed compensation", run_id);
   }
-  NAOS_TRY(journal_.claim_run(run.id, Journal::this_process()));
-  NAOS_TRY(journal_.append({0, run.id, step, target.name, entry::kStepResolved, 0, {{"by", actor}}, 0}));
+  NAOS_TRY(journal_.claim_run(run_id, Journal::this_process()));
+  return FailedCompensation{std::move(*found), &saga->second, target.name};
+}
+
+Result<RunResult> Orchestrator::retry_compensation(const std::string& run_id, int step,
+                                                   const std::atomic<bool>* cancel) {
+  NAOS_ASSIGN_OR_RETURN(auto fix, failed_compensation(run_id, step));
+  RunRecord& run = fix.run;
+  NAOS_TRY(journal_.append({0, run.id, -1, "", entry::kRunResumed, 0, {{"retry_compensation", step}}, 0}));
   NAOS_TRY(journal_.update_run(run.id, state::kCompensating, "", run.error, Journal::this_process()));
   run.state = state::kCompensating;
-  audit(run, "resolved", {{"step", target.name}, {"by", actor}, {"detail", target.name + " resolved by " + actor}});
-  return compensate(saga->second, run, cancel);
+  audit(run, "resumed", {{"detail", "retrying the compensation of " + fix.step_name}});
+  return compensate(*fix.saga, run, cancel);
+}
+
+Result<RunResult> Orchestrator::resolve(const std::string& run_id, int step, const std::string& actor,
+                                        const std::atomic<bool>* cancel) {
+  NAOS_ASSIGN_OR_RETURN(auto fix, failed_compensation(run_id, step));
+  RunRecord& run = fix.run;
+  NAOS_TRY(journal_.append({0, run.id, step, fix.step_name, entry::kStepResolved, 0, {{"by", actor}}, 0}));
+  NAOS_TRY(journal_.update_run(run.id, state::kCompensating, "", run.error, Journal::this_process()));
+  run.state = state::kCompensating;
+  audit(run, "resolved", {{"step", fix.step_name}, {"by", actor}, {"detail", fix.step_name + " resolved by " + actor}});
+  return compensate(*fix.saga, run, cancel);
 }
 
 Status Orchestrator::reset_saga(const std::string& name, const std::string& actor) {

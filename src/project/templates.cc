@@ -1,5 +1,7 @@
 #include "project/templates.h"
 
+#include "project/config_edit.h"
+
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
@@ -192,139 +194,7 @@ Result<std::string> read_text(const std::filesystem::path& file) {
   return text.str();
 }
 
-// Writes a sibling temporary file with the original's permissions, then
-// renames it over the original: readers see the old or the new file, whole.
-Status replace_file(const std::filesystem::path& file, std::string_view bytes) {
-  auto temporary = file;
-  temporary += "." + std::to_string(::getpid()) + ".tmp";
-  NAOS_TRY(write_bytes(temporary, bytes));
-  std::error_code ec;
-  auto perms = std::filesystem::status(file, ec).permissions();
-  if (!ec) std::filesystem::permissions(temporary, perms, ec);
-  std::filesystem::rename(temporary, file, ec);
-  if (ec) {
-    std::filesystem::remove(temporary, ec);
-    return Error(Code::kUnavailable, "cannot replace the file: " + ec.message(), file.string());
-  }
-  return ok();
-}
 
-// The position of a '#' that starts a comment in `line` (one at the start or
-// after whitespace, outside quotes), or npos.
-size_t comment_start(std::string_view line) {
-  char quote = 0;
-  for (size_t i = 0; i < line.size(); ++i) {
-    char c = line[i];
-    if (quote) {
-      if (c == quote) quote = 0;
-    } else if (c == '"' || c == '\'') {
-      quote = c;
-    } else if (c == '#' && (i == 0 || line[i - 1] == ' ' || line[i - 1] == '\t')) {
-      return i;
-    }
-  }
-  return std::string_view::npos;
-}
-
-// The config text with the entry added; see append_agent_to_config.
-Result<std::string> insert_agent(std::string_view text, std::string_view name, std::string_view body) {
-  const std::string eol = text.find("\r\n") != std::string_view::npos ? "\r\n" : "\n";
-  auto lines = split_lines(text);
-  // Lines keep their '\r'; inserted lines are pushed with it too when the file uses CRLF.
-  auto cr = [&eol](std::string line) { return eol == "\r\n" ? line + "\r" : line; };
-  auto entry_lines = [&](size_t entry_indent) {
-    std::vector<std::string> out;
-    std::string pad(entry_indent, ' ');
-    out.push_back(cr(pad + std::string(name) + ":"));
-    for (const auto& line : split_lines(indent(body, pad + "  ", "\n"))) out.push_back(cr(line));
-    return out;
-  };
-  auto join = [&](const std::vector<std::string>& all) {
-    std::string out;
-    for (const auto& line : all) out += line + "\n";
-    return out;
-  };
-
-  auto key = std::find_if(lines.begin(), lines.end(), [](const std::string& line) {
-    if (!line.starts_with("agents")) return false;
-    auto rest = std::string_view(line).substr(6);
-    while (!rest.empty() && (rest.front() == ' ' || rest.front() == '\t')) rest.remove_prefix(1);
-    return !rest.empty() && rest.front() == ':';
-  });
-
-  if (key == lines.end()) {
-    // No agents: a new section at the end.
-    lines.push_back(cr("agents:"));
-    auto entry = entry_lines(2);
-    lines.insert(lines.end(), entry.begin(), entry.end());
-    return join(lines);
-  }
-
-  std::string& key_line = *key;
-  size_t colon = key_line.find(':');
-  std::string_view after = std::string_view(key_line).substr(colon + 1);
-  size_t hash = comment_start(after);
-  std::string_view value = trim(after.substr(0, hash));
-  std::string comment = hash == std::string_view::npos ? "" : std::string(trim(after.substr(hash)));
-
-  if (value == "{}" || value == "~" || value == "null" || value == "Null" || value == "NULL") {
-    // An empty mapping written inline: becomes a block holding the entry.
-    key_line = cr("agents:" + (comment.empty() ? "" : " " + comment));
-    auto entry = entry_lines(2);
-    lines.insert(key + 1, entry.begin(), entry.end());
-    return join(lines);
-  }
-
-  if (!value.empty() && value.front() == '{') {
-    if (value.back() != '}') {
-      return Error(Code::kFailedPrecondition,
-                   "agents: is a flow mapping over several lines; write it as a block (one agent per line "
-                   "under agents:) so agents can be added to it");
-    }
-    // A one-line flow mapping: the entry joins it, in flow style.
-    std::string flow = "{}";
-    try {
-      YAML::Node node = YAML::Load(std::string(body));
-      if (!node.IsNull()) {
-        YAML::Emitter out;
-        out.SetMapFormat(YAML::Flow);
-        out.SetSeqFormat(YAML::Flow);
-        out << node;
-        flow = out.c_str();
-      }
-    } catch (const YAML::Exception& e) {
-      return Error(Code::kInvalidArgument, "the agent entry is not valid YAML: " + e.msg, std::string(name));
-    }
-    size_t close = colon + 1 + (hash == std::string_view::npos ? after.size() : hash);
-    close = key_line.rfind('}', close);
-    std::string head = key_line.substr(0, close);
-    while (!head.empty() && (head.back() == ' ' || head.back() == '\t')) head.pop_back();
-    std::string separator = head.back() == '{' ? " " : ", ";
-    key_line = head + separator + std::string(name) + ": " + flow + " " + key_line.substr(close);
-    return join(lines);
-  }
-
-  if (!value.empty()) {
-    return Error(Code::kFailedPrecondition,
-                 "agents: is written in a form naos cannot edit (" + std::string(value) +
-                     "); write it as a block, one agent per line under agents:");
-  }
-
-  // A block: the entry goes after the last indented line of the section, so
-  // comments at column 0 before the next key stay with that key.
-  auto end = std::find_if(key + 1, lines.end(), [](const std::string& line) { return is_top_level(line); });
-  auto last = key;
-  size_t entry_indent = 0;
-  for (auto it = key + 1; it != end; ++it) {
-    if (it->empty() || (it->front() != ' ' && it->front() != '\t') || is_blank_or_comment(*it)) continue;
-    last = it;
-    if (entry_indent == 0) entry_indent = it->find_first_not_of(" \t");
-  }
-  if (entry_indent == 0) entry_indent = 2;
-  auto entry = entry_lines(entry_indent);
-  lines.insert(last + 1, entry.begin(), entry.end());
-  return join(lines);
-}
 
 }  // namespace
 
@@ -455,17 +325,8 @@ Status append_agent_to_config(const std::filesystem::path& config_file, std::str
     return Error(Code::kAlreadyExists, "an agent with this name is already in " + config_file.filename().string(),
                  std::string(name));
   }
-  NAOS_ASSIGN_OR_RETURN(std::string edited, insert_agent(text, name, yaml_body));
-  auto after = parse_config(edited, config_file.string());
-  if (!after) {
-    return Error(Code::kInvalidArgument, "the new entry would make the config invalid: " + after.error().message(),
-                 after.error().context());
-  }
-  if (!after->agents.contains(std::string(name)) || after->agents.size() != before->agents.size() + 1) {
-    return Error(Code::kInternal, "adding the entry changed the config's other agents; the file was left alone",
-                 config_file.string());
-  }
-  return replace_file(config_file, edited);
+  // The text edit, its validation and the atomic replace are set_config_entry's.
+  return set_config_entry(config_file, "agents", name, yaml_body);
 }
 
 Result<std::filesystem::path> add_agent_from_template(const std::filesystem::path& project_root,

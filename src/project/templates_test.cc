@@ -299,10 +299,11 @@ TEST_F(TemplateAppendConfig, InlineEmptyMappingBecomesABlock) {
   Append("name: demo\nagents: ~\n", "other");
 }
 
-TEST_F(TemplateAppendConfig, OneLineFlowMappingGetsTheEntryInFlowStyle) {
+TEST_F(TemplateAppendConfig, OneLineFlowMappingBecomesABlockHoldingTheEntry) {
+  // project/config_edit.h: one entry per line, in flow style, then the new one.
   auto after = Append("agents: { first: { source: first.wasm } }   # inline\nname: demo\n");
-  EXPECT_TRUE(after.starts_with("agents: { first: { source: first.wasm }, added: {")) << after;
-  EXPECT_NE(after.find("}   # inline\nname: demo\n"), std::string::npos) << after;
+  EXPECT_TRUE(after.starts_with("agents: # inline\n  first: {source: first.wasm}\n  added:\n")) << after;
+  EXPECT_TRUE(after.ends_with("name: demo\n")) << after;
   auto config = load_config(file());
   ASSERT_TRUE(config);
   EXPECT_EQ(config->agents.at("first").source, "first.wasm");

@@ -44,6 +44,21 @@ agents:
     capabilities:
       network: restricted
       allowedHosts: ["127.0.0.1:$port"]
+  # One module, many behaviours chosen by the name (tests/agents/actor.c).
+  ok-reserve:   { source: $agents/actor.wasm, capabilities: { kv: true } }
+  ok-release:   { source: $agents/actor.wasm, capabilities: { kv: true } }
+  fail-charge:  { source: $agents/actor.wasm, capabilities: { kv: true } }
+  spin30-a:     { source: $agents/actor.wasm, capabilities: { kv: true } }
+  spin30-b:     { source: $agents/actor.wasm, capabilities: { kv: true } }
+workflows:
+  hello: { steps: [ { agent: greeter }, { agent: ok-reserve } ] }
+sagas:
+  order:
+    steps:
+      - { name: reserve, agent: ok-reserve, compensate: ok-release }
+      - { name: charge, agent: fail-charge }
+pools:
+  crunch: { members: [spin30-a, spin30-b], merge: all }
 YAML
 
 step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
@@ -65,6 +80,14 @@ for hostile in infinite_loop memory_bomb deep_recursion giant_output undeclared_
 done
 step naos run "$agents/echo.wasm" --input "still running" --json
 "$naos" run "$agents/echo.wasm" --input "still running" --json
+step naos workflow run hello --input world --id demo-1; "$naos" workflow run hello --input world --id demo-1
+step naos workflow run hello --id demo-1 "(the same id: the first result, nothing runs)"
+"$naos" workflow run hello --id demo-1
+step naos saga run order --input order-7 "(charge fails: reserve is compensated)"
+"$naos" saga run order --input order-7 || true
+step naos pool run crunch --input go "(two CPU-bound members on two threads)"
+"$naos" pool run crunch --input go
+step naos runs;                                   "$naos" runs
 step naos status;                                 "$naos" status
 step naos audit --last 12;                        "$naos" audit --last 12
 step naos audit verify;                           "$naos" audit verify

@@ -100,13 +100,8 @@ Status Journal::claim_run(const std::string& id, const std::string& owner) {
 
 Status Journal::append(Entry entry, Wait wait) {
   entry.ts_ms = clock_.now_ms();
-  auto done = writer_->submit([entry = std::move(entry)](store::Database& db) -> Status {
-    NAOS_ASSIGN_OR_RETURN(auto stmt, db.prepare("INSERT INTO orch_journal(run_id, step, step_name, event, attempt, "
-                                                "data, ts_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
-    stmt.bind(1, entry.run_id).bind(2, int64_t{entry.step}).bind(3, entry.step_name).bind(4, entry.event);
-    stmt.bind(5, int64_t{entry.attempt}).bind(6, entry.data.dump()).bind(7, entry.ts_ms);
-    return stmt.run();
-  });
+  auto done = writer_->submit(
+      [entry = std::move(entry)](store::Database& db) -> Status { return write_entry(db, entry); });
   if (wait == Wait::kQueued) return ok();
   return done.get();
 }
@@ -186,6 +181,14 @@ bool Journal::owner_alive(const std::string& owner) {
   if (auto text = read_file("/proc/" + owner + "/stat", "process status")) stat = *text;
   size_t paren = stat.rfind(')');
   return paren == std::string::npos || paren + 2 >= stat.size() || stat[paren + 2] != 'Z';
+}
+
+Status write_entry(store::Database& db, const Entry& entry) {
+  NAOS_ASSIGN_OR_RETURN(auto stmt, db.prepare("INSERT INTO orch_journal(run_id, step, step_name, event, attempt, "
+                                              "data, ts_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
+  stmt.bind(1, entry.run_id).bind(2, int64_t{entry.step}).bind(3, entry.step_name).bind(4, entry.event);
+  stmt.bind(5, int64_t{entry.attempt}).bind(6, entry.data.dump()).bind(7, entry.ts_ms);
+  return stmt.run();
 }
 
 std::string new_run_id(std::string_view kind, std::string_view name) {

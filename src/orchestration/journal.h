@@ -128,6 +128,11 @@ class Journal {
   Clock& clock_;
 };
 
+// Inserts `entry` (with its ts_ms) into orch_journal on `db`: what
+// Journal::append queues, for a writer that must commit an entry in one
+// transaction with its own change (the pools' task queue).
+Status write_entry(store::Database& db, const Entry& entry);
+
 // A new run id: "<kind>-<name>-<12 hex>", unique per process and time.
 std::string new_run_id(std::string_view kind, std::string_view name);
 

@@ -23,17 +23,6 @@ Task read_task(const store::Statement& row) {
   return task;
 }
 
-// The same row Journal::append writes (journal.h documents its fields);
-// written here so that it commits in one transaction with the task's change.
-Status insert_entry(store::Database& db, const std::string& run_id, int64_t task_id, const char* event,
-                    int attempt, const nlohmann::json& data, int64_t now) {
-  NAOS_ASSIGN_OR_RETURN(auto stmt, db.prepare("INSERT INTO orch_journal(run_id, step, step_name, event, attempt, "
-                                              "data, ts_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
-  stmt.bind(1, run_id).bind(2, task_id).bind(3, "task " + std::to_string(task_id)).bind(4, event);
-  stmt.bind(5, int64_t{attempt}).bind(6, data.dump()).bind(7, now);
-  return stmt.run();
-}
-
 // Changes the state of one task, failing when it is not in `from` (so a task
 // another process or `pool stop` moved meanwhile is not overwritten).
 Status move_task(store::Database& db, const std::string& pool, int64_t id, const char* from, const std::string& to,
@@ -117,7 +106,9 @@ Status TaskQueue::finish(const std::string& pool, int64_t id, const std::string&
     bool back_to_queue = state == task_state::kQueued;
     NAOS_TRY(move_task(db, pool, id, task_state::kRunning, state, output, error, attempts_delta, back_to_queue, now));
     if (journal.run_id.empty()) return ok();
-    return insert_entry(db, journal.run_id, id, event, journal.attempt, journal.data, now);
+    // In the task's transaction, so the queue and the run's journal agree.
+    return write_entry(db, {0, journal.run_id, static_cast<int>(id), "task " + std::to_string(id), event,
+                            journal.attempt, journal.data, now});
   });
 }
 

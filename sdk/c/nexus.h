@@ -45,6 +45,10 @@ NEXUS_IMPORT("http_post") int32_t nexus_http_post_raw(const char* url, uint32_t 
                                                      uint32_t body_len, const char* content_type,
                                                      uint32_t content_type_len, void* out, uint32_t out_cap,
                                                      uint32_t* out_len);
+/* request: a JSON object (docs/abi.md "llm_complete"); the JSON reply, or on
+ * failure {"error": {"code", "message"}}, goes to out like an http body. */
+NEXUS_IMPORT("llm_complete") int32_t nexus_llm_complete_raw(const char* request, uint32_t request_len, void* out,
+                                                           uint32_t out_cap, uint32_t* out_len);
 
 /* Convenience wrappers for NUL-terminated strings. */
 static inline int32_t nexus_log(int32_t level, const char* msg) {
@@ -68,6 +72,14 @@ static inline int32_t nexus_http_post(const char* url, const void* body, uint32_
                                       uint32_t* out_len) {
   return nexus_http_post_raw(url, (uint32_t)strlen(url), body, body_len, content_type,
                              (uint32_t)strlen(content_type), out, out_cap, out_len);
+}
+
+/* Asks the project's LLM (needs `llm: true`); request is a NUL-terminated
+ * JSON object such as {"model": "claude-3-haiku", "prompt": "Hi", "max_tokens": 64}.
+ * Returns NEXUS_OK with the reply in out, or a negative code with the error
+ * JSON in out. *out_len > out_cap means the reply was cut. */
+static inline int32_t nexus_llm_complete(const char* request, void* out, uint32_t out_cap, uint32_t* out_len) {
+  return nexus_llm_complete_raw(request, (uint32_t)strlen(request), out, out_cap, out_len);
 }
 
 /* The name of an error code, for messages. */

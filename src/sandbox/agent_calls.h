@@ -9,6 +9,7 @@
 // Threading: one run calls its AgentCalls from one thread at a time.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -53,6 +54,19 @@ class AgentCalls {
   // project, test fakes) refuses with kFailedPrecondition.
   virtual Status cost_record(int64_t /*amount_microcents*/, std::string_view /*detail*/) {
     return Error(Code::kFailedPrecondition, "recording costs needs a project");
+  }
+  // nexus.llm_complete: `request` is the guest's JSON request (docs/abi.md
+  // "llm_complete"); the result is the JSON reply the guest receives. The
+  // call must end by `deadline` and soon after `*cancel` (nullable) becomes
+  // true. The sandbox has checked the llm grant before calling. Errors are
+  // handed to the guest as an error JSON and a NEXUS_E_* code; never
+  // kPermissionDenied for anything but a missing grant (it is audited as a
+  // capability denial). The default (no provider: a run outside a project,
+  // test fakes) is kFailedPrecondition.
+  virtual Result<std::string> llm_complete(std::string_view /*request*/,
+                                           std::chrono::steady_clock::time_point /*deadline*/,
+                                           const std::atomic<bool>* /*cancel*/) {
+    return Error(Code::kFailedPrecondition, "llm needs a project with llm.providers");
   }
 };
 

@@ -35,6 +35,8 @@ struct Grants {
   // Host environment variables passed through, resolved to name/value.
   std::vector<std::pair<std::string, std::string>> env;
   bool kv = false;
+  // nexus.llm_complete, to the project's configured providers only.
+  bool llm = false;
 };
 
 }  // namespace naos::sandbox

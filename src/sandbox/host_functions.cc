@@ -10,6 +10,8 @@
 #include <thread>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "sandbox/nexus_abi.h"
 #include "sandbox/run_context.h"
 
@@ -292,6 +294,36 @@ wasm_trap_t* nexus_http_post(void*, wasmtime_caller_t* caller, const wasmtime_va
   });
 }
 
+// ---- nexus.llm_complete(request, request_len, out, out_cap, out_len) -> i32
+// The request and the reply are JSON (docs/abi.md "llm_complete"). The reply
+// goes out like an http body: up to out_cap bytes, the full length to
+// out_len (a paid call is not repeated to fit a bigger buffer). A failed call
+// writes {"error": {"code", "message"}} the same way, so the guest learns
+// which provider error it was, and returns the NEXUS_E_* code.
+wasm_trap_t* nexus_llm_complete(void*, wasmtime_caller_t* caller, const wasmtime_val_t* args, size_t,
+                                wasmtime_val_t* results, size_t) {
+  return guarded([&]() -> wasm_trap_t* {
+    RunContext& context = run_context(caller);
+    GuestMemory memory(caller);
+    if (u32(args[1]) > kMaxLlmRequestBytes) return reply(results, kNexusLimit);
+    std::string request;
+    if (!memory.read(u32(args[0]), u32(args[1]), request)) return reply(results, kNexusInvalid);
+    Result<std::string> response = Error(Code::kPermissionDenied, "llm is not granted");
+    if (context.request.grants.llm) response = context.calls.llm_complete(request, context.deadline, context.request.cancel);
+    std::string bytes;
+    if (response) {
+      bytes = std::move(*response);
+    } else {
+      nlohmann::json error = {{"error",
+                               {{"code", std::string(code_name(response.error().code()))},
+                                {"message", response.error().to_string()}}}};
+      bytes = error.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    }
+    if (!copy_out(memory, bytes, u32(args[2]), u32(args[3]), u32(args[4]))) return reply(results, kNexusInvalid);
+    return reply(results, response ? kNexusOk : fail(context, "llm", response.error()));
+  });
+}
+
 // ---- wasi_snapshot_preview1.fd_write(fd, iovs, iovs_len, nwritten) -> errno
 // stdout is the result (bounded by maxOutput, checked before the bytes are
 // kept), stderr is the log. An agent on this route has no writable folder, so
@@ -458,6 +490,7 @@ Status define_host_functions(wasmtime_linker_t* linker, CaptureStdio capture) {
       {kNexusModule, "http_get", {I32, I32, I32, I32, I32}, {I32}, nexus_http_get},
       {kNexusModule, "http_post", {I32, I32, I32, I32, I32, I32, I32, I32, I32}, {I32}, nexus_http_post},
       {kNexusModule, "cost_record", {I64, I32, I32}, {I32}, nexus_cost_record},
+      {kNexusModule, "llm_complete", {I32, I32, I32, I32, I32}, {I32}, nexus_llm_complete},
       {kWasiModule, "fd_write", {I32, I32, I32, I32}, {I32}, wasi_fd_write},
       {kWasiModule, "poll_oneoff", {I32, I32, I32, I32}, {I32}, wasi_poll_oneoff},
   };

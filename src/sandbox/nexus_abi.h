@@ -29,6 +29,7 @@ inline constexpr uint32_t kMaxValueBytes = 1024 * 1024;
 inline constexpr uint32_t kMaxLogLineBytes = 64 * 1024;
 inline constexpr uint32_t kMaxUrlBytes = 8 * 1024;
 inline constexpr uint32_t kMaxCostDetailBytes = 256;
+inline constexpr uint32_t kMaxLlmRequestBytes = 1024 * 1024;
 
 enum class Capability { kAlways, kKv, kNetwork };
 
@@ -45,6 +46,11 @@ inline constexpr NexusFunction kNexusFunctions[] = {
     {"http_get", Capability::kNetwork}, {"http_post", Capability::kNetwork},
     // Every agent may declare what it spent; budgets decide whether it may.
     {"cost_record", Capability::kAlways},
+    // Linked for every module so that one module can run with or without
+    // `llm: true` (a template that falls back when no model is granted); the
+    // grant is checked at each call, and a call without it is NEXUS_E_DENIED
+    // and a capability.denied event, as an unlisted host is for http.
+    {"llm_complete", Capability::kAlways},
 };
 
 // nullptr when `name` is not part of the ABI.

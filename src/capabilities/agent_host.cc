@@ -40,4 +40,10 @@ Status AgentHost::cost_record(int64_t amount_microcents, std::string_view detail
   return cost_sink_(agent_, amount_microcents, detail);
 }
 
+Result<std::string> AgentHost::llm_complete(std::string_view request, std::chrono::steady_clock::time_point deadline,
+                                            const std::atomic<bool>* cancel) {
+  if (!llm_) return Error(Code::kFailedPrecondition, "llm needs a project with llm.providers", agent_);
+  return llm_(agent_, request, deadline, cancel);
+}
+
 }  // namespace naos::capabilities

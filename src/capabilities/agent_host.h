@@ -1,5 +1,6 @@
 // AgentHost — the AgentCalls of one agent: its log, its private kv namespace
-// in the project database, and HTTP under its own policy. One per agent per
+// in the project database, HTTP under its own policy, and the hooks through
+// which the layer above prices calls and answers llm_complete. One per agent per
 // run (cheap to make); the pieces it borrows outlive it.
 #pragma once
 
@@ -33,6 +34,8 @@ class AgentHost final : public sandbox::AgentCalls {
   Result<sandbox::HttpResponse> http(const sandbox::HttpRequest& request,
                                      std::chrono::steady_clock::time_point deadline) override;
   Status cost_record(int64_t amount_microcents, std::string_view detail) override;
+  Result<std::string> llm_complete(std::string_view request, std::chrono::steady_clock::time_point deadline,
+                                   const std::atomic<bool>* cancel) override;
   // Without a sink, cost_record fails with kFailedPrecondition.
   void set_cost_sink(CostSink sink) { cost_sink_ = std::move(sink); }
 
@@ -49,6 +52,16 @@ class AgentHost final : public sandbox::AgentCalls {
     reserve_ = std::move(reserve);
   }
 
+  // nexus.llm_complete for this agent: (agent, the guest's JSON request,
+  // deadline, cancel) -> the JSON reply. The layer above provides it
+  // (core/llm_wiring.h): choosing the provider, the key, prices and budgets
+  // are its business. Without one, llm_complete fails with
+  // kFailedPrecondition. The sandbox checks the llm grant before calling.
+  using LlmHandler = std::function<Result<std::string>(const std::string& agent, std::string_view request,
+                                                       std::chrono::steady_clock::time_point deadline,
+                                                       const std::atomic<bool>* cancel)>;
+  void set_llm(LlmHandler handler) { llm_ = std::move(handler); }
+
  private:
   std::string agent_;
   AgentLog& log_;
@@ -59,6 +72,7 @@ class AgentHost final : public sandbox::AgentCalls {
   CostSink cost_sink_;
   HttpPrice http_price_;
   Reserve reserve_;
+  LlmHandler llm_;
 };
 
 }  // namespace naos::capabilities

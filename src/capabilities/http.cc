@@ -305,4 +305,70 @@ Result<sandbox::HttpResponse> HttpClient::fetch(const sandbox::HttpRequest& requ
   return Error(Code::kResourceExhausted, "more than " + std::to_string(kMaxRedirects) + " redirects", request.url);
 }
 
+namespace {
+
+// CURLOPT_XFERINFOFUNCTION: called whenever data moves and about once a
+// second while none does; a non-zero return aborts the transfer.
+int abort_when_cancelled(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  const auto* cancel = static_cast<const std::atomic<bool>*>(user);
+  return cancel != nullptr && cancel->load(std::memory_order_relaxed) ? 1 : 0;
+}
+
+}  // namespace
+
+Result<sandbox::HttpResponse> HttpClient::post_to_service(const ServiceRequest& request,
+                                                          std::chrono::steady_clock::time_point deadline,
+                                                          const std::atomic<bool>* cancel) const {
+  NAOS_ASSIGN_OR_RETURN(Url parsed, parse_url(request.url));
+  std::string where = parsed.scheme + "://" + parsed.host + ":" + std::to_string(parsed.port);
+  auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+  if (remaining.count() <= 0) return Error(Code::kDeadlineExceeded, "the time for the call ran out before it was sent", where);
+  if (cancel != nullptr && cancel->load(std::memory_order_relaxed)) {
+    return Error(Code::kAborted, "the run was cancelled", where);
+  }
+  std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
+  if (!curl) return Error(Code::kInternal, "cannot create an HTTP handle");
+  std::unique_ptr<curl_slist, SlistDeleter> headers;
+  for (const auto& [name, value] : request.headers) {
+    std::string line = name + ": " + value;
+    curl_slist* grown = curl_slist_append(headers.get(), line.c_str());
+    if (grown == nullptr) return Error(Code::kInternal, "cannot build the request headers");
+    headers.release();
+    headers.reset(grown);
+  }
+  Body body;
+  CURL* h = curl.get();
+  curl_easy_setopt(h, CURLOPT_URL, request.url.c_str());
+  curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+  curl_easy_setopt(h, CURLOPT_PROXY, "");
+  curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
+  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(remaining.count()));
+  curl_easy_setopt(h, CURLOPT_USERAGENT, "naos/1");
+  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
+  curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
+  curl_easy_setopt(h, CURLOPT_POST, 1L);
+  curl_easy_setopt(h, CURLOPT_POSTFIELDS, request.body.data());
+  curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+  curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
+  curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, abort_when_cancelled);
+  curl_easy_setopt(h, CURLOPT_XFERINFODATA, const_cast<std::atomic<bool>*>(cancel));
+  CURLcode rc = curl_easy_perform(h);
+  if (body.too_large) {
+    return Error(Code::kResourceExhausted, "response is larger than " + std::to_string(kMaxResponseBytes) + " bytes",
+                 where);
+  }
+  if (rc == CURLE_OPERATION_TIMEDOUT) {
+    return Error(Code::kDeadlineExceeded,
+                 "no response within " + std::to_string(remaining.count()) + " ms (the call's time limit)", where);
+  }
+  if (rc == CURLE_ABORTED_BY_CALLBACK) return Error(Code::kAborted, "the run was cancelled", where);
+  if (rc != CURLE_OK) return Error(Code::kUnavailable, curl_easy_strerror(rc), where);
+  long status = 0;
+  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+  return sandbox::HttpResponse{static_cast<int>(status), std::move(body.bytes)};
+}
+
 }  // namespace naos::capabilities

@@ -8,15 +8,21 @@
 // connect), follows redirects itself (re-checking each), ignores the host's
 // proxy settings, and never outlives the run's deadline.
 //
-// Threading: HttpPolicy is immutable; HttpClient::fetch may be called from many
-// threads at once (one curl handle per call).
+// HttpClient::post_to_service is the other road out: a request naos itself
+// makes to a service the operator configured (an LLM provider), never to a
+// URL an agent chose. See its comment for what differs.
+//
+// Threading: HttpPolicy is immutable; HttpClient::fetch and post_to_service
+// may be called from many threads at once (one curl handle per call).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/result.h"
@@ -73,6 +79,25 @@ class HttpClient {
 
   Result<sandbox::HttpResponse> fetch(const sandbox::HttpRequest& request, const HttpPolicy& policy,
                                       std::chrono::steady_clock::time_point deadline) const;
+
+  // A POST to a service the operator configured (`llm.providers.*.baseUrl`).
+  // The operator chose the URL, so there is no allow-list and no check of
+  // the address (a model server on 127.0.0.1 is a valid provider); still,
+  // redirects are not followed (a 3xx is returned as it is), the host's proxy
+  // variables are ignored, the response is capped at kMaxResponseBytes, and
+  // the call ends by `deadline` and within about a second of `*cancel`
+  // (nullable) becoming true. Headers may hold credentials: they never appear in an
+  // error. Errors: kDeadlineExceeded (timeout), kAborted (cancelled),
+  // kUnavailable (connect, DNS, TLS), kResourceExhausted (response too large),
+  // kInvalidArgument (not an http(s) URL).
+  struct ServiceRequest {
+    std::string url;
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::string body;
+  };
+  Result<sandbox::HttpResponse> post_to_service(const ServiceRequest& request,
+                                                std::chrono::steady_clock::time_point deadline,
+                                                const std::atomic<bool>* cancel) const;
 };
 
 }  // namespace naos::capabilities

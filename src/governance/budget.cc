@@ -38,7 +38,8 @@ Reservation::~Reservation() {
   if (enforcer_ != nullptr) enforcer_->release(targets_, amount_);
 }
 
-Status Reservation::settle(int64_t actual_microcents, std::string_view source, std::string_view detail) {
+Status Reservation::settle(int64_t actual_microcents, std::string_view source, std::string_view detail,
+                           const nlohmann::json& fields) {
   if (enforcer_ == nullptr) return Error(Code::kFailedPrecondition, "the reservation is settled already", agent_);
   if (actual_microcents < 0 || actual_microcents > amount_) {
     return Error(Code::kInvalidArgument,
@@ -46,7 +47,7 @@ Status Reservation::settle(int64_t actual_microcents, std::string_view source, s
                      format_microcents(amount_),
                  agent_);
   }
-  return enforcer_->settle(*this, actual_microcents, source, detail);
+  return enforcer_->settle(*this, actual_microcents, source, detail, fields);
 }
 
 // ---- BudgetEnforcer ------------------------------------------------------------
@@ -212,7 +213,7 @@ void BudgetEnforcer::release(const std::vector<std::string>& targets, int64_t am
 }
 
 Status BudgetEnforcer::settle(Reservation& reservation, int64_t actual, std::string_view source,
-                              std::string_view detail) {
+                              std::string_view detail, const nlohmann::json& fields) {
   std::vector<AuditEventDraft> events;
   const std::string& agent = reservation.agent_;
   {
@@ -229,12 +230,17 @@ Status BudgetEnforcer::settle(Reservation& reservation, int64_t actual, std::str
       if (found->second == 0) reserved_.erase(found);
     }
     reservation.enforcer_ = nullptr;
-    events.push_back({agent, agent, event::kCostRecorded,
-                      {{"detail", format_microcents(actual)},
-                       {"amount_microcents", actual},
-                       {"source", std::string(source)},
-                       {"note", std::string(detail).substr(0, kMaxCostDetailBytes)},
-                       {"ledger_id", id}}});
+    nlohmann::json recorded = {{"detail", format_microcents(actual)},
+                               {"amount_microcents", actual},
+                               {"source", std::string(source)},
+                               {"note", std::string(detail).substr(0, kMaxCostDetailBytes)},
+                               {"ledger_id", id}};
+    if (fields.is_object()) {
+      for (const auto& [key, value] : fields.items()) {
+        if (!recorded.contains(key)) recorded[key] = value;
+      }
+    }
+    events.push_back({agent, agent, event::kCostRecorded, std::move(recorded)});
     for (const auto& b : before) {
       int64_t after = add_saturating(b.spent, actual);
       uint32_t percent = b.budget.alert_at_percent;
@@ -279,9 +285,9 @@ Status BudgetEnforcer::settle(Reservation& reservation, int64_t actual, std::str
 }
 
 Status BudgetEnforcer::record(std::string_view agent, int64_t microcents, std::string_view source,
-                              std::string_view detail, BudgetRefusal* refusal) {
+                              std::string_view detail, BudgetRefusal* refusal, const nlohmann::json& fields) {
   NAOS_ASSIGN_OR_RETURN(Reservation reservation, reserve(agent, microcents, refusal));
-  return reservation.settle(microcents, source, detail);
+  return reservation.settle(microcents, source, detail, fields);
 }
 
 Result<std::vector<project::BudgetConfig>> BudgetEnforcer::budgets() {

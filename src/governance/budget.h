@@ -120,9 +120,12 @@ class [[nodiscard]] Reservation {
   ~Reservation();
 
   // Records `actual` (<= the reserved amount) in the ledger and the audit log.
+  // `fields` (an object, may be empty) are added to the cost.recorded event:
+  // an llm call adds its provider, model and tokens.
   // Errors: kInvalidArgument when actual is negative or above the reservation;
   // kFailedPrecondition when settled already.
-  Status settle(int64_t actual_microcents, std::string_view source, std::string_view detail);
+  Status settle(int64_t actual_microcents, std::string_view source, std::string_view detail,
+                const nlohmann::json& fields = nlohmann::json::object());
   int64_t amount() const { return amount_; }
 
  private:
@@ -149,7 +152,7 @@ class BudgetEnforcer {
   Result<Reservation> reserve(std::string_view agent, int64_t max_microcents, BudgetRefusal* refusal = nullptr);
   // reserve + settle of a known amount (nexus.cost_record).
   Status record(std::string_view agent, int64_t microcents, std::string_view source, std::string_view detail,
-                BudgetRefusal* refusal = nullptr);
+                BudgetRefusal* refusal = nullptr, const nlohmann::json& fields = nlohmann::json::object());
 
   // Budgets in effect: the config's, overridden by cost_budgets rows.
   Result<std::vector<project::BudgetConfig>> budgets();
@@ -194,7 +197,8 @@ class BudgetEnforcer {
   static int64_t paced_limit(const Applied& applied, int64_t now_ms);
   void check_invariants_locked();
   void release(const std::vector<std::string>& targets, int64_t amount);
-  Status settle(Reservation& reservation, int64_t actual, std::string_view source, std::string_view detail);
+  Status settle(Reservation& reservation, int64_t actual, std::string_view source, std::string_view detail,
+                const nlohmann::json& fields);
   void audit(AuditEventDraft draft);
 
   std::unique_ptr<store::Database> database_;

@@ -1,5 +1,6 @@
 #include "core/naos.h"
 
+#include "core/llm_wiring.h"
 #include "core/pools.h"
 #include "core/step_runner.h"
 
@@ -100,6 +101,7 @@ Result<sandbox::Grants> Naos::grants_for(const project::AgentConfig* agent) {
   grants.network = capabilities.network;
   grants.allowed_hosts = capabilities.allowed_hosts;
   grants.kv = capabilities.kv;
+  grants.llm = capabilities.llm;
   auto add_folders = [&](const std::vector<std::string>& folders, sandbox::Writable writable) -> Status {
     for (const auto& folder : folders) {
       auto host = project_->root() / folder;
@@ -322,6 +324,11 @@ Result<AgentRun> Naos::run(std::string_view target_text, const RunOptions& optio
             });
           });
     }
+  }
+  // nexus.llm_complete: provider, key, price, reserve and settle (core/llm_wiring.h).
+  if (project_) {
+    wire_llm(host, {project_->config(), http_, budget_.get(), secrets_.get(), env_,
+                    [this](governance::AuditEventDraft event) { return record(std::move(event)); }, refusal});
   }
 
   const std::string& hash = (*loaded)->hash();

@@ -35,6 +35,7 @@ void revoke(sandbox::Grants& grants, const std::string& capability) {
   if (capability == "filesystem") grants.preopens.clear();
   if (capability == "env") grants.env.clear();
   if (capability == "kv") grants.kv = false;
+  if (capability == "llm") grants.llm = false;
 }
 
 }  // namespace

@@ -8,7 +8,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <fstream>
 #include <functional>
+#include <mutex>
 #include <set>
 
 #include "base/sha256.h"
@@ -83,6 +85,7 @@ TEST(TemplateCatalog, ConfigBodyKeepsTheTemplatesCommentsAndDefaults) {
   EXPECT_EQ(agent.capabilities.network, sandbox::NetworkAccess::kRestricted);
   EXPECT_EQ(agent.capabilities.allowed_hosts, std::vector<std::string>{"example.com"});
   EXPECT_TRUE(agent.capabilities.kv);
+  EXPECT_TRUE(agent.capabilities.llm) << "the model writes summaries when one is configured";
   EXPECT_FALSE(agent.tests.empty());
 }
 
@@ -527,6 +530,59 @@ TEST(TemplateBehaviour, ResearcherReadsAPageKeepsANoteAndAnswersFromIt) {
   auto denied = runner.run("scout", "http://localhost:" + std::to_string(server.port()) + "/page");
   EXPECT_FALSE(denied.ok());
   EXPECT_FALSE(denied.denials.empty());
+}
+
+// With a model configured (broker.llm), the researcher's summary and answer
+// are the model's: a fake vendor on 127.0.0.1 speaks the Messages API.
+TEST(TemplateAgentResearcher, WithAModelTheModelWritesTheSummaryAndTheAnswer) {
+  naos::testing::LocalHttpServer pages;
+  pages.server().Get("/page", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("<html><head><title>Example</title></head><body><p>Plain words here.</p></body></html>",
+                    "text/html");
+  });
+  pages.start();
+  std::vector<std::string> prompts;
+  std::mutex mutex;
+  naos::testing::LocalHttpServer vendor;
+  vendor.server().Post("/v1/messages", [&](const httplib::Request& req, httplib::Response& res) {
+    auto body = nlohmann::json::parse(req.body);
+    std::string prompt = body["messages"][0]["content"];
+    {
+      std::lock_guard lock(mutex);
+      prompts.push_back(prompt);
+    }
+    std::string text = prompt.starts_with("Note on") ? "It is for examples." : "A page of plain words.";
+    res.set_content(nlohmann::json{{"type", "message"},
+                                   {"model", "claude-3-haiku"},
+                                   {"content", {{{"type", "text"}, {"text", text}}}},
+                                   {"stop_reason", "end_turn"},
+                                   {"usage", {{"input_tokens", 40}, {"output_tokens", 6}}}}
+                        .dump(),
+                    "application/json");
+  });
+  vendor.start();
+
+  BuiltAgent agent;
+  std::string host = "\"127.0.0.1:" + std::to_string(pages.port()) + "\"";
+  ASSERT_NO_FATAL_FAILURE(MakeAgent(agent, "researcher", "scout", [&](std::string body) {
+    return body.replace(body.find("[example.com]"), 13, "[" + host + "]");
+  }));
+  std::ofstream(agent.root / "nexus.config.yaml", std::ios::app)
+      << "llm:\n  providers:\n    anthropic: { baseUrl: \"http://127.0.0.1:" << vendor.port()
+      << "\" }\nbroker:\n  llm: { provider: anthropic, model: claude-3-haiku }\ncost:\n  models:\n"
+      << "    claude-3-haiku: { inputCostPer1k: \"0.00025\", outputCostPer1k: \"0.00125\" }\n";
+  Runner runner(agent.root);
+
+  auto read = runner.run("scout", pages.url("/page"));
+  ASSERT_TRUE(read.ok()) << read.message;
+  EXPECT_EQ(nlohmann::json::parse(read.output)["summary"], "A page of plain words.");
+  auto answer = runner.run("scout", "What are the plain words for?");
+  ASSERT_TRUE(answer.ok()) << answer.message;
+  EXPECT_EQ(nlohmann::json::parse(answer.output)["answer"], "It is for examples.");
+  std::lock_guard lock(mutex);
+  ASSERT_EQ(prompts.size(), 2u);
+  EXPECT_NE(prompts[0].find("Plain words here."), std::string::npos) << prompts[0];
+  EXPECT_NE(prompts[1].find("Question: What are the plain words for?"), std::string::npos) << prompts[1];
 }
 
 }  // namespace

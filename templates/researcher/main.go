@@ -10,8 +10,9 @@
 // kv holds "notes" (the URLs read, one a line) and "note:<sha256 of URL>" (a
 // note, as JSON).
 //
-// TODO: once the llm capability exists (`llm: true`), have the model write
-// the summary and the answer instead of cutting the text.
+// With `llm: true` and a model (broker.llm in nexus.config.yaml), the model
+// writes the summary and the answer; without one (no grant, no provider, a
+// failed call) the agent cuts the text itself, so it works either way.
 package main
 
 import (
@@ -33,6 +34,9 @@ import (
 const (
 	Usage         = "usage: give me a URL to read, or ask a question about what I have read"
 	SummaryLength = 280
+	// What the model reads of a page, in characters, and may write, in tokens.
+	ModelInputLength = 12000
+	ModelMaxTokens   = 300
 )
 
 type Note struct {
@@ -102,7 +106,12 @@ func read(url string) (Note, error) {
 	}
 	title, text := pageText(string(body))
 	words := strings.Fields(text)
-	note := Note{URL: url, Status: status, Title: title, Words: len(words), Summary: cut(strings.Join(words, " "), SummaryLength)}
+	summary, ok := model("Summarize this web page in at most three sentences. Answer with the summary only.",
+		title+"\n\n"+cut(strings.Join(words, " "), ModelInputLength))
+	if !ok {
+		summary = cut(strings.Join(words, " "), SummaryLength)
+	}
+	note := Note{URL: url, Status: status, Title: title, Words: len(words), Summary: summary}
 	if err := keep(note); err != nil {
 		return Note{}, err
 	}
@@ -227,11 +236,32 @@ func ask(question string) (Answer, error) {
 	if bestScore == 0 {
 		return Answer{Question: question, Answer: "I have read nothing about that yet; give me a URL to read."}, nil
 	}
+	if answer, ok := model("Answer the question from the note only; say so if the note does not tell.",
+		"Note on "+best.URL+" ("+best.Title+"): "+best.Summary+"\n\nQuestion: "+question); ok {
+		return Answer{Question: question, Answer: answer, Source: best.URL}, nil
+	}
 	answer := best.Summary
 	if best.Title != "" {
 		answer = best.Title + ": " + answer
 	}
 	return Answer{Question: question, Answer: answer, Source: best.URL}, nil
+}
+
+// model asks the project's LLM; ok is false when the agent has none (no
+// `llm: true`, no provider or model configured) or the call failed, and the
+// caller then does without. Why is logged (at debug when llm is not granted).
+func model(system, prompt string) (text string, ok bool) {
+	reply, err := nexus.LLMComplete(nexus.LLMRequest{System: system, Prompt: prompt, MaxTokens: ModelMaxTokens})
+	if err != nil {
+		level := nexus.LevelWarn
+		if errors.Is(err, nexus.ErrDenied) {
+			level = nexus.LevelDebug
+		}
+		nexus.Log(level, err.Error()+"; writing it without the model")
+		return "", false
+	}
+	text = strings.TrimSpace(reply.Text)
+	return text, text != ""
 }
 
 // words is the set of lower-case words of at least three letters in s,

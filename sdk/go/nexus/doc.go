@@ -6,8 +6,8 @@
 //
 // stdin is the agent's input, stdout its result and stderr its log; this
 // package wraps the host functions of the `nexus` import module. Log and
-// TimeNow are always granted; KVGet/KVSet need `kv: true` and HTTPGet/HTTPPost
-// a network grant. A call the grant does not cover returns ErrDenied, but a
+// TimeNow are always granted; KVGet/KVSet need `kv: true`, HTTPGet/HTTPPost
+// a network grant and LLMComplete `llm: true`. A call the grant does not cover returns ErrDenied, but a
 // module is refused before it runs only if it links a function it was not
 // granted, and the Go linker drops unused wrappers, so importing the package
 // costs nothing.

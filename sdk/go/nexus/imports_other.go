@@ -24,3 +24,6 @@ func hostHTTPPost(unsafe.Pointer, uint32, unsafe.Pointer, uint32, unsafe.Pointer
 	unsafe.Pointer, uint32, unsafe.Pointer) int32 {
 	return notWasm
 }
+func hostLLMComplete(unsafe.Pointer, uint32, unsafe.Pointer, uint32, unsafe.Pointer) int32 {
+	return notWasm
+}

@@ -31,3 +31,7 @@ func hostHTTPGet(url unsafe.Pointer, urlLen uint32, out unsafe.Pointer, outCap u
 //go:noescape
 func hostHTTPPost(url unsafe.Pointer, urlLen uint32, body unsafe.Pointer, bodyLen uint32,
 	contentType unsafe.Pointer, contentTypeLen uint32, out unsafe.Pointer, outCap uint32, outLen unsafe.Pointer) int32
+
+//go:wasmimport nexus llm_complete
+//go:noescape
+func hostLLMComplete(request unsafe.Pointer, requestLen uint32, out unsafe.Pointer, outCap uint32, outLen unsafe.Pointer) int32

@@ -2,6 +2,11 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
+#include <chrono>
+#include <iterator>
+#include <thread>
+
 #include "store/schema.h"
 
 namespace naos::store {
@@ -9,8 +14,49 @@ namespace naos::store {
 void Database::Closer::operator()(sqlite3* db) const { sqlite3_close_v2(db); }
 void Statement::Finalizer::operator()(sqlite3_stmt* stmt) const { sqlite3_finalize(stmt); }
 
+Statement::~Statement() { recycle(); }
+
+Statement& Statement::operator=(Statement&& other) noexcept {
+  if (this != &other) {
+    recycle();
+    database_ = other.database_;
+    sql_ = std::move(other.sql_);
+    stmt_ = std::move(other.stmt_);
+  }
+  return *this;
+}
+
+void Statement::recycle() {
+  if (stmt_) database_->recycle(std::move(sql_), stmt_.release());
+}
+
 Database::Database(std::filesystem::path file, sqlite3* db) : file_(std::move(file)), db_(db) {}
-Database::~Database() = default;
+
+Database::~Database() {
+  for (auto& [sql, stmt] : idle_) sqlite3_finalize(stmt);
+}
+
+void Database::recycle(std::string sql, sqlite3_stmt* stmt) {
+  // A statement stopped half way holds its read snapshot until it is reset.
+  sqlite3_reset(stmt);
+  sqlite3_clear_bindings(stmt);
+  sqlite3_stmt* dropped = stmt;
+  {
+    std::lock_guard lock(cache_mutex_);
+    if (!idle_.contains(sql)) {
+      if (idle_.size() >= kCachedStatements) {
+        // Make room: a statement in steady use is back soon, one-off queries are not.
+        dropped = idle_.begin()->second;
+        idle_.erase(idle_.begin());
+      } else {
+        dropped = nullptr;
+      }
+      idle_.emplace(std::move(sql), stmt);
+      if (dropped == nullptr) return;
+    }
+  }
+  sqlite3_finalize(dropped);  // an idle twin was cached already, or this one made room
+}
 
 Error Database::last_error(std::string_view what) const {
   int code = sqlite3_errcode(db_.get());
@@ -25,6 +71,29 @@ Error Database::last_error(std::string_view what) const {
   return Error(naos_code, std::string(what) + ": " + sqlite3_errmsg(db_.get()), file_.string());
 }
 
+namespace {
+
+// SQLite's busy handler: called with the number of earlier calls for this
+// lock; returns 0 to give up (SQLITE_BUSY). sqlite3_busy_timeout sleeps 1, 2,
+// 5, 10 ... 100 ms between tries, but the lock is usually held by another
+// group-commit writer of this process for well under a millisecond, so a
+// writer that slept 10 ms came back long after the lock was free and put
+// that delay on every step waiting for its batch. Short sleeps instead,
+// growing to 2 ms, for the same 5 s in all.
+int wait_for_lock(void*, int tries) {
+  constexpr int64_t kGiveUpAfterUs = 5'000'000;
+  static constexpr int64_t kSleepsUs[] = {20, 50, 100, 200, 500, 1000};
+  constexpr int kSteps = static_cast<int>(std::size(kSleepsUs));
+  int64_t slept = 0;
+  for (int i = 0; i < std::min(tries, kSteps); ++i) slept += kSleepsUs[i];
+  if (tries > kSteps) slept += static_cast<int64_t>(tries - kSteps) * 2000;
+  if (slept >= kGiveUpAfterUs) return 0;
+  std::this_thread::sleep_for(std::chrono::microseconds(tries < kSteps ? kSleepsUs[tries] : 2000));
+  return 1;
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Database>> Database::open(const std::filesystem::path& file) {
   std::error_code ec;
   std::filesystem::create_directories(file.parent_path(), ec);
@@ -34,7 +103,7 @@ Result<std::unique_ptr<Database>> Database::open(const std::filesystem::path& fi
                            nullptr);
   std::unique_ptr<Database> db(new Database(file, raw));
   if (rc != SQLITE_OK) return db->last_error("cannot open database");
-  sqlite3_busy_timeout(raw, 5000);
+  sqlite3_busy_handler(raw, wait_for_lock, nullptr);
   NAOS_TRY(db->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"));
   NAOS_TRY(db->migrate());
   return db;
@@ -52,15 +121,28 @@ Status Database::exec(std::string_view sql) {
 }
 
 Result<Statement> Database::prepare(std::string_view sql) {
+  {
+    std::lock_guard lock(cache_mutex_);
+    if (auto found = idle_.find(std::string(sql)); found != idle_.end()) {
+      sqlite3_stmt* cached = found->second;
+      idle_.erase(found);
+      return Statement(*this, std::string(sql), cached);
+    }
+  }
   sqlite3_stmt* raw = nullptr;
   if (sqlite3_prepare_v2(db_.get(), sql.data(), static_cast<int>(sql.size()), &raw, nullptr) != SQLITE_OK) {
     return last_error("cannot prepare SQL");
   }
-  return Statement(*this, raw);
+  return Statement(*this, std::string(sql), raw);
+}
+
+Status Database::run(std::string_view sql) {
+  NAOS_ASSIGN_OR_RETURN(Statement stmt, prepare(sql));
+  return stmt.run();
 }
 
 Result<Transaction> Database::begin() {
-  NAOS_TRY(exec("BEGIN IMMEDIATE"));
+  NAOS_TRY(run("BEGIN IMMEDIATE"));
   return Transaction(*this);
 }
 
@@ -96,13 +178,13 @@ Status Database::migrate() {
 }
 
 Transaction::~Transaction() {
-  if (database_ != nullptr) database_->exec("ROLLBACK").ignore_error();
+  if (database_ != nullptr) database_->run("ROLLBACK").ignore_error();
 }
 
 Status Transaction::commit() {
   Database* database = database_;
   database_ = nullptr;
-  return database->exec("COMMIT");
+  return database->run("COMMIT");
 }
 
 Statement& Statement::bind(int index, std::string_view text) {

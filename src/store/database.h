@@ -13,14 +13,22 @@
 // thread of its own (the audit writer) opens its own connection. Many
 // connections, in one process or several, may use the same file: SQLite's
 // locking (with a 5 s busy timeout) serializes writers.
+//
+// Prepared statements are reused: prepare() takes an idle statement with the
+// same SQL text when there is one, and a Statement going out of scope is
+// reset and kept for the next prepare() (up to kCachedStatements of them).
+// Parsing SQL was a quarter of the CPU time of a durable workflow step
+// (bench/README.md), and the hot statements are few and fixed.
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "base/result.h"
 
@@ -35,7 +43,8 @@ class Database;
 class Statement {
  public:
   Statement(Statement&&) noexcept = default;
-  Statement& operator=(Statement&&) noexcept = default;
+  Statement& operator=(Statement&& other) noexcept;
+  ~Statement();
 
   Statement& bind(int index, std::string_view text);
   Statement& bind(int index, int64_t number);
@@ -58,9 +67,13 @@ class Statement {
   struct Finalizer {
     void operator()(sqlite3_stmt* stmt) const;
   };
-  Statement(Database& database, sqlite3_stmt* stmt) : database_(&database), stmt_(stmt) {}
+  Statement(Database& database, std::string sql, sqlite3_stmt* stmt)
+      : database_(&database), sql_(std::move(sql)), stmt_(stmt) {}
+
+  void recycle();
 
   Database* database_;
+  std::string sql_;  // as given to prepare(): the cache's key
   std::unique_ptr<sqlite3_stmt, Finalizer> stmt_;
 };
 
@@ -90,8 +103,15 @@ class Database {
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;
 
+  static constexpr size_t kCachedStatements = 64;
+
+  // Runs `sql`, which may hold several statements; parsed every time.
   Status exec(std::string_view sql);
+  // One statement, from the cache when one with this text is idle.
   Result<Statement> prepare(std::string_view sql);
+  // prepare() and run to completion: for fixed statements run often
+  // (BEGIN, COMMIT, SAVEPOINT), which exec() would parse each time.
+  Status run(std::string_view sql);
   Result<Transaction> begin();
 
   int schema_version();
@@ -106,9 +126,15 @@ class Database {
   Database(std::filesystem::path file, sqlite3* db);
   Status migrate();
   Error last_error(std::string_view what) const;
+  // Resets `stmt` and keeps it for reuse under `sql`.
+  void recycle(std::string sql, sqlite3_stmt* stmt);
 
   std::filesystem::path file_;
   std::unique_ptr<sqlite3, Closer> db_;
+  // Idle prepared statements by SQL text. Its own mutex: a Statement may be
+  // destroyed outside the lock its owner holds around the connection.
+  std::mutex cache_mutex_;
+  std::unordered_map<std::string, sqlite3_stmt*> idle_;
 };
 
 }  // namespace naos::store

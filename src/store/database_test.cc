@@ -85,6 +85,70 @@ TEST(Database, TransactionRollsBackUnlessCommitted) {
   EXPECT_FALSE(kv.get("a", "k")->has_value());
 }
 
+// prepare() reuses statements (database.h): a reused one starts from its
+// first row with no bindings left over, and one abandoned half way does not
+// keep the snapshot it was reading (a writer's checkpoint would wait on it).
+TEST(Database, AReusedStatementStartsAfreshWithNoBindingsLeftOver) {
+  testing::TempDir dir;
+  auto db = std::move(*Database::open(dir.path() / "nexus.db"));
+  ASSERT_TRUE(db->exec("CREATE TABLE t(x INTEGER); INSERT INTO t VALUES (1), (2), (3);"));
+  const std::string sql = "SELECT x FROM t WHERE x >= ?1 OR ?1 IS NULL ORDER BY x";
+  {
+    auto stmt = db->prepare(sql);
+    ASSERT_TRUE(stmt);
+    stmt->bind(1, int64_t{2});
+    ASSERT_TRUE(*stmt->step());
+    EXPECT_EQ(stmt->column_int64(0), 2);  // abandoned after one row of two
+  }
+  auto again = db->prepare(sql);
+  ASSERT_TRUE(again);
+  ASSERT_TRUE(*again->step());
+  EXPECT_EQ(again->column_int64(0), 1) << "the binding of the last use was left in place";
+  // Two uses at once of the same text are two statements.
+  auto twin = db->prepare(sql);
+  ASSERT_TRUE(twin);
+  ASSERT_TRUE(*twin->step());
+  EXPECT_EQ(twin->column_int64(0), 1);
+  ASSERT_TRUE(*again->step());
+  EXPECT_EQ(again->column_int64(0), 2);
+}
+
+TEST(Database, AnAbandonedReusableStatementDoesNotHoldItsSnapshot) {
+  testing::TempDir dir;
+  auto file = dir.path() / "nexus.db";
+  auto reader = std::move(*Database::open(file));
+  auto writer = std::move(*Database::open(file));
+  ASSERT_TRUE(writer->exec("CREATE TABLE t(x INTEGER); INSERT INTO t VALUES (1), (2);"));
+  {
+    auto stmt = reader->prepare("SELECT x FROM t ORDER BY x");
+    ASSERT_TRUE(stmt);
+    ASSERT_TRUE(*stmt->step());  // a read transaction is open now
+  }
+  ASSERT_TRUE(writer->exec("INSERT INTO t VALUES (3)"));
+  // A snapshot still held would see two rows, and block a TRUNCATE checkpoint.
+  {
+    auto count = reader->prepare("SELECT count(*) FROM t");
+    ASSERT_TRUE(count && *count->step());
+    EXPECT_EQ(count->column_int64(0), 3);
+  }
+  auto checkpoint = writer->prepare("PRAGMA wal_checkpoint(TRUNCATE)");
+  ASSERT_TRUE(checkpoint && *checkpoint->step());
+  EXPECT_EQ(checkpoint->column_int64(0), 0) << "the checkpoint was blocked by a reader";
+}
+
+TEST(Database, ManyDistinctStatementsStillWork) {
+  testing::TempDir dir;
+  auto db = std::move(*Database::open(dir.path() / "nexus.db"));
+  for (int round = 0; round < 3; ++round) {
+    for (int i = 0; i < static_cast<int>(Database::kCachedStatements) * 2; ++i) {
+      auto stmt = db->prepare("SELECT " + std::to_string(i));
+      ASSERT_TRUE(stmt);
+      ASSERT_TRUE(*stmt->step());
+      EXPECT_EQ(stmt->column_int64(0), i);
+    }
+  }
+}
+
 TEST(Database, FileThatIsNotADatabaseIsRefused) {
   testing::TempDir dir;
   testing::write_file(dir.path() / "nexus.db", std::string(8192, 'x'));

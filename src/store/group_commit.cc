@@ -57,14 +57,14 @@ void GroupCommit::commit_batch(std::vector<Pending>& batch) {
   auto transaction = database_->begin();
   if (!transaction) return fail_all(transaction.error());
   for (auto& pending : batch) {
-    if (auto saved = database_->exec("SAVEPOINT w"); !saved) return fail_all(saved.error());
+    if (auto saved = database_->run("SAVEPOINT w"); !saved) return fail_all(saved.error());
     Status status = ok();
     try {
       status = pending.write(*database_);
     } catch (const std::exception& e) {
       status = Error(Code::kInternal, std::string("a journal write threw: ") + e.what());
     }
-    auto closed = database_->exec(status ? "RELEASE w" : "ROLLBACK TO w; RELEASE w");
+    auto closed = status ? database_->run("RELEASE w") : database_->exec("ROLLBACK TO w; RELEASE w");
     if (!closed) return fail_all(closed.error());
     results.push_back(std::move(status));
   }

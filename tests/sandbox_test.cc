@@ -403,6 +403,112 @@ TEST_F(SandboxTest, ManyThreadsRunAgentsAtOnce) {
   EXPECT_EQ(good.load(), 200);
 }
 
+TEST_F(SandboxTest, LoadFileReusesAnUnchangedFileAndNoticesAChangedOne) {
+  testing::TempDir dir;
+  auto file = dir.path() / "agent.wasm";
+  testing::write_file(file, read_file(agent_path("echo")));
+  auto first = sandbox_->load_file(file);
+  ASSERT_TRUE(first) << first.error().to_string();
+  auto second = sandbox_->load_file(file);
+  ASSERT_TRUE(second);
+  EXPECT_EQ(first->get(), second->get());
+  EXPECT_EQ((*first)->hash(), (*sandbox_->load(read_file(agent_path("echo"))))->hash());
+
+  // Rebuilt in place: another module under the same name.
+  testing::write_file(file, read_file(agent_path("sleeper")));
+  auto rebuilt = sandbox_->load_file(file);
+  ASSERT_TRUE(rebuilt);
+  EXPECT_NE((*rebuilt)->hash(), (*first)->hash());
+  EXPECT_EQ((*rebuilt)->hash(), (*sandbox_->load(read_file(agent_path("sleeper"))))->hash());
+
+  std::filesystem::remove(file);
+  EXPECT_FALSE(sandbox_->load_file(file)) << "a deleted file still loaded from memory";
+}
+
+// Callers loading the same new bytes together wait for one compile.
+TEST(SandboxLoad, ConcurrentLoadsOfNewBytesCompileOnce) {
+  auto created = sandbox::Sandbox::create({});  // no cache folder: every miss compiles
+  ASSERT_TRUE(created);
+  auto& sandbox = **created;
+  std::string bytes = read_file(agent_path("echo"));
+  std::atomic<bool> go{false};
+  std::atomic<int> loaded{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&] {
+      while (!go.load()) std::this_thread::yield();
+      if (sandbox.load(bytes)) ++loaded;
+    });
+  }
+  go.store(true);
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(loaded.load(), 8);
+  EXPECT_EQ(sandbox.compiled_modules(), 1u);
+}
+
+// More runs at once than execution.maxInstances: the extra ones wait for a
+// slot instead of failing (Wasmtime's pool would refuse them with a trap).
+TEST(SandboxSlots, RunsBeyondMaxInstancesWaitForASlot) {
+  sandbox::SandboxOptions options;
+  options.engine.max_instances = 2;
+  auto created = sandbox::Sandbox::create(options);
+  ASSERT_TRUE(created);
+  auto& sandbox = **created;
+  auto module = sandbox.load(read_file(agent_path("sleeper")));
+  ASSERT_TRUE(module);
+  std::atomic<int> good{0};
+  std::vector<std::string> failures(6);
+  std::vector<std::thread> threads;
+  for (size_t t = 0; t < failures.size(); ++t) {
+    threads.emplace_back([&, t] {
+      RecordingCalls calls;
+      sandbox::RunRequest request;
+      request.agent_name = "sleeper";
+      request.input = "100";
+      auto outcome = sandbox.run(**module, request, calls);
+      if (outcome && outcome->ok()) {
+        ++good;
+      } else {
+        failures[t] = outcome ? outcome->message : outcome.error().to_string();
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(good.load(), 6) << failures[0] << failures[1] << failures[2] << failures[3] << failures[4] << failures[5];
+}
+
+TEST(SandboxSlots, ARunThatWaitsForASlotPastItsTimeoutTimesOutSayingWhy) {
+  sandbox::SandboxOptions options;
+  options.engine.max_instances = 1;
+  auto created = sandbox::Sandbox::create(options);
+  ASSERT_TRUE(created);
+  auto& sandbox = **created;
+  auto module = sandbox.load(read_file(agent_path("sleeper")));
+  ASSERT_TRUE(module);
+  std::atomic<bool> holding{false};
+  std::thread holder([&] {
+    RecordingCalls calls;
+    sandbox::RunRequest request;
+    request.agent_name = "sleeper";
+    request.input = "1000";
+    holding.store(true);
+    auto outcome = sandbox.run(**module, request, calls);
+    EXPECT_TRUE(outcome && outcome->ok());
+  });
+  while (!holding.load()) std::this_thread::yield();
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the holder is instantiated by now
+  RecordingCalls calls;
+  sandbox::RunRequest request;
+  request.agent_name = "sleeper";
+  request.input = "1";
+  request.limits.timeout = std::chrono::milliseconds(200);
+  auto outcome = sandbox.run(**module, request, calls);
+  holder.join();
+  ASSERT_TRUE(outcome);
+  EXPECT_EQ(outcome->failure, Failure::kTimeout);
+  EXPECT_NE(outcome->message.find("execution.maxInstances = 1"), std::string::npos) << outcome->message;
+}
+
 // 1,000 agents in a row in one process: memory must not grow beyond the
 // module cache, which is warm before the measurement starts.
 TEST_F(SandboxTest, ThousandRunsInARowDoNotGrowMemory) {

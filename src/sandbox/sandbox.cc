@@ -1,10 +1,14 @@
 #include "sandbox/sandbox.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 
+#include "base/file.h"
 #include "base/sha256.h"
 #include "base/units.h"
 #include "sandbox/engine.h"
+#include "sandbox/instance_slots.h"
 #include "sandbox/module_cache.h"
 #include "sandbox/nexus_abi.h"
 #include "sandbox/run_context.h"
@@ -55,16 +59,20 @@ Result<std::unique_ptr<Sandbox>> Sandbox::create(const SandboxOptions& options) 
 Sandbox::Sandbox(std::unique_ptr<Engine> engine, const std::filesystem::path& cache_dir)
     : engine_(std::move(engine)),
       cache_(std::make_unique<ModuleCache>(*engine_, cache_dir)),
-      linkers_(std::make_unique<Linkers>()) {}
+      linkers_(std::make_unique<Linkers>()),
+      slots_(std::make_unique<InstanceSlots>(engine_->options().max_instances)) {}
 
 // Modules (and their pre-instances) go before the linkers and the engine.
 Sandbox::~Sandbox() {
+  files_.clear();
   modules_.clear();
   linkers_.reset();
   cache_.reset();
 }
 
 const EngineOptions& Sandbox::engine_options() const { return engine_->options(); }
+
+uint64_t Sandbox::compiled_modules() const { return cache_->stats().compiled.load(); }
 
 Status Sandbox::define_imports() {
   linkers_->captured = LinkerHandle(wasmtime_linker_new(engine_->raw()));
@@ -130,9 +138,53 @@ void inspect_exports(const wasmtime_module_t* module, uint64_t& initial_memory_b
 Result<std::shared_ptr<const AgentModule>> Sandbox::load(std::string_view wasm) {
   std::string hash = sha256_hex(wasm);
   {
-    std::lock_guard lock(modules_mutex_);
-    if (auto found = modules_.find(hash); found != modules_.end()) return found->second;
+    std::unique_lock lock(modules_mutex_);
+    for (;;) {
+      if (auto found = modules_.find(hash); found != modules_.end()) return found->second;
+      // Another caller compiles these bytes: wait for it rather than compile
+      // them again (64 runs arriving together cost 50x one compile's CPU).
+      if (compiling_.insert(hash).second) break;
+      compiled_.wait(lock);
+    }
   }
+  auto module = compile_and_link(wasm, hash);
+  {
+    std::lock_guard lock(modules_mutex_);
+    compiling_.erase(hash);
+    if (module) modules_.emplace(hash, *module);
+  }
+  // A failed compile wakes the waiters too: each then tries, and reports, its own.
+  compiled_.notify_all();
+  return module;
+}
+
+std::optional<Sandbox::FileIdentity> Sandbox::identify(const std::filesystem::path& file) {
+  struct stat info {};
+  if (::stat(file.c_str(), &info) != 0) return std::nullopt;
+  return FileIdentity{static_cast<uint64_t>(info.st_dev), static_cast<uint64_t>(info.st_ino),
+                      static_cast<uint64_t>(info.st_size),
+                      static_cast<int64_t>(info.st_mtim.tv_sec) * 1'000'000'000 + info.st_mtim.tv_nsec};
+}
+
+Result<std::shared_ptr<const AgentModule>> Sandbox::load_file(const std::filesystem::path& file) {
+  std::optional<FileIdentity> before = identify(file);
+  if (before) {
+    std::lock_guard lock(modules_mutex_);
+    if (auto found = files_.find(file.string()); found != files_.end() && found->second.identity == *before) {
+      return found->second.module;
+    }
+  }
+  NAOS_ASSIGN_OR_RETURN(std::string bytes, read_file(file, "module file"));
+  NAOS_ASSIGN_OR_RETURN(auto module, load(bytes));
+  // Remembered only when the file did not change while it was read.
+  if (before && identify(file) == before) {
+    std::lock_guard lock(modules_mutex_);
+    files_[file.string()] = LoadedFile{*before, module};
+  }
+  return module;
+}
+
+Result<std::shared_ptr<const AgentModule>> Sandbox::compile_and_link(std::string_view wasm, const std::string& hash) {
   std::shared_ptr<AgentModule> module(new AgentModule());
   module->hash_ = hash;
   module->compiled_ = std::make_unique<AgentModule::Compiled>();
@@ -156,9 +208,7 @@ Result<std::shared_ptr<const AgentModule>> Sandbox::load(std::string_view wasm) 
       *pre = InstancePreHandle(raw);
     }
   }
-  std::lock_guard lock(modules_mutex_);
-  auto [it, inserted] = modules_.emplace(hash, std::move(module));
-  return it->second;
+  return std::shared_ptr<const AgentModule>(std::move(module));
 }
 
 namespace {
@@ -371,6 +421,17 @@ Result<RunOutcome> Sandbox::run(const AgentModule& module, const RunRequest& req
     stderr_file.emplace(std::move(err));
   }
 
+  // Held until the store is gone: declared before it, destroyed after it.
+  InstanceSlots::Slot slot = slots_->acquire(started + request.limits.timeout, request.cancel);
+  if (!slot) {
+    bool cancelled = request.cancel != nullptr && request.cancel->load();
+    outcome.failure = cancelled ? Failure::kCancelled : Failure::kTimeout;
+    outcome.message = (cancelled ? "cancelled" : "timed out") +
+                      std::string(" while waiting for a free instance slot (execution.maxInstances = ") +
+                      std::to_string(engine_->options().max_instances) + " run at once)";
+    outcome.elapsed = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
+    return outcome;
+  }
   RunContext context{request, calls, outcome, started + request.limits.timeout};
   context.stdout_file = writes_files ? &*stdout_file : nullptr;
   context.stderr_file = writes_files ? &*stderr_file : nullptr;

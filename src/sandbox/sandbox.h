@@ -6,7 +6,10 @@
 // (memory, then disk, then Cranelift), checks the imports against the ABI
 // (docs/abi.md) and pre-instantiates against the shared linker. A loaded
 // AgentModule is kept in memory by hash, so the second load of the same bytes
-// costs one SHA-256.
+// costs one SHA-256; callers that load the same new bytes at once wait for one
+// compile. Sandbox::load_file() also remembers which module a file held, by
+// its inode, size and modification time, so a run of an unchanged file costs
+// one stat() instead of a read and a SHA-256 (a fifth of a short run's CPU).
 //
 // Running: Sandbox::run() checks the module's `nexus` imports against the
 // request's grants (refusing before any guest code runs), builds a store with
@@ -34,12 +37,15 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <filesystem>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "base/result.h"
@@ -64,6 +70,7 @@ struct RunRequest {
 
 class Engine;
 class ModuleCache;
+class InstanceSlots;
 
 // A compiled, import-checked, pre-instantiated agent module.
 class AgentModule {
@@ -108,12 +115,17 @@ class Sandbox {
   // A module that is wasm but cannot run (bad import, no _start) loads, and
   // every run of it ends with kImportDenied or kInvalidModule.
   Result<std::shared_ptr<const AgentModule>> load(std::string_view wasm);
+  // load() of the file's contents. Errors also: kNotFound, kUnavailable when
+  // the file cannot be read (the message names it).
+  Result<std::shared_ptr<const AgentModule>> load_file(const std::filesystem::path& file);
 
   // Runs the module once. How the agent ended is in the RunOutcome; an Error
   // means the host could not set the run up (a granted folder is missing).
   Result<RunOutcome> run(const AgentModule& module, const RunRequest& request, AgentCalls& calls);
 
   const EngineOptions& engine_options() const;
+  // Modules compiled by Cranelift since creation (not found in memory or on disk).
+  uint64_t compiled_modules() const;
 
  private:
   struct Linkers;  // sandbox.cc
@@ -121,11 +133,28 @@ class Sandbox {
   Status define_imports();
   void inspect_imports(AgentModule& module) const;
 
+  // What a module file looked like when it was read.
+  struct FileIdentity {
+    uint64_t device = 0, inode = 0, size = 0;
+    int64_t mtime_ns = 0;
+    bool operator==(const FileIdentity&) const = default;
+  };
+  struct LoadedFile {
+    FileIdentity identity;
+    std::shared_ptr<const AgentModule> module;
+  };
+  static std::optional<FileIdentity> identify(const std::filesystem::path& file);
+  Result<std::shared_ptr<const AgentModule>> compile_and_link(std::string_view wasm, const std::string& hash);
+
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<ModuleCache> cache_;
   std::unique_ptr<Linkers> linkers_;
+  std::unique_ptr<InstanceSlots> slots_;  // sandbox/instance_slots.h
   std::mutex modules_mutex_;
-  std::unordered_map<std::string, std::shared_ptr<const AgentModule>> modules_;
+  std::condition_variable compiled_;  // a compile in `compiling_` finished
+  std::unordered_map<std::string, std::shared_ptr<const AgentModule>> modules_;  // by hash
+  std::unordered_set<std::string> compiling_;                                    // hashes
+  std::unordered_map<std::string, LoadedFile> files_;                            // by path
 };
 
 }  // namespace naos::sandbox

@@ -66,6 +66,9 @@ double seconds_since(Steady::time_point start) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // As naos's main() does: Wasmtime captures a Rust backtrace for every
+  // error (each agent's proc_exit is one) when RUST_BACKTRACE is set.
+  setenv("RUST_LIB_BACKTRACE", "0", 0);
   long spin = 40, runs = 16, size = static_cast<long>(std::thread::hardware_concurrency());
   bool json = false;
   for (int i = 1; i < argc; ++i) {

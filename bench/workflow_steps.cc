@@ -471,6 +471,9 @@ nlohmann::json to_json(const Measurement& m) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // As naos's main() does: Wasmtime captures a Rust backtrace for every
+  // error (each agent's proc_exit is one) when RUST_BACKTRACE is set.
+  setenv("RUST_LIB_BACKTRACE", "0", 0);
   Options options;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];

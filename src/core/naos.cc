@@ -183,16 +183,23 @@ Result<bool> Naos::begin_run(const std::string& agent, const RunOptions& options
                  agent);
   }
   int& running_here = instances_[agent];
-  if (running_here == 0) {
+  if (running_here == 0 && options.instance) {
+    // Queued even when the registry reads `running`: the end of this agent's
+    // previous instances may be queued, not yet written.
+    queue_lifecycle(agent, project::AgentStatus::kRunning);
+  } else if (running_here == 0) {
+    if (registered->status == project::AgentStatus::kRunning && lifecycle_writes_.contains(agent)) {
+      await_lifecycle(agent);  // perhaps only the end of the last instance is not written yet
+      NAOS_ASSIGN_OR_RETURN(registered, registry_->find(agent));
+      if (!registered) return false;
+    }
     // Running per the registry with no run here: another process runs it, or
     // one was killed mid-run. Instances go ahead either way (the journal of
     // the workflow, saga or pool they belong to recovers from a kill).
-    if (registered->status == project::AgentStatus::kRunning && !options.instance) {
+    if (registered->status == project::AgentStatus::kRunning) {
       return Error(Code::kFailedPrecondition, "the agent is running already", agent);
     }
-    if (registered->status != project::AgentStatus::kRunning) {
-      NAOS_TRY(registry_->transition(agent, project::AgentStatus::kRunning, clock_.now_ms()));
-    }
+    NAOS_TRY(registry_->transition(agent, project::AgentStatus::kRunning, clock_.now_ms()));
   }
   ++running_here;
   if (!registered->module_hash.empty() && registered->module_hash != module_hash) {
@@ -203,9 +210,27 @@ Result<bool> Naos::begin_run(const std::string& agent, const RunOptions& options
   return true;
 }
 
-Status Naos::end_run(const std::string& agent, bool registered, const std::string& actor,
+void Naos::queue_lifecycle(const std::string& agent, project::AgentStatus to) {
+  int64_t now = clock_.now_ms();
+  lifecycle_writes_[agent] = journal_->writer()
+                                 .submit([agent, to, now](store::Database& database) {
+                                   return project::Registry::transition_if_allowed(database, agent, to, now);
+                                 })
+                                 .share();
+}
+
+void Naos::await_lifecycle(const std::string& agent) {
+  auto found = lifecycle_writes_.find(agent);
+  if (found == lifecycle_writes_.end()) return;
+  // A write that failed left the status as it was; the caller reads it.
+  found->second.wait();
+  lifecycle_writes_.erase(found);
+}
+
+Status Naos::end_run(const std::string& agent, bool registered, const RunOptions& options,
                      const sandbox::RunOutcome& outcome,
                      const std::optional<governance::BudgetRefusal>& refusal) {
+  const std::string& actor = options.actor;
   if (registered) {
     auto to = outcome.ok() ? project::AgentStatus::kCompleted : project::AgentStatus::kFailed;
     if (refusal && refusal->action == project::OnExceed::kPause) to = project::AgentStatus::kBudgetExceeded;
@@ -215,12 +240,16 @@ Status Naos::end_run(const std::string& agent, bool registered, const std::strin
     // agent: that holds however many instances still run.
     int& running_here = instances_[agent];
     running_here = std::max(0, running_here - 1);
-    if (running_here == 0 || refusal) {
+    if (refusal || (running_here == 0 && !options.instance)) {
+      // Written now: the next run's begin_run must see a budget pause.
+      await_lifecycle(agent);
       // Not running any more: a budget paused it, or `naos stop` stopped it, meanwhile.
       NAOS_ASSIGN_OR_RETURN(auto current, registry_->find(agent));
       if (current && current->status == project::AgentStatus::kRunning) {
         NAOS_TRY(registry_->transition(agent, to, clock_.now_ms()));
       }
+    } else if (running_here == 0) {
+      queue_lifecycle(agent, to);  // skipped in the writer if `naos stop` moved it meanwhile
     }
   }
   if (refusal) {
@@ -251,6 +280,10 @@ Status Naos::end_run(const std::string& agent, bool registered, const std::strin
   }
   pending.push_back(audit_->append_async(
       {actor, agent, outcome.ok() ? governance::event::kAgentCompleted : governance::event::kAgentFailed, payload}));
+  // An instance run does not wait: the workflow, saga or pool it belongs to
+  // waits for its own later event, and the one audit writer commits in order,
+  // so those events are durable before the orchestration's step is.
+  if (options.instance) return ok();
   for (auto& done : pending) {
     auto seq = done.get();
     if (!seq) return seq.error();
@@ -266,8 +299,7 @@ Result<AgentRun> Naos::run(std::string_view target_text, const RunOptions& optio
                      target.name + "`)",
                  target.name);
   }
-  NAOS_ASSIGN_OR_RETURN(std::string bytes, read_file(target.module_file, "module file"));
-  auto loaded = sandbox_->load(bytes);
+  auto loaded = sandbox_->load_file(target.module_file);
   if (!loaded) return Error(loaded.error().code(), loaded.error().message(), target.module_file.string());
 
   sandbox::RunRequest request;
@@ -345,10 +377,10 @@ Result<AgentRun> Naos::run(std::string_view target_text, const RunOptions& optio
     sandbox::RunOutcome failed;
     failed.failure = sandbox::Failure::kTrap;
     failed.message = outcome.error().to_string();
-    end_run(target.name, registered, options.actor, failed).ignore_error();
+    end_run(target.name, registered, options, failed).ignore_error();
     return outcome.error();
   }
-  NAOS_TRY(end_run(target.name, registered, options.actor, *outcome, refusal));
+  NAOS_TRY(end_run(target.name, registered, options, *outcome, refusal));
   AgentRun run{target.name, hash, std::move(*outcome), {}};
   if (refusal && (refusal->action == project::OnExceed::kPause || refusal->action == project::OnExceed::kStop)) {
     run.budget_action = refusal->action;

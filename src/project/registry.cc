@@ -137,6 +137,20 @@ Result<AgentStatus> Registry::transition(std::string_view name, AgentStatus to, 
   return from;
 }
 
+Status Registry::transition_if_allowed(store::Database& database, std::string_view name, AgentStatus to,
+                                       int64_t now_ms) {
+  NAOS_ASSIGN_OR_RETURN(store::Statement find, database.prepare("SELECT status FROM agents WHERE name = ?1"));
+  find.bind(1, name);
+  NAOS_ASSIGN_OR_RETURN(bool row, find.step());
+  if (!row) return ok();
+  auto from = parse_status(find.column_text(0));
+  if (!from || !transition_allowed(*from, to)) return ok();
+  NAOS_ASSIGN_OR_RETURN(store::Statement update,
+                        database.prepare("UPDATE agents SET status = ?2, updated_ms = ?3 WHERE name = ?1"));
+  update.bind(1, name).bind(2, status_name(to)).bind(3, now_ms);
+  return update.run();
+}
+
 Status Registry::set_metadata(std::string_view name, std::string_view json, int64_t now_ms) {
   std::lock_guard lock(mutex_);
   NAOS_ASSIGN_OR_RETURN(store::Statement stmt,

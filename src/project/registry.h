@@ -75,6 +75,12 @@ class Registry {
   // Moves an agent to `to`; returns the state it left.
   // Errors: kNotFound, kFailedPrecondition (not allowed from the current state).
   Result<AgentStatus> transition(std::string_view name, AgentStatus to, int64_t now_ms);
+  // The same on `database` (a GroupCommit's connection, inside its
+  // transaction), but a move the lifecycle does not allow from the current
+  // state, or an agent that is gone, is skipped rather than an error: for
+  // lifecycle writes queued behind others (Naos's instance runs).
+  static Status transition_if_allowed(store::Database& database, std::string_view name, AgentStatus to,
+                                      int64_t now_ms);
   Status set_metadata(std::string_view name, std::string_view json, int64_t now_ms);
   // Errors: kNotFound; kFailedPrecondition while running.
   Status remove(std::string_view name);

@@ -2,8 +2,9 @@
 // to `data/logs/<agent>.log` as `<ISO time> <level> <line>`, one line each.
 // An optional echo (the CLI's stderr) sees every line too.
 //
-// Threading: safe from any thread (one mutex). Lines are flushed as written,
-// so a crash loses at most the line being written.
+// Threading: safe from any thread (one mutex). The file is opened at the
+// first line. Lines are flushed as written, so a crash loses at most the line
+// being written.
 #pragma once
 
 #include <filesystem>
@@ -32,6 +33,7 @@ class AgentLog {
   Clock& clock_;
   Echo echo_;
   std::mutex mutex_;
+  bool opened_ = false;
   std::ofstream out_;
 };
 

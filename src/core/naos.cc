@@ -293,13 +293,13 @@ Status Naos::end_run(const std::string& agent, bool registered, const RunOptions
 
 Result<AgentRun> Naos::run(std::string_view target_text, const RunOptions& options) {
   NAOS_ASSIGN_OR_RETURN(Target target, resolve(target_text));
-  if (!std::filesystem::exists(target.module_file)) {
+  auto loaded = sandbox_->load_file(target.module_file);
+  if (!loaded && !std::filesystem::exists(target.module_file)) {
     return Error(Code::kNotFound,
                  "agent has no module at " + target.module_file.string() + " (build it with `naos build " +
                      target.name + "`)",
                  target.name);
   }
-  auto loaded = sandbox_->load_file(target.module_file);
   if (!loaded) return Error(loaded.error().code(), loaded.error().message(), target.module_file.string());
 
   sandbox::RunRequest request;

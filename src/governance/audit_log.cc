@@ -17,116 +17,99 @@ std::string signed_message(std::string_view kind, int64_t seq, std::string_view 
 
 Result<std::unique_ptr<AuditLog>> AuditLog::open(const std::filesystem::path& database_file,
                                                  const std::filesystem::path& key_file, Clock& clock) {
-  NAOS_ASSIGN_OR_RETURN(auto database, store::Database::open(database_file));
-  NAOS_ASSIGN_OR_RETURN(auto key, AuditKey::load_or_create(key_file));
-  return std::unique_ptr<AuditLog>(new AuditLog(std::move(database), std::move(key), clock));
+  NAOS_ASSIGN_OR_RETURN(std::shared_ptr<store::GroupCommit> writer, store::GroupCommit::open(database_file));
+  return open(std::move(writer), key_file, clock);
 }
 
-AuditLog::AuditLog(std::unique_ptr<store::Database> database, AuditKey key, Clock& clock)
-    : database_(std::move(database)), key_(std::move(key)), clock_(clock) {
-  writer_ = std::thread([this] { write_until_stopped(); });
+Result<std::unique_ptr<AuditLog>> AuditLog::open(std::shared_ptr<store::GroupCommit> writer,
+                                                 const std::filesystem::path& key_file, Clock& clock) {
+  NAOS_ASSIGN_OR_RETURN(auto key, AuditKey::load_or_create(key_file));
+  return std::unique_ptr<AuditLog>(new AuditLog(std::move(writer), std::move(key), clock));
+}
+
+AuditLog::AuditLog(std::shared_ptr<store::GroupCommit> writer, AuditKey key, Clock& clock)
+    : writer_(std::move(writer)), key_(std::move(key)), clock_(clock) {
+  writer_->add_participant(this);
 }
 
 AuditLog::~AuditLog() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  writer_.join();
+  // Everything queued before this no-op is written once it is: no write
+  // left in the queue refers to this object.
+  writer_->submit([](store::Database&) { return ok(); }).wait();
+  writer_->remove_participant(this);
 }
 
 std::future<Result<int64_t>> AuditLog::append_async(AuditEventDraft draft) {
-  Pending pending;
-  pending.payload = draft.payload.dump();
-  std::string middle = nlohmann::json{draft.actor, draft.agent, draft.type, pending.payload}.dump();
-  pending.canonical_middle = middle.substr(1, middle.size() - 2);  // without the brackets
-  pending.actor = std::move(draft.actor);
-  pending.agent = std::move(draft.agent);
-  pending.type = std::move(draft.type);
-  auto future = pending.done.get_future();
-  {
-    std::lock_guard lock(mutex_);
-    queue_.push_back(std::move(pending));
-  }
-  wake_.notify_one();
+  auto pending = std::make_shared<Pending>();
+  pending->payload = draft.payload.dump();
+  std::string middle = nlohmann::json{draft.actor, draft.agent, draft.type, pending->payload}.dump();
+  pending->canonical_middle = middle.substr(1, middle.size() - 2);  // without the brackets
+  pending->actor = std::move(draft.actor);
+  pending->agent = std::move(draft.agent);
+  pending->type = std::move(draft.type);
+  auto promise = std::make_shared<std::promise<Result<int64_t>>>();
+  auto future = promise->get_future();
+  writer_->enqueue([this, pending](store::Database& database) { return write_event(database, *pending); },
+                   [pending, promise](Status status) {
+                     if (status) {
+                       promise->set_value(pending->seq);
+                     } else {
+                       promise->set_value(status.error());
+                     }
+                   });
   return future;
 }
 
 Result<int64_t> AuditLog::append(AuditEventDraft draft) { return append_async(std::move(draft)).get(); }
 
-void AuditLog::write_until_stopped() {
-  while (true) {
-    std::vector<Pending> batch;
-    {
-      std::unique_lock lock(mutex_);
-      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping, and nothing left to commit
-      while (!queue_.empty() && batch.size() < kMaxBatch) {
-        batch.push_back(std::move(queue_.front()));
-        queue_.pop_front();
-      }
-    }
-    std::vector<int64_t> seqs;
-    Status status = [&]() -> Status {
-      try {
-        return commit_batch(batch, seqs);
-      } catch (const std::exception& e) {
-        return Error(Code::kInternal, std::string("audit writer: ") + e.what());
-      }
-    }();
-    for (size_t i = 0; i < batch.size(); ++i) {
-      if (status) {
-        batch[i].done.set_value(seqs[i]);
-      } else {
-        batch[i].done.set_value(status.error());
-      }
-    }
+Status AuditLog::write_event(store::Database& database, Pending& event) {
+  if (!head_) {
+    // Read inside the write transaction: another process may have appended.
+    NAOS_ASSIGN_OR_RETURN(store::Statement last,
+                          database.prepare("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1"));
+    NAOS_ASSIGN_OR_RETURN(bool has_last, last.step());
+    head_ = has_last ? Head{last.column_int64(0), last.column_text(1)} : Head{0, kGenesisHash};
   }
+  int64_t seq = head_->seq + 1;
+  int64_t now = clock_.now_ms();
+  // Byte for byte canonical_form(event); audit_log_test checks the two agree.
+  std::string hash = sha256_hex("[" + std::to_string(seq) + "," + std::to_string(now) + "," +
+                                event.canonical_middle + ",\"" + head_->hash + "\"]");
+  NAOS_ASSIGN_OR_RETURN(store::Statement insert,
+                        database.prepare("INSERT INTO audit_events(seq, ts_ms, actor, agent, type, payload, "
+                                         "prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
+  insert.bind(1, seq).bind(2, now).bind(3, event.actor).bind(4, event.agent).bind(5, event.type);
+  insert.bind(6, event.payload).bind(7, head_->hash).bind(8, hash);
+  NAOS_TRY(insert.run());
+  if (seq % kCheckpointEvery == 0) {
+    NAOS_ASSIGN_OR_RETURN(store::Statement checkpoint,
+                          database.prepare("INSERT INTO audit_checkpoints(seq, hash, signature, signed_ms) "
+                                           "VALUES (?1, ?2, ?3, ?4)"));
+    checkpoint.bind(1, seq).bind(2, hash).bind(3, key_.sign(signed_message("checkpoint", seq, hash))).bind(4, now);
+    NAOS_TRY(checkpoint.run());
+  }
+  // Only now: a failed write is rolled back to its savepoint, and the head with it.
+  head_ = Head{seq, std::move(hash)};
+  head_changed_ = true;
+  event.seq = seq;
+  return ok();
 }
 
-Status AuditLog::commit_batch(std::vector<Pending>& batch, std::vector<int64_t>& seqs) {
-  NAOS_ASSIGN_OR_RETURN(store::Transaction transaction, database_->begin());
-  // The head is read inside the write transaction: another process may have appended.
-  NAOS_ASSIGN_OR_RETURN(store::Statement last, database_->prepare(
-                                                   "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1"));
-  NAOS_ASSIGN_OR_RETURN(bool has_last, last.step());
-  int64_t seq = has_last ? last.column_int64(0) : 0;
-  std::string prev_hash = has_last ? last.column_text(1) : kGenesisHash;
-
-  NAOS_ASSIGN_OR_RETURN(store::Statement insert,
-                        database_->prepare("INSERT INTO audit_events(seq, ts_ms, actor, agent, type, payload, "
-                                           "prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
-  NAOS_ASSIGN_OR_RETURN(store::Statement checkpoint,
-                        database_->prepare("INSERT INTO audit_checkpoints(seq, hash, signature, signed_ms) "
-                                           "VALUES (?1, ?2, ?3, ?4)"));
-  int64_t now = clock_.now_ms();
-  for (auto& pending : batch) {
-    ++seq;
-    // Byte for byte canonical_form(event); audit_log_test checks the two agree.
-    std::string hash = sha256_hex("[" + std::to_string(seq) + "," + std::to_string(now) + "," +
-                                  pending.canonical_middle + ",\"" + prev_hash + "\"]");
-    insert.reset();
-    insert.bind(1, seq).bind(2, now).bind(3, pending.actor).bind(4, pending.agent).bind(5, pending.type);
-    insert.bind(6, pending.payload).bind(7, prev_hash).bind(8, hash);
-    NAOS_TRY(insert.run());
-    if (seq % kCheckpointEvery == 0) {
-      checkpoint.reset();
-      checkpoint.bind(1, seq).bind(2, hash);
-      checkpoint.bind(3, key_.sign(signed_message("checkpoint", seq, hash))).bind(4, now);
-      NAOS_TRY(checkpoint.run());
-    }
-    prev_hash = std::move(hash);
-    seqs.push_back(seq);
-  }
+Status AuditLog::before_commit(store::Database& database) {
+  if (!head_changed_) return ok();
   NAOS_ASSIGN_OR_RETURN(store::Statement head,
-                        database_->prepare("INSERT INTO audit_head(id, seq, hash, signature, signed_ms) "
-                                           "VALUES (1, ?1, ?2, ?3, ?4) ON CONFLICT(id) DO UPDATE SET "
-                                           "seq = excluded.seq, hash = excluded.hash, "
-                                           "signature = excluded.signature, signed_ms = excluded.signed_ms"));
-  head.bind(1, seq).bind(2, prev_hash).bind(3, key_.sign(signed_message("head", seq, prev_hash))).bind(4, now);
-  NAOS_TRY(head.run());
-  return transaction.commit();
+                        database.prepare("INSERT INTO audit_head(id, seq, hash, signature, signed_ms) "
+                                         "VALUES (1, ?1, ?2, ?3, ?4) ON CONFLICT(id) DO UPDATE SET "
+                                         "seq = excluded.seq, hash = excluded.hash, "
+                                         "signature = excluded.signature, signed_ms = excluded.signed_ms"));
+  head.bind(1, head_->seq).bind(2, head_->hash);
+  head.bind(3, key_.sign(signed_message("head", head_->seq, head_->hash))).bind(4, clock_.now_ms());
+  return head.run();
+}
+
+void AuditLog::after_batch(bool) {
+  head_.reset();
+  head_changed_ = false;
 }
 
 Result<std::vector<AuditEvent>> query_audit(store::Database& database, const AuditQuery& query) {

@@ -13,28 +13,25 @@
 // transaction as every batch, and every 1,000th event is kept as a signed
 // checkpoint.
 //
-// Durability (group commit): append() queues the event and waits; one writer
-// thread commits everything queued in one transaction (synchronous=FULL, so
-// the commit is on disk), then wakes the waiters. An event is never
-// acknowledged before its transaction is durable, and a crash rolls back the
-// whole unacknowledged batch, so the chain on disk is always whole. Several
-// processes may append to one database: the writer reads the head inside its
-// write transaction.
+// Durability (group commit): events are written through a store::GroupCommit
+// (one transaction, one fsync, per batch), shared with the orchestration
+// journal when Naos opens it. An event is never acknowledged before its
+// transaction is durable, and a crash rolls back the whole unacknowledged
+// batch, so the chain on disk is always whole. Several processes may append
+// to one database: the head is read inside the batch's write transaction, and
+// the signed head is rewritten at the end of every batch that added events.
 //
-// Threading: append() and append_async() from any thread. The writer has its
-// own connection. Reading (query_audit, verify_audit) uses the caller's.
+// Threading: append() and append_async() from any thread; events are numbered
+// in the order they were queued. Reading (query_audit, verify_audit) uses the
+// caller's connection.
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <filesystem>
 #include <future>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -43,6 +40,7 @@
 #include "base/result.h"
 #include "governance/audit_key.h"
 #include "store/database.h"
+#include "store/group_commit.h"
 
 namespace naos::governance {
 
@@ -86,15 +84,18 @@ std::string compute_hash(const AuditEvent& event);
 // What the head and checkpoint signatures cover.
 std::string signed_message(std::string_view kind, int64_t seq, std::string_view hash);
 
-class AuditLog {
+class AuditLog final : private store::BatchParticipant {
  public:
   static constexpr int64_t kCheckpointEvery = 1000;
-  static constexpr size_t kMaxBatch = 8192;
 
+  // With a group commit of its own.
   static Result<std::unique_ptr<AuditLog>> open(const std::filesystem::path& database_file,
                                                 const std::filesystem::path& key_file, Clock& clock);
-  // Commits what is queued, then stops the writer.
-  ~AuditLog();
+  // Writing through `writer`, which other components share.
+  static Result<std::unique_ptr<AuditLog>> open(std::shared_ptr<store::GroupCommit> writer,
+                                                const std::filesystem::path& key_file, Clock& clock);
+  // Waits until every event appended is written.
+  ~AuditLog() override;
   AuditLog(const AuditLog&) = delete;
   AuditLog& operator=(const AuditLog&) = delete;
 
@@ -105,25 +106,32 @@ class AuditLog {
 
  private:
   // An event as the producer prepared it: the JSON escaping of its middle
-  // fields is done on the caller's thread, so the single writer thread only
-  // numbers, links and hashes (canonical_form's bytes, assembled in pieces).
+  // fields is done on the caller's thread, so the writer thread only numbers,
+  // links and hashes (canonical_form's bytes, assembled in pieces).
   struct Pending {
     std::string actor, agent, type, payload;
     std::string canonical_middle;  // "actor","agent","type","payload" as in canonical_form
-    std::promise<Result<int64_t>> done;
+    int64_t seq = 0;               // once written
   };
-  AuditLog(std::unique_ptr<store::Database> database, AuditKey key, Clock& clock);
-  void write_until_stopped();
-  Status commit_batch(std::vector<Pending>& batch, std::vector<int64_t>& seqs);
+  // The newest event in the chain, as this batch has it.
+  struct Head {
+    int64_t seq = 0;
+    std::string hash;
+  };
+  AuditLog(std::shared_ptr<store::GroupCommit> writer, AuditKey key, Clock& clock);
+  // On the writer thread, inside the batch's transaction.
+  Status write_event(store::Database& database, Pending& event);
+  Status before_commit(store::Database& database) override;
+  void after_batch(bool committed) override;
 
-  std::unique_ptr<store::Database> database_;
+  std::shared_ptr<store::GroupCommit> writer_;
   AuditKey key_;
   Clock& clock_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  std::deque<Pending> queue_;
-  bool stopping_ = false;
-  std::thread writer_;
+  // Touched only on the writer thread: read from the database at a batch's
+  // first event, forgotten when the batch ends (another process may append
+  // between two batches).
+  std::optional<Head> head_;
+  bool head_changed_ = false;
 };
 
 struct AuditQuery {

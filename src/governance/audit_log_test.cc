@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <future>
 #include <set>
 #include <thread>
 
@@ -127,6 +128,47 @@ TEST_F(AuditLogTest, TwoLogsOnOneDatabaseKeepOneChain) {
 }
 
 // ---- tampering: each kind is detected and the first broken event named ----
+
+// Naos shares one GroupCommit between the audit log and the journal
+// (store/group_commit.h): other writes in the same batches, one of them
+// failing, must neither break the chain nor lose an event.
+TEST_F(AuditLogTest, ASharedWriterWithOtherAndFailingWritesKeepsTheChainWhole) {
+  std::shared_ptr<store::GroupCommit> writer = std::move(*store::GroupCommit::open(db_file()));
+  ASSERT_TRUE(writer->write([](store::Database& db) { return db.exec("CREATE TABLE other(x INTEGER)"); }));
+  auto log = AuditLog::open(writer, key_file(), clock_);
+  ASSERT_TRUE(log) << log.error().to_string();
+  std::vector<std::future<Result<int64_t>>> events;
+  std::vector<std::future<Status>> others;
+  for (int i = 0; i < 300; ++i) {
+    events.push_back((*log)->append_async({"test", "a", "agent.started", {{"i", i}}}));
+    others.push_back(writer->submit([i](store::Database& db) -> Status {
+      if (i % 7 == 0) return Error(Code::kInternal, "this write fails");
+      auto stmt = db.prepare("INSERT INTO other VALUES (?1)");
+      if (!stmt) return stmt.error();
+      stmt->bind(1, int64_t{i});
+      return stmt->run();
+    }));
+  }
+  std::set<int64_t> seqs;
+  for (auto& e : events) {
+    auto seq = e.get();
+    ASSERT_TRUE(seq) << seq.error().to_string();
+    seqs.insert(*seq);
+  }
+  int failed = 0;
+  for (auto& o : others) failed += o.get() ? 0 : 1;
+  EXPECT_EQ(failed, 43);  // i = 0, 7, ... 294
+  EXPECT_EQ(seqs.size(), 300u);
+  EXPECT_EQ(*seqs.begin(), 1);
+  EXPECT_EQ(*seqs.rbegin(), 300);
+  log->reset();
+  auto report = verify();
+  EXPECT_TRUE(report.intact) << report.problem;
+  EXPECT_EQ(report.events, 300);
+  auto count = database()->prepare("SELECT count(*) FROM other");
+  ASSERT_TRUE(count && *count->step());
+  EXPECT_EQ(count->column_int64(0), 300 - 43);
+}
 
 TEST_F(AuditLogTest, EditedPayloadIsDetected) {
   write_events(10);

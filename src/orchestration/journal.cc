@@ -36,7 +36,12 @@ RunRecord read_run(const store::Statement& row) {
 }  // namespace
 
 Result<std::unique_ptr<Journal>> Journal::open(const std::filesystem::path& database_file, Clock& clock) {
-  NAOS_ASSIGN_OR_RETURN(auto writer, store::GroupCommit::open(database_file));
+  NAOS_ASSIGN_OR_RETURN(std::shared_ptr<store::GroupCommit> writer, store::GroupCommit::open(database_file));
+  return open(std::move(writer), database_file, clock);
+}
+
+Result<std::unique_ptr<Journal>> Journal::open(std::shared_ptr<store::GroupCommit> writer,
+                                               const std::filesystem::path& database_file, Clock& clock) {
   NAOS_ASSIGN_OR_RETURN(auto reader, store::Database::open(database_file));
   return std::unique_ptr<Journal>(new Journal(std::move(writer), std::move(reader), clock));
 }

@@ -90,7 +90,11 @@ enum class Wait { kDurable, kQueued };
 
 class Journal {
  public:
+  // With a group commit of its own.
   static Result<std::unique_ptr<Journal>> open(const std::filesystem::path& database_file, Clock& clock);
+  // Writing through `writer` (shared with the audit log in Naos).
+  static Result<std::unique_ptr<Journal>> open(std::shared_ptr<store::GroupCommit> writer,
+                                               const std::filesystem::path& database_file, Clock& clock);
 
   // Errors: kAlreadyExists when a run with that id exists. With `exclusive`,
   // kFailedPrecondition when another top-level run of the same kind and name
@@ -119,10 +123,10 @@ class Journal {
   Clock& clock() { return clock_; }
 
  private:
-  Journal(std::unique_ptr<store::GroupCommit> writer, std::unique_ptr<store::Database> reader, Clock& clock)
+  Journal(std::shared_ptr<store::GroupCommit> writer, std::unique_ptr<store::Database> reader, Clock& clock)
       : writer_(std::move(writer)), reader_(std::move(reader)), clock_(clock) {}
 
-  std::unique_ptr<store::GroupCommit> writer_;
+  std::shared_ptr<store::GroupCommit> writer_;
   std::mutex reader_mutex_;
   std::unique_ptr<store::Database> reader_;
   Clock& clock_;

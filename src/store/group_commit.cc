@@ -1,5 +1,9 @@
 #include "store/group_commit.h"
 
+#include <pthread.h>
+
+#include <algorithm>
+
 namespace naos::store {
 
 Result<std::unique_ptr<GroupCommit>> GroupCommit::open(const std::filesystem::path& database_file) {
@@ -21,17 +25,32 @@ GroupCommit::~GroupCommit() {
 }
 
 std::future<Status> GroupCommit::submit(Write write) {
-  Pending pending{std::move(write), {}};
-  auto done = pending.done.get_future();
-  {
-    std::lock_guard lock(mutex_);
-    queue_.push_back(std::move(pending));
-  }
-  wake_.notify_one();
+  auto promise = std::make_shared<std::promise<Status>>();
+  auto done = promise->get_future();
+  enqueue(std::move(write), [promise](Status status) { promise->set_value(std::move(status)); });
   return done;
 }
 
+void GroupCommit::enqueue(Write write, Done done) {
+  {
+    std::lock_guard lock(mutex_);
+    queue_.push_back(Pending{std::move(write), std::move(done)});
+  }
+  wake_.notify_one();
+}
+
+void GroupCommit::add_participant(BatchParticipant* participant) {
+  std::lock_guard lock(participants_mutex_);
+  participants_.push_back(participant);
+}
+
+void GroupCommit::remove_participant(BatchParticipant* participant) {
+  std::lock_guard lock(participants_mutex_);
+  participants_.erase(std::remove(participants_.begin(), participants_.end(), participant), participants_.end());
+}
+
 void GroupCommit::write_until_stopped() {
+  pthread_setname_np(pthread_self(), "naos-commit");  // for perf and top -H
   std::vector<Pending> batch;
   for (;;) {
     {
@@ -49,27 +68,29 @@ void GroupCommit::write_until_stopped() {
 }
 
 void GroupCommit::commit_batch(std::vector<Pending>& batch) {
+  std::lock_guard participants_lock(participants_mutex_);
   std::vector<Status> results;
   results.reserve(batch.size());
-  auto fail_all = [&batch](const Error& error) {
-    for (auto& pending : batch) pending.done.set_value(error);
-  };
-  auto transaction = database_->begin();
-  if (!transaction) return fail_all(transaction.error());
-  for (auto& pending : batch) {
-    if (auto saved = database_->run("SAVEPOINT w"); !saved) return fail_all(saved.error());
-    Status status = ok();
-    try {
-      status = pending.write(*database_);
-    } catch (const std::exception& e) {
-      status = Error(Code::kInternal, std::string("a journal write threw: ") + e.what());
+  Status batch_status = [&]() -> Status {
+    NAOS_ASSIGN_OR_RETURN(Transaction transaction, database_->begin());
+    for (auto& pending : batch) {
+      NAOS_TRY(database_->run("SAVEPOINT w"));
+      Status status = ok();
+      try {
+        status = pending.write(*database_);
+      } catch (const std::exception& e) {
+        status = Error(Code::kInternal, std::string("a group-commit write threw: ") + e.what());
+      }
+      NAOS_TRY(status ? database_->run("RELEASE w") : database_->exec("ROLLBACK TO w; RELEASE w"));
+      results.push_back(std::move(status));
     }
-    auto closed = status ? database_->run("RELEASE w") : database_->exec("ROLLBACK TO w; RELEASE w");
-    if (!closed) return fail_all(closed.error());
-    results.push_back(std::move(status));
+    for (BatchParticipant* participant : participants_) NAOS_TRY(participant->before_commit(*database_));
+    return transaction.commit();  // on an early return, the Transaction rolls back
+  }();
+  for (BatchParticipant* participant : participants_) participant->after_batch(bool(batch_status));
+  for (size_t i = 0; i < batch.size(); ++i) {
+    batch[i].done(batch_status ? std::move(results[i]) : Status(batch_status.error()));
   }
-  if (auto committed = transaction->commit(); !committed) return fail_all(committed.error());
-  for (size_t i = 0; i < batch.size(); ++i) batch[i].done.set_value(std::move(results[i]));
 }
 
 }  // namespace naos::store

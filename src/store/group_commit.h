@@ -2,14 +2,23 @@
 // batch. Each write is a function run against the writer's own connection;
 // one writer thread runs everything queued in one transaction (each write in
 // its own SAVEPOINT, so a failing write undoes only itself), commits, and
-// then fulfils every write's future. Nothing is reported done before the
+// then reports every write's status. Nothing is reported done before the
 // transaction holding it is on disk (synchronous=FULL).
 //
-// Used by the orchestration journal, where a sequential workflow waits for
-// one write at a time, but a thousand concurrent ones share their fsyncs.
+// One per process for the project database (core/naos.cc): the orchestration
+// journal, the registry's instance lifecycle and the audit log all write
+// through it, so a workflow step's journal entries and audit events share one
+// transaction and one fsync instead of two writers taking turns on SQLite's
+// write lock. A sequential workflow waits for one write at a time, but a
+// thousand concurrent ones share their fsyncs.
 //
-// Threading: submit() and write() from any thread; the writes run on the
-// writer thread, in submission order. Destruction commits what is queued.
+// A BatchParticipant sees each batch end: before_commit() runs inside the
+// transaction after the writes (the audit log signs its new head there), and
+// after_batch() runs once the batch committed or failed, before any write's
+// status is reported (the audit log forgets the head it cached).
+//
+// Threading: submit(), enqueue() and write() from any thread; the writes run
+// on the writer thread, in submission order. Destruction commits what is queued.
 #pragma once
 
 #include <condition_variable>
@@ -20,15 +29,28 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "base/result.h"
 #include "store/database.h"
 
 namespace naos::store {
 
+class BatchParticipant {
+ public:
+  virtual ~BatchParticipant() = default;
+  // Inside the batch's transaction, after its writes; an error fails the batch.
+  virtual Status before_commit(Database& database) = 0;
+  // After the batch committed (true) or rolled back (false).
+  virtual void after_batch(bool committed) = 0;
+};
+
 class GroupCommit {
  public:
   using Write = std::function<Status(Database&)>;
+  // Called on the writer thread with the write's status once its batch is
+  // durable (or failed). Must not block.
+  using Done = std::function<void(Status)>;
   static constexpr size_t kMaxBatch = 4096;
 
   static Result<std::unique_ptr<GroupCommit>> open(const std::filesystem::path& database_file);
@@ -38,13 +60,20 @@ class GroupCommit {
 
   // Queues the write; the future is ready once its batch is durable (or it failed).
   std::future<Status> submit(Write write);
+  // Queues the write; `done` gets its status.
+  void enqueue(Write write, Done done);
   // submit() and wait.
   Status write(Write write) { return submit(std::move(write)).get(); }
+
+  // `participant` sees every batch from the next one on, until removed.
+  void add_participant(BatchParticipant* participant);
+  // Returns once no batch uses `participant` any more.
+  void remove_participant(BatchParticipant* participant);
 
  private:
   struct Pending {
     Write write;
-    std::promise<Status> done;
+    Done done;
   };
   explicit GroupCommit(std::unique_ptr<Database> database);
   void write_until_stopped();
@@ -55,6 +84,9 @@ class GroupCommit {
   std::condition_variable wake_;
   std::deque<Pending> queue_;
   bool stopping_ = false;
+  // Held by the writer thread for a whole batch, so removal waits for it.
+  std::mutex participants_mutex_;
+  std::vector<BatchParticipant*> participants_;
   std::thread writer_;
 };
 

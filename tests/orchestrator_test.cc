@@ -3,8 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
 
 #include "core/naos.h"
+#include "project/registry.h"
+#include "store/database.h"
 #include "test_support.h"
 
 namespace naos {
@@ -218,6 +222,49 @@ TEST_F(OrchestratorTest, EveryStepSeesItsIdempotencyKey) {
   Open({"key-a"}, "workflows:\n  w: { steps: [ {name: pay, agent: key-a, onError: retry, retries: 0} ] }\n");
   auto run = Workflow("w", "in", "run-7");
   EXPECT_EQ(run.output, "run-7/pay");
+}
+
+// A registered agent that runs as a workflow step is `running` from its
+// step's start; its last instance's end lingers (core/naos.h) and is then
+// written; a plain run of it right after the workflow is not refused.
+TEST_F(OrchestratorTest, RegisteredStepAgentsShowRunningThenTheirOutcomeOnceTheEndHasLingered) {
+  Open({"ok-a", "ok-b"}, "workflows:\n  w:\n    steps:\n      - { agent: ok-a }\n      - { agent: ok-b }\n");
+  ASSERT_TRUE(naos_->create_from_config("test"));
+  auto status = [&](const char* name) {
+    auto view = naos_->agent(name);
+    EXPECT_TRUE(view && view->record);
+    return view && view->record ? std::string(project::status_name(view->record->status)) : std::string();
+  };
+  EXPECT_EQ(Workflow("w", "x").state, st::kCompleted);
+  EXPECT_EQ(status("ok-b"), "running") << "the end should linger, not be written at once";
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (status("ok-b") != "completed" && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(status("ok-a"), "completed");
+  EXPECT_EQ(status("ok-b"), "completed");
+
+  EXPECT_EQ(Workflow("w", "y").state, st::kCompleted);
+  RunOptions plain;
+  plain.input = "z";
+  auto ran = naos_->run("ok-b", plain);  // while ok-b's end still lingers
+  ASSERT_TRUE(ran) << ran.error().to_string();
+  EXPECT_TRUE(ran->outcome.ok()) << ran->outcome.message;
+  EXPECT_EQ(status("ok-b"), "completed");
+}
+
+// Closing naos writes the ends that were still lingering.
+TEST_F(OrchestratorTest, ClosingWritesTheEndsStillLingering) {
+  Open({"ok-a"}, "workflows:\n  w:\n    steps:\n      - { agent: ok-a }\n");
+  ASSERT_TRUE(naos_->create_from_config("test"));
+  EXPECT_EQ(Workflow("w", "x").state, st::kCompleted);
+  naos_.reset();
+  auto registry_db = store::Database::open(dir_.path() / "data" / "nexus.db");
+  ASSERT_TRUE(registry_db);
+  project::Registry registry(**registry_db);
+  auto record = registry.find("ok-a");
+  ASSERT_TRUE(record && *record);
+  EXPECT_EQ((*record)->status, project::AgentStatus::kCompleted);
 }
 
 TEST_F(OrchestratorTest, UnknownWorkflowIsNotFound) {

@@ -23,14 +23,19 @@ Result<std::unique_ptr<Naos>> Naos::open(std::optional<project::Project> project
     NAOS_ASSIGN_OR_RETURN(naos->database_, store::Database::open(naos->project_->database_file()));
     naos->kv_ = std::make_unique<store::KvStore>(*naos->database_);
     naos->registry_ = std::make_unique<project::Registry>(*naos->database_);
-    NAOS_ASSIGN_OR_RETURN(naos->audit_, governance::AuditLog::open(naos->project_->database_file(),
-                                                                   naos->project_->audit_key_file(), clock));
+    // One group-commit writer for the audit log and the journal: a step's
+    // entries and events share a transaction and an fsync (store/group_commit.h).
+    NAOS_ASSIGN_OR_RETURN(std::shared_ptr<store::GroupCommit> writer,
+                          store::GroupCommit::open(naos->project_->database_file()));
+    NAOS_ASSIGN_OR_RETURN(naos->audit_,
+                          governance::AuditLog::open(writer, naos->project_->audit_key_file(), clock));
     NAOS_ASSIGN_OR_RETURN(naos->budget_, governance::BudgetEnforcer::open(naos->project_->database_file(),
                                                                           naos->audit_.get(), clock,
                                                                           naos->project_->config().cost));
     NAOS_ASSIGN_OR_RETURN(naos->secrets_,
                           store::SecretStore::open(*naos->database_, naos->project_->secret_key_file()));
-    NAOS_ASSIGN_OR_RETURN(naos->journal_, orchestration::Journal::open(naos->project_->database_file(), clock));
+    NAOS_ASSIGN_OR_RETURN(naos->journal_,
+                          orchestration::Journal::open(writer, naos->project_->database_file(), clock));
     NAOS_TRY(naos->note_config_change());
   }
   NAOS_ASSIGN_OR_RETURN(naos->sandbox_, sandbox::Sandbox::create(options));
@@ -54,7 +59,15 @@ Result<std::unique_ptr<Naos>> Naos::open(std::optional<project::Project> project
 Naos::Naos(std::optional<project::Project> project, Clock& clock, EnvLookup env)
     : project_(std::move(project)), clock_(clock), env_(std::move(env)) {}
 
-Naos::~Naos() = default;
+Naos::~Naos() {
+  {
+    std::lock_guard lock(instances_mutex_);
+    stopping_ = true;
+  }
+  lingering_changed_.notify_all();
+  // Writes every lingering end before the journal's writer goes.
+  if (lingering_writer_.joinable()) lingering_writer_.join();
+}
 
 namespace {
 
@@ -155,7 +168,19 @@ Result<bool> Naos::begin_run(const std::string& agent, const RunOptions& options
   if (!registry_) return false;
   const std::string& actor = options.actor;
   std::lock_guard lock(instances_mutex_);
-  NAOS_ASSIGN_OR_RETURN(auto registered, registry_->find(agent));
+  std::optional<project::AgentRecord> registered;
+  auto now = std::chrono::steady_clock::now();
+  if (auto known = known_agents_.find(agent);
+      options.instance && known != known_agents_.end() && now - known->second.read_at < kKnownAgentTtl) {
+    registered = known->second.record;
+  } else {
+    NAOS_ASSIGN_OR_RETURN(registered, registry_->find(agent));
+    if (registered) {
+      known_agents_[agent] = KnownAgent{*registered, now};
+    } else {
+      known_agents_.erase(agent);
+    }
+  }
   if (!registered) return false;
   if (registered->status == project::AgentStatus::kBudgetExceeded) {
     // Paused until its budget's next period (or `naos cost reset`, which
@@ -176,6 +201,7 @@ Result<bool> Naos::begin_run(const std::string& agent, const RunOptions& options
       NAOS_TRY(record({"naos", agent, governance::event::kCostReset,
                        {{"detail", "new budget period"}, {"budget", agent}, {"reason", "period"}}}));
       registered->status = project::AgentStatus::kIdle;
+      known_agents_.erase(agent);
     }
   }
   if (registered->status == project::AgentStatus::kBudgetExceeded) {
@@ -184,10 +210,12 @@ Result<bool> Naos::begin_run(const std::string& agent, const RunOptions& options
   }
   int& running_here = instances_[agent];
   if (running_here == 0 && options.instance) {
-    // Queued even when the registry reads `running`: the end of this agent's
-    // previous instances may be queued, not yet written.
-    queue_lifecycle(agent, project::AgentStatus::kRunning);
+    // Still `running` while the last instances' end lingers. Otherwise queued
+    // even when the registry reads `running`: that end may be queued, not yet
+    // written.
+    if (!lingering_ends_.erase(agent)) queue_lifecycle(agent, project::AgentStatus::kRunning);
   } else if (running_here == 0) {
+    end_lingering(agent);
     if (registered->status == project::AgentStatus::kRunning && lifecycle_writes_.contains(agent)) {
       await_lifecycle(agent);  // perhaps only the end of the last instance is not written yet
       NAOS_ASSIGN_OR_RETURN(registered, registry_->find(agent));
@@ -219,6 +247,37 @@ void Naos::queue_lifecycle(const std::string& agent, project::AgentStatus to) {
                                  .share();
 }
 
+void Naos::end_lingering(const std::string& agent) {
+  auto found = lingering_ends_.find(agent);
+  if (found == lingering_ends_.end()) return;
+  queue_lifecycle(agent, found->second.to);
+  lingering_ends_.erase(found);
+}
+
+void Naos::write_lingering_ends() {
+  std::unique_lock lock(instances_mutex_);
+  while (true) {
+    int64_t now = clock_.now_ms();
+    int64_t next_due = INT64_MAX;
+    for (auto it = lingering_ends_.begin(); it != lingering_ends_.end();) {
+      if (stopping_ || it->second.due_ms <= now) {
+        queue_lifecycle(it->first, it->second.to);
+        it = lingering_ends_.erase(it);
+      } else {
+        next_due = std::min(next_due, it->second.due_ms);
+        ++it;
+      }
+    }
+    if (stopping_) return;
+    if (next_due == INT64_MAX) {
+      lingering_changed_.wait(lock);
+    } else {
+      // The steady clock for the wait; clock_ (maybe a test's) for what is due.
+      lingering_changed_.wait_for(lock, std::chrono::milliseconds(std::min<int64_t>(next_due - now, kLingerMs)));
+    }
+  }
+}
+
 void Naos::await_lifecycle(const std::string& agent) {
   auto found = lifecycle_writes_.find(agent);
   if (found == lifecycle_writes_.end()) return;
@@ -240,6 +299,7 @@ Status Naos::end_run(const std::string& agent, bool registered, const RunOptions
     // agent: that holds however many instances still run.
     int& running_here = instances_[agent];
     running_here = std::max(0, running_here - 1);
+    if (refusal) known_agents_.erase(agent);  // paused or stopped: the next run must read it
     if (refusal || (running_here == 0 && !options.instance)) {
       // Written now: the next run's begin_run must see a budget pause.
       await_lifecycle(agent);
@@ -249,7 +309,10 @@ Status Naos::end_run(const std::string& agent, bool registered, const RunOptions
         NAOS_TRY(registry_->transition(agent, to, clock_.now_ms()));
       }
     } else if (running_here == 0) {
-      queue_lifecycle(agent, to);  // skipped in the writer if `naos stop` moved it meanwhile
+      // Written once it has lingered (skipped in the writer if `naos stop` moved it meanwhile).
+      lingering_ends_[agent] = LingeringEnd{to, clock_.now_ms() + kLingerMs};
+      if (!lingering_writer_.joinable()) lingering_writer_ = std::thread([this] { write_lingering_ends(); });
+      lingering_changed_.notify_one();
     }
   }
   if (refusal) {
@@ -391,6 +454,10 @@ Result<AgentRun> Naos::run(std::string_view target_text, const RunOptions& optio
 Status Naos::reset_cost(std::string_view target, const std::string& actor) {
   NAOS_TRY(require_project());
   NAOS_TRY(budget_->reset(target, actor));
+  {
+    std::lock_guard lock(instances_mutex_);
+    known_agents_.clear();  // a paused agent may run again at once
+  }
   if (target == project::kGlobalBudget) {
     // Every agent the global budget paused may run again.
     NAOS_ASSIGN_OR_RETURN(auto records, registry_->list());

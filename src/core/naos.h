@@ -14,8 +14,10 @@
 
 #include <atomic>
 #include <functional>
+#include <condition_variable>
 #include <future>
 #include <map>
+#include <thread>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -222,6 +224,10 @@ class Naos {
   // Waits until the agent's queued lifecycle writes are in the registry, for
   // a decision that reads its status (a plain run, a budget pause).
   void await_lifecycle(const std::string& agent);
+  // Queues the lingering end of the agent's instances now, if there is one.
+  void end_lingering(const std::string& agent);
+  // The thread that writes lingering ends once they are due.
+  void write_lingering_ends();
 
   std::optional<project::Project> project_;
   Clock& clock_;
@@ -245,9 +251,34 @@ class Naos {
   // registry writes are queued on the journal's group commit instead of each
   // taking its own fsync under this mutex, which serialized every step of
   // every workflow behind them (bench/README.md: 3.5-4x).
+  //
+  // And when the last instance ends, the end is not written at once but
+  // lingers for kLinger: an instance starting meanwhile cancels it. In a busy
+  // workflow an agent's count falls to 0 between almost every two steps (its
+  // run is 0.1 ms of a 20 ms step), and writing each flip was one registry
+  // write per step for a status no one could have seen change.
+  static constexpr int64_t kLingerMs = 500;
+  struct LingeringEnd {
+    project::AgentStatus to;
+    int64_t due_ms;
+  };
   std::mutex instances_mutex_;
   std::map<std::string, int, std::less<>> instances_;
   std::map<std::string, std::shared_future<Status>, std::less<>> lifecycle_writes_;  // the newest per agent
+  std::map<std::string, LingeringEnd, std::less<>> lingering_ends_;
+  // The registry records instance runs last read, reused for kKnownAgentTtl:
+  // reading one took a fifth of a short instance run's CPU, because another
+  // connection's writes empty this connection's page cache. A pause or reset
+  // made by another process is seen that much later; one made here at once.
+  static constexpr std::chrono::milliseconds kKnownAgentTtl{250};
+  struct KnownAgent {
+    project::AgentRecord record;
+    std::chrono::steady_clock::time_point read_at;
+  };
+  std::map<std::string, KnownAgent, std::less<>> known_agents_;
+  std::condition_variable lingering_changed_;
+  bool stopping_ = false;
+  std::thread lingering_writer_;  // started with the first lingering end
 };
 
 }  // namespace naos

@@ -240,11 +240,11 @@ Result<bool> Naos::begin_run(const std::string& agent, const RunOptions& options
 
 void Naos::queue_lifecycle(const std::string& agent, project::AgentStatus to) {
   int64_t now = clock_.now_ms();
-  lifecycle_writes_[agent] = journal_->writer()
-                                 .submit([agent, to, now](store::Database& database) {
-                                   return project::Registry::transition_if_allowed(database, agent, to, now);
-                                 })
-                                 .share();
+  auto write = [agent, to, now](store::Database& database) {
+    return project::Registry::transition_if_allowed(database, agent, to, now);
+  };
+  // One UPDATE: a failure leaves nothing to undo.
+  lifecycle_writes_[agent] = journal_->writer().submit(write, store::GroupCommit::Undo::kItself).share();
 }
 
 void Naos::end_lingering(const std::string& agent) {

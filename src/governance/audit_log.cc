@@ -56,7 +56,8 @@ std::future<Result<int64_t>> AuditLog::append_async(AuditEventDraft draft) {
                      } else {
                        promise->set_value(status.error());
                      }
-                   });
+                   },
+                   store::GroupCommit::Undo::kItself);  // write_event keeps a failure from leaving a trace
   return future;
 }
 
@@ -80,13 +81,22 @@ Status AuditLog::write_event(store::Database& database, Pending& event) {
                                          "prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
   insert.bind(1, seq).bind(2, now).bind(3, event.actor).bind(4, event.agent).bind(5, event.type);
   insert.bind(6, event.payload).bind(7, head_->hash).bind(8, hash);
-  NAOS_TRY(insert.run());
-  if (seq % kCheckpointEvery == 0) {
-    NAOS_ASSIGN_OR_RETURN(store::Statement checkpoint,
-                          database.prepare("INSERT INTO audit_checkpoints(seq, hash, signature, signed_ms) "
-                                           "VALUES (?1, ?2, ?3, ?4)"));
-    checkpoint.bind(1, seq).bind(2, hash).bind(3, key_.sign(signed_message("checkpoint", seq, hash))).bind(4, now);
-    NAOS_TRY(checkpoint.run());
+  if (seq % kCheckpointEvery != 0) {
+    NAOS_TRY(insert.run());  // one statement: a failure leaves no row (GroupCommit::Undo::kItself)
+  } else {
+    // Two statements, so a savepoint of its own: both rows or neither.
+    NAOS_TRY(database.run("SAVEPOINT checkpoint"));
+    Status written = [&]() -> Status {
+      NAOS_TRY(insert.run());
+      NAOS_ASSIGN_OR_RETURN(store::Statement checkpoint,
+                            database.prepare("INSERT INTO audit_checkpoints(seq, hash, signature, signed_ms) "
+                                             "VALUES (?1, ?2, ?3, ?4)"));
+      checkpoint.bind(1, seq).bind(2, hash).bind(3, key_.sign(signed_message("checkpoint", seq, hash))).bind(4, now);
+      return checkpoint.run();
+    }();
+    NAOS_TRY(written ? database.run("RELEASE checkpoint")
+                     : database.exec("ROLLBACK TO checkpoint; RELEASE checkpoint"));
+    NAOS_TRY(written);
   }
   // Only now: a failed write is rolled back to its savepoint, and the head with it.
   head_ = Head{seq, std::move(hash)};

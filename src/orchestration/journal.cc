@@ -106,7 +106,8 @@ Status Journal::claim_run(const std::string& id, const std::string& owner) {
 Status Journal::append(Entry entry, Wait wait) {
   entry.ts_ms = clock_.now_ms();
   auto done = writer_->submit(
-      [entry = std::move(entry)](store::Database& db) -> Status { return write_entry(db, entry); });
+      [entry = std::move(entry)](store::Database& db) -> Status { return write_entry(db, entry); },
+      store::GroupCommit::Undo::kItself);  // one INSERT
   if (wait == Wait::kQueued) return ok();
   return done.get();
 }

@@ -141,6 +141,8 @@ Status Database::run(std::string_view sql) {
   return stmt.run();
 }
 
+bool Database::in_transaction() const { return sqlite3_get_autocommit(db_.get()) == 0; }
+
 Result<Transaction> Database::begin() {
   NAOS_TRY(run("BEGIN IMMEDIATE"));
   return Transaction(*this);

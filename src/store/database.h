@@ -113,6 +113,9 @@ class Database {
   // (BEGIN, COMMIT, SAVEPOINT), which exec() would parse each time.
   Status run(std::string_view sql);
   Result<Transaction> begin();
+  // Whether a transaction is open (an I/O error or a full disk may have
+  // rolled back the one that was).
+  bool in_transaction() const;
 
   int schema_version();
   const std::filesystem::path& file() const { return file_; }

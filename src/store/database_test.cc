@@ -3,9 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <future>
 #include <thread>
 #include <vector>
 
+#include "store/group_commit.h"
 #include "store/kv_store.h"
 #include "store/schema.h"
 #include "test_support.h"
@@ -147,6 +149,40 @@ TEST(Database, ManyDistinctStatementsStillWork) {
       EXPECT_EQ(stmt->column_int64(0), i);
     }
   }
+}
+
+// GroupCommit: a failing write is undone alone, by its savepoint (kSavepoint)
+// or by SQLite's statement rollback (kItself), and the rest of its batch commits.
+TEST(GroupCommit, AFailingWriteIsUndoneAloneAndItsBatchCommits) {
+  testing::TempDir dir;
+  auto file = dir.path() / "nexus.db";
+  auto writer = std::move(*GroupCommit::open(file));
+  ASSERT_TRUE(writer->write([](Database& db) { return db.exec("CREATE TABLE t(x INTEGER PRIMARY KEY)"); }));
+  auto insert = [](int64_t x) {
+    return [x](Database& db) -> Status {
+      auto stmt = db.prepare("INSERT INTO t VALUES (?1)");
+      if (!stmt) return stmt.error();
+      stmt->bind(1, x);
+      return stmt->run();
+    };
+  };
+  auto two_then_fail = [](Database& db) -> Status {  // changes, then fails: needs its savepoint
+    NAOS_TRY(db.exec("INSERT INTO t VALUES (100)"));
+    return db.exec("INSERT INTO t VALUES (1)");  // a duplicate
+  };
+  std::vector<std::future<Status>> done;
+  done.push_back(writer->submit(insert(1), GroupCommit::Undo::kItself));
+  done.push_back(writer->submit(insert(1), GroupCommit::Undo::kItself));  // fails: duplicate
+  done.push_back(writer->submit(two_then_fail));
+  done.push_back(writer->submit(insert(2), GroupCommit::Undo::kItself));
+  std::vector<bool> ok;
+  for (auto& d : done) ok.push_back(bool(d.get()));
+  EXPECT_EQ(ok, (std::vector<bool>{true, false, false, true}));
+  writer.reset();
+  auto db = std::move(*Database::open(file));
+  auto rows = db->prepare("SELECT group_concat(x) FROM (SELECT x FROM t ORDER BY x)");
+  ASSERT_TRUE(rows && *rows->step());
+  EXPECT_EQ(rows->column_text(0), "1,2");
 }
 
 TEST(Database, FileThatIsNotADatabaseIsRefused) {

@@ -24,17 +24,17 @@ GroupCommit::~GroupCommit() {
   writer_.join();
 }
 
-std::future<Status> GroupCommit::submit(Write write) {
+std::future<Status> GroupCommit::submit(Write write, Undo undo) {
   auto promise = std::make_shared<std::promise<Status>>();
   auto done = promise->get_future();
-  enqueue(std::move(write), [promise](Status status) { promise->set_value(std::move(status)); });
+  enqueue(std::move(write), [promise](Status status) { promise->set_value(std::move(status)); }, undo);
   return done;
 }
 
-void GroupCommit::enqueue(Write write, Done done) {
+void GroupCommit::enqueue(Write write, Done done, Undo undo) {
   {
     std::lock_guard lock(mutex_);
-    queue_.push_back(Pending{std::move(write), std::move(done)});
+    queue_.push_back(Pending{std::move(write), std::move(done), undo});
   }
   wake_.notify_one();
 }
@@ -74,14 +74,19 @@ void GroupCommit::commit_batch(std::vector<Pending>& batch) {
   Status batch_status = [&]() -> Status {
     NAOS_ASSIGN_OR_RETURN(Transaction transaction, database_->begin());
     for (auto& pending : batch) {
-      NAOS_TRY(database_->run("SAVEPOINT w"));
+      bool savepoint = pending.undo == Undo::kSavepoint;
+      if (savepoint) NAOS_TRY(database_->run("SAVEPOINT w"));
       Status status = ok();
       try {
         status = pending.write(*database_);
       } catch (const std::exception& e) {
         status = Error(Code::kInternal, std::string("a group-commit write threw: ") + e.what());
       }
-      NAOS_TRY(status ? database_->run("RELEASE w") : database_->exec("ROLLBACK TO w; RELEASE w"));
+      if (savepoint) NAOS_TRY(status ? database_->run("RELEASE w") : database_->exec("ROLLBACK TO w; RELEASE w"));
+      if (!status && !database_->in_transaction()) {
+        // The error (a full disk, an I/O error) rolled back the whole batch.
+        return Error(status.error().code(), "the batch was rolled back: " + status.error().message());
+      }
       results.push_back(std::move(status));
     }
     for (BatchParticipant* participant : participants_) NAOS_TRY(participant->before_commit(*database_));

@@ -58,10 +58,17 @@ class GroupCommit {
   GroupCommit(const GroupCommit&) = delete;
   GroupCommit& operator=(const GroupCommit&) = delete;
 
+  // How a failing write is undone. kSavepoint wraps it in a SAVEPOINT (any
+  // write). kItself is for a write that changes the database in at most one
+  // statement, or uses its own savepoint around several: SQLite undoes a
+  // failed statement by itself, and a savepoint per write was two statements
+  // more for each one-INSERT journal entry or audit event.
+  enum class Undo { kSavepoint, kItself };
+
   // Queues the write; the future is ready once its batch is durable (or it failed).
-  std::future<Status> submit(Write write);
+  std::future<Status> submit(Write write, Undo undo = Undo::kSavepoint);
   // Queues the write; `done` gets its status.
-  void enqueue(Write write, Done done);
+  void enqueue(Write write, Done done, Undo undo = Undo::kSavepoint);
   // submit() and wait.
   Status write(Write write) { return submit(std::move(write)).get(); }
 
@@ -74,6 +81,7 @@ class GroupCommit {
   struct Pending {
     Write write;
     Done done;
+    Undo undo;
   };
   explicit GroupCommit(std::unique_ptr<Database> database);
   void write_until_stopped();

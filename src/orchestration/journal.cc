@@ -105,8 +105,12 @@ Status Journal::claim_run(const std::string& id, const std::string& owner) {
 
 Status Journal::append(Entry entry, Wait wait) {
   entry.ts_ms = clock_.now_ms();
+  // Serialized here: the one writer thread is what every step waits for.
+  std::string data = entry.data.dump();
   auto done = writer_->submit(
-      [entry = std::move(entry)](store::Database& db) -> Status { return write_entry(db, entry); },
+      [entry = std::move(entry), data = std::move(data)](store::Database& db) -> Status {
+        return write_entry(db, entry, data);
+      },
       store::GroupCommit::Undo::kItself);  // one INSERT
   if (wait == Wait::kQueued) return ok();
   return done.get();
@@ -189,11 +193,13 @@ bool Journal::owner_alive(const std::string& owner) {
   return paren == std::string::npos || paren + 2 >= stat.size() || stat[paren + 2] != 'Z';
 }
 
-Status write_entry(store::Database& db, const Entry& entry) {
+Status write_entry(store::Database& db, const Entry& entry) { return write_entry(db, entry, entry.data.dump()); }
+
+Status write_entry(store::Database& db, const Entry& entry, std::string_view data_json) {
   NAOS_ASSIGN_OR_RETURN(auto stmt, db.prepare("INSERT INTO orch_journal(run_id, step, step_name, event, attempt, "
                                               "data, ts_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
   stmt.bind(1, entry.run_id).bind(2, int64_t{entry.step}).bind(3, entry.step_name).bind(4, entry.event);
-  stmt.bind(5, int64_t{entry.attempt}).bind(6, entry.data.dump()).bind(7, entry.ts_ms);
+  stmt.bind(5, int64_t{entry.attempt}).bind(6, data_json).bind(7, entry.ts_ms);
   return stmt.run();
 }
 

@@ -136,6 +136,8 @@ class Journal {
 // Journal::append queues, for a writer that must commit an entry in one
 // transaction with its own change (the pools' task queue).
 Status write_entry(store::Database& db, const Entry& entry);
+// The same with entry.data already serialized (off the writer thread).
+Status write_entry(store::Database& db, const Entry& entry, std::string_view data_json);
 
 // A new run id: "<kind>-<name>-<12 hex>", unique per process and time.
 std::string new_run_id(std::string_view kind, std::string_view name);

@@ -3,16 +3,22 @@
 #include <pthread.h>
 
 #include <algorithm>
+#include <chrono>
+#include <utility>
 
 namespace naos::store {
 
 Result<std::unique_ptr<GroupCommit>> GroupCommit::open(const std::filesystem::path& database_file) {
   NAOS_ASSIGN_OR_RETURN(auto database, Database::open(database_file));
-  return std::unique_ptr<GroupCommit>(new GroupCommit(std::move(database)));
+  NAOS_TRY(database->exec("PRAGMA wal_autocheckpoint=0"));  // the checkpointer's job
+  NAOS_ASSIGN_OR_RETURN(auto checkpointer, Database::open(database_file));
+  return std::unique_ptr<GroupCommit>(new GroupCommit(std::move(database), std::move(checkpointer)));
 }
 
-GroupCommit::GroupCommit(std::unique_ptr<Database> database) : database_(std::move(database)) {
+GroupCommit::GroupCommit(std::unique_ptr<Database> database, std::unique_ptr<Database> checkpointer)
+    : database_(std::move(database)), checkpointer_db_(std::move(checkpointer)) {
   writer_ = std::thread([this] { write_until_stopped(); });
+  checkpointer_ = std::thread([this] { checkpoint_until_stopped(); });
 }
 
 GroupCommit::~GroupCommit() {
@@ -22,6 +28,29 @@ GroupCommit::~GroupCommit() {
   }
   wake_.notify_all();
   writer_.join();
+  {
+    std::lock_guard lock(checkpoint_mutex_);
+    checkpointer_stopping_ = true;
+  }
+  checkpoint_wake_.notify_all();
+  checkpointer_.join();  // its last round checkpoints what the writer committed
+}
+
+void GroupCommit::checkpoint_until_stopped() {
+  pthread_setname_np(pthread_self(), "naos-checkpoint");
+  std::unique_lock lock(checkpoint_mutex_);
+  for (;;) {
+    checkpoint_wake_.wait_for(lock, std::chrono::milliseconds(100), [this] { return checkpointer_stopping_; });
+    bool stopping = checkpointer_stopping_;
+    if (std::exchange(committed_, false)) {
+      lock.unlock();
+      // PASSIVE: copies what it can without waiting for readers or the writer.
+      // A failure only leaves the WAL longer until the next round.
+      checkpointer_db_->exec("PRAGMA wal_checkpoint(PASSIVE)").ignore_error();
+      lock.lock();
+    }
+    if (stopping) return;
+  }
 }
 
 std::future<Status> GroupCommit::submit(Write write, Undo undo) {
@@ -93,6 +122,10 @@ void GroupCommit::commit_batch(std::vector<Pending>& batch) {
     return transaction.commit();  // on an early return, the Transaction rolls back
   }();
   for (BatchParticipant* participant : participants_) participant->after_batch(bool(batch_status));
+  if (batch_status) {
+    std::lock_guard lock(checkpoint_mutex_);
+    committed_ = true;
+  }
   for (size_t i = 0; i < batch.size(); ++i) {
     batch[i].done(batch_status ? std::move(results[i]) : Status(batch_status.error()));
   }

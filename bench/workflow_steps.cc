@@ -154,8 +154,8 @@ Measurement finish(std::string name, std::string description, int64_t steps, dou
 // The project
 
 struct Options {
-  int threads = 64;
-  int64_t runs = 500;
+  int threads = 256;  // durable steps/s = workflows in flight / a step's durable latency
+  int64_t runs = 2048;
   int steps = 10;
   int64_t raw_steps = 1000;
   bool registered = true;
@@ -446,8 +446,8 @@ void usage() {
   std::printf(
       "usage: bench_workflow_steps [--threads N] [--runs N] [--steps N] [--raw-steps N]\n"
       "                            [--unregistered] [--dir PATH] [--only NAME] [--json]\n"
-      "  --threads       threads driving workflows at once (default 64)\n"
-      "  --runs          workflow runs per variant (default 500)\n"
+      "  --threads       threads driving workflows at once (default 256)\n"
+      "  --runs          workflow runs per variant (default 2048)\n"
       "  --steps         steps per workflow (default 10)\n"
       "  --raw-steps     steps for the raw SQLite peer, one transaction each (default 1000)\n"
       "  --unregistered  do not register the agents (`naos create --from-config`): runs\n"

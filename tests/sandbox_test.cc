@@ -448,12 +448,19 @@ TEST(SandboxLoad, ConcurrentLoadsOfNewBytesCompileOnce) {
 
 // More runs at once than execution.maxInstances: the extra ones wait for a
 // slot instead of failing (Wasmtime's pool would refuse them with a trap).
-TEST(SandboxSlots, RunsBeyondMaxInstancesWaitForASlot) {
+// A sandbox of its own with `slots` instance slots.
+std::unique_ptr<sandbox::Sandbox> sandbox_with_slots(uint32_t slots) {
   sandbox::SandboxOptions options;
-  options.engine.max_instances = 2;
+  options.engine.max_instances = slots;
   auto created = sandbox::Sandbox::create(options);
-  ASSERT_TRUE(created);
-  auto& sandbox = **created;
+  EXPECT_TRUE(created) << created.error().to_string();
+  return created ? std::move(*created) : nullptr;
+}
+
+TEST(SandboxSlots, RunsBeyondMaxInstancesWaitForASlot) {
+  auto owned = sandbox_with_slots(2);
+  ASSERT_TRUE(owned);
+  auto& sandbox = *owned;
   auto module = sandbox.load(read_file(agent_path("sleeper")));
   ASSERT_TRUE(module);
   std::atomic<int> good{0};
@@ -478,11 +485,9 @@ TEST(SandboxSlots, RunsBeyondMaxInstancesWaitForASlot) {
 }
 
 TEST(SandboxSlots, ARunThatWaitsForASlotPastItsTimeoutTimesOutSayingWhy) {
-  sandbox::SandboxOptions options;
-  options.engine.max_instances = 1;
-  auto created = sandbox::Sandbox::create(options);
-  ASSERT_TRUE(created);
-  auto& sandbox = **created;
+  auto owned = sandbox_with_slots(1);
+  ASSERT_TRUE(owned);
+  auto& sandbox = *owned;
   auto module = sandbox.load(read_file(agent_path("sleeper")));
   ASSERT_TRUE(module);
   std::atomic<bool> holding{false};

@@ -239,6 +239,23 @@ size_t collect(char* data, size_t size, size_t count, void* user) {
   return n;
 }
 
+// What every transfer naos makes has in common: http(s) only, no redirects
+// followed by curl (naos re-checks each hop), no proxy from the environment
+// (ambient authority), the deadline, and the body collected in `body`.
+void set_transfer_options(CURL* h, const std::string& url, std::chrono::milliseconds remaining,
+                          const char* user_agent, Body& body) {
+  curl_easy_setopt(h, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+  curl_easy_setopt(h, CURLOPT_PROXY, "");
+  curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
+  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(remaining.count()));
+  curl_easy_setopt(h, CURLOPT_USERAGENT, user_agent);
+  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
+  curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
+}
+
 }  // namespace
 
 Result<sandbox::HttpResponse> HttpClient::fetch(const sandbox::HttpRequest& request, const HttpPolicy& policy,
@@ -264,17 +281,8 @@ Result<sandbox::HttpResponse> HttpClient::fetch(const sandbox::HttpRequest& requ
     }
     Body body;
     CURL* h = curl.get();
-    curl_easy_setopt(h, CURLOPT_URL, url.c_str());
+    set_transfer_options(h, url, remaining, "naos-agent/1", body);
     curl_easy_setopt(h, CURLOPT_RESOLVE, resolve.get());
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(h, CURLOPT_PROXY, "");  // the host's proxy variables are ambient authority
-    curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(remaining.count()));
-    curl_easy_setopt(h, CURLOPT_USERAGENT, "naos-agent/1");
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
     if (method == "POST") {
       curl_easy_setopt(h, CURLOPT_POST, 1L);
       curl_easy_setopt(h, CURLOPT_POSTFIELDS, request.body.data());
@@ -338,16 +346,7 @@ Result<sandbox::HttpResponse> HttpClient::post_to_service(const ServiceRequest& 
   }
   Body body;
   CURL* h = curl.get();
-  curl_easy_setopt(h, CURLOPT_URL, request.url.c_str());
-  curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-  curl_easy_setopt(h, CURLOPT_PROXY, "");
-  curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
-  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(remaining.count()));
-  curl_easy_setopt(h, CURLOPT_USERAGENT, "naos/1");
-  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
-  curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
+  set_transfer_options(h, request.url, remaining, "naos/1", body);
   curl_easy_setopt(h, CURLOPT_POST, 1L);
   curl_easy_setopt(h, CURLOPT_POSTFIELDS, request.body.data());
   curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));

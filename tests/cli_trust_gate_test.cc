@@ -48,5 +48,32 @@ TEST(CliTrustGate, WithinTheTierTheCapabilityIsKept) {
   EXPECT_EQ(result.out, "1\n");
 }
 
+// pools.<name>.minTier: a member below the pool's tier is refused and audited;
+// one at the tier or better runs (every agent is T5 or better).
+TEST(CliTrustGate, APoolRefusesAMemberBelowItsMinTierAndAuditsIt) {
+  testing::TempDir dir;
+  std::string actor = agent_path("actor").string();
+  testing::write_file(dir.path() / "nexus.config.yaml",
+                      "name: t\nagents:\n  ok-a: { source: " + actor + ", capabilities: { kv: true } }\n"
+                      "pools:\n  strict: { members: [ok-a], minTier: T1, tolerate: 0 }\n"
+                      "  lenient: { members: [ok-a], minTier: T5 }\n");
+  auto refused = run_naos({"pool", "run", "strict", "--input", "x", "--json"}, dir.path());
+  EXPECT_EQ(refused.exit_status, 1) << refused.err;
+  auto r = nlohmann::json::parse(refused.out, nullptr, false);
+  ASSERT_FALSE(r.is_discarded()) << refused.out;
+  EXPECT_EQ(r["state"], "failed");
+  EXPECT_NE(r.dump().find("below pool strict's minTier T1"), std::string::npos) << r.dump();
+  auto denied = nlohmann::json::parse(run_naos({"audit", "--action", "capability.denied", "--json"}, dir.path()).out);
+  ASSERT_EQ(denied.size(), 1u);
+  EXPECT_EQ(denied[0]["payload"]["capability"], "pool:strict");
+  EXPECT_EQ(denied[0]["payload"]["reason"], "trust");
+  auto started = nlohmann::json::parse(run_naos({"audit", "--action", "agent.started", "--json"}, dir.path()).out);
+  EXPECT_EQ(started.size(), 0u) << "the refused member ran";
+
+  auto allowed = run_naos({"pool", "run", "lenient", "--input", "x"}, dir.path());
+  EXPECT_EQ(allowed.exit_status, 0) << allowed.err;
+  EXPECT_NE(allowed.out.find("x>ok-a"), std::string::npos) << allowed.out;
+}
+
 }  // namespace
 }  // namespace naos

@@ -67,6 +67,14 @@ struct RunOptions {
   std::vector<std::pair<std::string, std::string>> env;
   // Stops the run (Failure::kCancelled) when it becomes true; must outlive the run.
   const std::atomic<bool>* cancel = nullptr;
+  // A member or clone of a pool with `minTier`: the run is refused
+  // (kPermissionDenied, audited capability.denied) when the agent's Trust
+  // Tier is worse.
+  struct PoolGate {
+    std::string pool;
+    project::TrustTier min_tier;
+  };
+  std::optional<PoolGate> pool_gate;
 };
 
 struct AgentRun {
@@ -130,6 +138,11 @@ class Naos {
   // not refused, so an agent can earn its tier back.
   Status apply_trust(const std::string& agent, const std::string& module_hash, const std::string& actor,
                      sandbox::Grants& grants);
+  // A pool's minTier (RunOptions::pool_gate): refuses a worse agent with
+  // kPermissionDenied, audited capability.denied (capability "pool:NAME",
+  // reason "trust").
+  Status check_pool_tier(const std::string& agent, const std::string& module_hash, const std::string& actor,
+                         const RunOptions::PoolGate& gate);
   // The project's `trust:` section as governance states it.
   governance::TrustPolicy trust_policy() const;
   // The capabilities the agent's config grants that the policy withholds at `report`'s tier.

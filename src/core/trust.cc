@@ -75,6 +75,19 @@ Status Naos::apply_trust(const std::string& agent, const std::string& module_has
   return ok();
 }
 
+Status Naos::check_pool_tier(const std::string& agent, const std::string& module_hash, const std::string& actor,
+                             const RunOptions::PoolGate& gate) {
+  NAOS_ASSIGN_OR_RETURN(auto report, trust_report(agent, module_hash));
+  // T1 is best: a larger number is a worse tier.
+  if (static_cast<int>(report.tier) <= static_cast<int>(gate.min_tier)) return ok();
+  auto tier = [](int t) { return "T" + std::to_string(t); };
+  std::string detail = "tier " + tier(static_cast<int>(report.tier)) + " is below pool " + gate.pool +
+                       "'s minTier " + tier(static_cast<int>(gate.min_tier));
+  NAOS_TRY(record({actor, agent, governance::event::kCapabilityDenied,
+                   {{"capability", "pool:" + gate.pool}, {"reason", "trust"}, {"detail", detail}}}));
+  return Error(Code::kPermissionDenied, detail + " (naos axis status " + agent + ")", agent);
+}
+
 governance::TrustPolicy Naos::trust_policy() const {
   return project_ ? policy_from(project_->config().trust) : governance::TrustPolicy{};
 }

@@ -48,8 +48,8 @@ constexpr std::string_view kWorkflowStepKeys[] = {"name",    "agent",      "onEr
                                                   "timeout", "input",   "condition", "retry"};
 constexpr std::string_view kRetryKeys[] = {"maxAttempts", "initialInterval", "backoffCoefficient", "maxInterval",
                                            "nonRetryable"};
-constexpr std::string_view kPoolKeys[] = {"members", "agent",  "size",           "strategy", "merge",
-                                          "quorum",  "maxConcurrency", "tolerate", "retries", "timeout"};
+constexpr std::string_view kPoolKeys[] = {"members",        "agent",    "size",    "strategy", "merge", "quorum",
+                                          "maxConcurrency", "tolerate", "retries", "timeout",  "minTier"};
 constexpr std::string_view kCostKeys[] = {"enforcement", "timezone", "budgets", "models", "endpoints"};
 constexpr std::string_view kBudgetKeys[] = {"limit", "period", "onExceed", "alertAt"};
 constexpr std::string_view kModelKeys[] = {"inputCostPer1k", "outputCostPer1k", "cachedInputCostPer1k"};
@@ -123,6 +123,7 @@ constexpr SchemaEnumTable kEnumTables[] = {
     {"workflows.*.steps[].onError", kOnErrorNames},
     {"pools.*.strategy", kPoolStrategyNames},
     {"pools.*.merge", kMergeNames},
+    {"pools.*.minTier", kTierNames},
     {"cost.enforcement", kEnforcementNames},
     {"cost.budgets.*.period", kPeriodNames},
     {"cost.budgets.*.onExceed", kOnExceedNames},
@@ -964,6 +965,9 @@ class Reader {
         NAOS_ASSIGN_OR_RETURN(out.retries, count(item.second, at, 0, 100));
       } else if (key == "timeout") {
         NAOS_ASSIGN_OR_RETURN(out.timeout, duration(item.second, at, Zero::kRefused));
+      } else if (key == "minTier") {
+        NAOS_ASSIGN_OR_RETURN(size_t tier, choice(item.second, at, kTierNames));
+        out.min_tier = static_cast<TrustTier>(tier + 1);
       } else if (key == "tolerate") {
         NAOS_ASSIGN_OR_RETURN(std::string value, scalar(item.second, at));
         if (value.ends_with('%')) {

@@ -263,6 +263,8 @@ struct Tolerance {
   uint32_t value = 100;
 };
 
+enum class TrustTier { kT1 = 1, kT2, kT3, kT4, kT5 };
+
 // Either a fan-out pool (`members`: distinct agents, all run at once) or a
 // clone pool (`agent` + `size`: N copies fed from a task queue).
 struct PoolConfig {
@@ -277,6 +279,9 @@ struct PoolConfig {
   Tolerance tolerate;
   uint32_t retries = 0;                     // extra attempts of each member or task
   std::optional<milliseconds> timeout;      // each member or task; absent: the agent's
+  // Members and clones must be of this Trust Tier or better (T1 is best);
+  // absent: no gate. A worse one is refused, audited capability.denied.
+  std::optional<TrustTier> min_tier;
 
   bool fan_out() const { return !members.empty(); }
   uint32_t workers() const { return fan_out() ? static_cast<uint32_t>(members.size()) : size; }
@@ -318,7 +323,6 @@ struct CostConfig {
 // ---- trust, broker, skills, llm, dashboard, audit --------------------------
 
 // T1 is the best tier (PRODUCT.md "Trust"); AAA the best rating.
-enum class TrustTier { kT1 = 1, kT2, kT3, kT4, kT5 };
 enum class CreditRating { kAAA, kAA, kA, kBBB, kBB, kB, kCCC, kCC, kC, kD };
 
 struct TrustConfig {

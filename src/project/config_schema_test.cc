@@ -338,7 +338,7 @@ workflows:
                   retry: { maxAttempts: 3, initialInterval: 1s, backoffCoefficient: 1.5, maxInterval: 10s,
                            nonRetryable: [exit_status] } } ] }
 pools:
-  fan: { members: [a, b], merge: quorum, quorum: 2, maxConcurrency: 1, tolerate: 1, retries: 1, timeout: 5s }
+  fan: { members: [a, b], merge: quorum, quorum: 2, maxConcurrency: 1, tolerate: 1, retries: 1, timeout: 5s, minTier: T3 }
   clones: { agent: c, size: 3, strategy: least-busy, merge: first, tolerate: "50%" }
 cost:
   enforcement: soft

@@ -374,8 +374,7 @@ Result<AgentRun> Naos::run(std::string_view target_text, const RunOptions& optio
   if (options.memory_bytes) request.limits.memory_bytes = *options.memory_bytes;
   if (options.fuel) request.limits.fuel = *options.fuel;
   NAOS_ASSIGN_OR_RETURN(request.grants, grants_for(target.config));
-  NAOS_TRY(apply_trust(target.name, (*loaded)->hash(), options.actor, request.grants));
-  if (options.pool_gate) NAOS_TRY(check_pool_tier(target.name, (*loaded)->hash(), options.actor, *options.pool_gate));
+  NAOS_TRY(apply_trust(target.name, (*loaded)->hash(), options, request.grants));
   for (const auto& variable : options.env) request.grants.env.push_back(variable);
   NAOS_ASSIGN_OR_RETURN(auto policy, capabilities::HttpPolicy::create(request.grants.network, request.grants.allowed_hosts));
 

@@ -13,16 +13,16 @@
 #pragma once
 
 #include <atomic>
-#include <functional>
 #include <condition_variable>
+#include <functional>
 #include <future>
 #include <map>
-#include <thread>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 
 #include "base/clock.h"
 #include "capabilities/agent_host.h"
@@ -70,11 +70,7 @@ struct RunOptions {
   // A member or clone of a pool with `minTier`: the run is refused
   // (kPermissionDenied, audited capability.denied) when the agent's Trust
   // Tier is worse.
-  struct PoolGate {
-    std::string pool;
-    project::TrustTier min_tier;
-  };
-  std::optional<PoolGate> pool_gate;
+  std::optional<orchestration::PoolGate> pool_gate;
 };
 
 struct AgentRun {
@@ -135,14 +131,11 @@ class Naos {
   // trust.minimumTier / minCreditRating refuse the run (TRUST_SCORE_LOW);
   // trust.capabilityTiers take capabilities out of `grants`, each audited as
   // capability.denied with reason "trust". Runs by actor "axis" (verify) are
-  // not refused, so an agent can earn its tier back.
-  Status apply_trust(const std::string& agent, const std::string& module_hash, const std::string& actor,
+  // not refused, so an agent can earn its tier back. A pool's minTier
+  // (options.pool_gate) refuses a worse agent with kPermissionDenied, audited
+  // capability.denied (capability "pool:NAME", reason "trust").
+  Status apply_trust(const std::string& agent, const std::string& module_hash, const RunOptions& options,
                      sandbox::Grants& grants);
-  // A pool's minTier (RunOptions::pool_gate): refuses a worse agent with
-  // kPermissionDenied, audited capability.denied (capability "pool:NAME",
-  // reason "trust").
-  Status check_pool_tier(const std::string& agent, const std::string& module_hash, const std::string& actor,
-                         const RunOptions::PoolGate& gate);
   // The project's `trust:` section as governance states it.
   governance::TrustPolicy trust_policy() const;
   // The capabilities the agent's config grants that the policy withholds at `report`'s tier.
@@ -266,7 +259,7 @@ class Naos {
   // every workflow behind them (bench/README.md: 3.5-4x).
   //
   // And when the last instance ends, the end is not written at once but
-  // lingers for kLinger: an instance starting meanwhile cancels it. In a busy
+  // lingers for kLingerMs: an instance starting meanwhile cancels it. In a busy
   // workflow an agent's count falls to 0 between almost every two steps (its
   // run is 0.1 ms of a 20 ms step), and writing each flip was one registry
   // write per step for a status no one could have seen change.

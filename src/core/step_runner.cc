@@ -12,12 +12,7 @@ orchestration::StepResult NaosStepRunner::run(const orchestration::StepCall& cal
   options.instance = true;
   options.cancel = call.cancel;
   if (!call.idempotency_key.empty()) options.env.emplace_back("NAOS_IDEMPOTENCY_KEY", call.idempotency_key);
-  if (call.actor.starts_with("pool:") && naos_.project()) {
-    const auto& pools = naos_.project()->config().pools;
-    if (auto pool = pools.find(call.actor.substr(5)); pool != pools.end() && pool->second.min_tier) {
-      options.pool_gate = RunOptions::PoolGate{pool->first, *pool->second.min_tier};
-    }
-  }
+  options.pool_gate = call.pool_gate;
   auto ran = naos_.run(call.agent, options);
   if (!ran) {
     // A budget that paused the agent refuses at the start, too.

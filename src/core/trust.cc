@@ -54,35 +54,35 @@ Result<governance::TrustReport> Naos::trust_report(const std::string& agent, con
   return governance::compute_trust(agent, events, inputs, clock_.now_ms());
 }
 
-Status Naos::apply_trust(const std::string& agent, const std::string& module_hash, const std::string& actor,
+Status Naos::apply_trust(const std::string& agent, const std::string& module_hash, const RunOptions& options,
                          sandbox::Grants& grants) {
   if (!project_) return ok();
   const auto& trust = project_->config().trust;
   bool configured = trust.minimum_tier || trust.min_credit_rating || !trust.capability_tiers.empty();
-  if (!configured) return ok();
+  if (!configured && !options.pool_gate) return ok();
+  // One report for every gate: it reads the agent's whole audit history.
   NAOS_ASSIGN_OR_RETURN(auto report, trust_report(agent, module_hash));
-  auto policy = policy_from(trust);
-  // `naos axis verify` runs the agent's tests to earn trust back; it is not gated.
-  if (actor != "axis") NAOS_TRY(governance::check_run_gate(policy, report));
-  for (const auto& capability : trust_gated(agent, report)) {
-    revoke(grants, capability);
-    NAOS_TRY(record({actor, agent, governance::event::kCapabilityDenied,
-                     {{"capability", capability},
-                      {"reason", "trust"},
-                      {"detail", "tier " + std::string(governance::tier_name(report.tier)) + " may not use " +
-                                     capability}}}));
+  const std::string& actor = options.actor;
+  if (configured) {
+    auto policy = policy_from(trust);
+    // `naos axis verify` runs the agent's tests to earn trust back; it is not gated.
+    if (actor != "axis") NAOS_TRY(governance::check_run_gate(policy, report));
+    for (const auto& capability : trust_gated(agent, report)) {
+      revoke(grants, capability);
+      NAOS_TRY(record({actor, agent, governance::event::kCapabilityDenied,
+                       {{"capability", capability},
+                        {"reason", "trust"},
+                        {"detail", "tier " + std::string(governance::tier_name(report.tier)) + " may not use " +
+                                       capability}}}));
+    }
   }
-  return ok();
-}
-
-Status Naos::check_pool_tier(const std::string& agent, const std::string& module_hash, const std::string& actor,
-                             const RunOptions::PoolGate& gate) {
-  NAOS_ASSIGN_OR_RETURN(auto report, trust_report(agent, module_hash));
-  // T1 is best: a larger number is a worse tier.
-  if (static_cast<int>(report.tier) <= static_cast<int>(gate.min_tier)) return ok();
-  auto tier = [](int t) { return "T" + std::to_string(t); };
-  std::string detail = "tier " + tier(static_cast<int>(report.tier)) + " is below pool " + gate.pool +
-                       "'s minTier " + tier(static_cast<int>(gate.min_tier));
+  if (!options.pool_gate) return ok();
+  const orchestration::PoolGate& gate = *options.pool_gate;
+  // Same numbering as project::TrustTier; T1 is best, so a larger number is worse.
+  auto minimum = static_cast<governance::Tier>(gate.min_tier);
+  if (static_cast<int>(report.tier) <= static_cast<int>(minimum)) return ok();
+  std::string detail = "tier " + std::string(governance::tier_name(report.tier)) + " is below pool " + gate.pool +
+                       "'s minTier " + std::string(governance::tier_name(minimum));
   NAOS_TRY(record({actor, agent, governance::event::kCapabilityDenied,
                    {{"capability", "pool:" + gate.pool}, {"reason", "trust"}, {"detail", detail}}}));
   return Error(Code::kPermissionDenied, detail + " (naos axis status " + agent + ")", agent);

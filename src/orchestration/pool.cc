@@ -258,6 +258,7 @@ Attempted attempt_item(StepRunner& runner, Clock& clock, Recorder& recorder, con
     call.idempotency_key = idempotency_key;
     call.actor = "pool:" + pool.name;
     call.cancel = &shared.stop;
+    if (pool.min_tier) call.pool_gate = PoolGate{pool.name, *pool.min_tier};
     StepResult result = runner.run(call);
     item.ended_ms = clock.now_ms();
     item.error = result.error;

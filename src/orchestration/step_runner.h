@@ -11,7 +11,16 @@
 #include <optional>
 #include <string>
 
+#include "project/config.h"
+
 namespace naos::orchestration {
+
+// A pool whose config sets minTier: its members and clones must be of that
+// Trust Tier or better (project::PoolConfig::min_tier).
+struct PoolGate {
+  std::string pool;
+  project::TrustTier min_tier;
+};
 
 struct StepCall {
   std::string agent;
@@ -25,6 +34,8 @@ struct StepCall {
   std::string actor;
   // Stops the run when it becomes true; must outlive the call.
   const std::atomic<bool>* cancel = nullptr;
+  // Set by a pool with minTier; the runner refuses a worse agent ("refused").
+  std::optional<PoolGate> pool_gate;
 };
 
 struct StepResult {

@@ -1,15 +1,13 @@
 #include "core/supervision.h"
 
-#include <signal.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <charconv>
-#include <fstream>
 #include <set>
 #include <sstream>
 
 #include "base/file.h"
+#include "base/process.h"
 #include "base/sha256.h"
 #include "base/units.h"
 #include "project/config_edit.h"
@@ -342,19 +340,6 @@ orchestration::SupervisorStatus SupervisionTree::status() const { return root_->
 
 bool StoredSupervisor::active() const {
   return alive && (state == state::kStarting || state == state::kRunning || state == state::kStopping);
-}
-
-bool process_alive(int64_t pid) {
-  if (pid <= 0) return false;
-  if (::kill(static_cast<pid_t>(pid), 0) != 0 && errno != EPERM) return false;
-  // A zombie (exited, not yet reaped by its parent) runs nothing.
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string line;
-  if (!std::getline(stat, line)) return true;
-  auto close = line.rfind(')');
-  if (close == std::string::npos || close + 2 >= line.size()) return true;
-  char process_state = line[close + 2];
-  return process_state != 'Z' && process_state != 'X';
 }
 
 Result<std::map<std::string, StoredSupervisor>> read_supervisors(store::Database& database) {

@@ -152,8 +152,6 @@ struct StoredSupervisor {
 
 // Every supervisor with a row in supervisor_state, by name.
 Result<std::map<std::string, StoredSupervisor>> read_supervisors(store::Database& database);
-// Whether `pid` is a live process on this host (a zombie is not).
-bool process_alive(int64_t pid);
 
 // ---- config edits (nexus.config.yaml) ----------------------------------------------
 

@@ -1,14 +1,12 @@
 #include "orchestration/journal.h"
 
-#include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
-#include <cerrno>
 #include <chrono>
 #include <random>
 
-#include "base/file.h"
+#include "base/process.h"
 #include "base/sha256.h"
 
 namespace naos::orchestration {
@@ -183,14 +181,8 @@ bool Journal::owner_alive(const std::string& owner) {
   if (owner.empty()) return false;
   char* end = nullptr;
   long pid = std::strtol(owner.c_str(), &end, 10);
-  if (end == owner.c_str() || *end != '\0' || pid <= 0) return false;
-  if (pid == ::getpid()) return true;
-  if (::kill(static_cast<pid_t>(pid), 0) != 0 && errno != EPERM) return false;
-  // A killed process its parent has not reaped yet still answers kill(0).
-  std::string stat;
-  if (auto text = read_file("/proc/" + owner + "/stat", "process status")) stat = *text;
-  size_t paren = stat.rfind(')');
-  return paren == std::string::npos || paren + 2 >= stat.size() || stat[paren + 2] != 'Z';
+  if (end == owner.c_str() || *end != '\0') return false;
+  return process_alive(pid);
 }
 
 Status write_entry(store::Database& db, const Entry& entry) { return write_entry(db, entry, entry.data.dump()); }

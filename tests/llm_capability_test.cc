@@ -419,6 +419,38 @@ TEST_F(LlmCapability, ACallTheSpentBudgetCannotCoverIsRefusedAndPausesTheAgent) 
   EXPECT_EQ(vendor.count(), 1u);
 }
 
+// A vendor that counts far more input tokens than the request could hold has
+// been paid all the same: the whole cost is in the ledger, the part beyond
+// the reservation is marked, and crossing the budget pauses the agent.
+TEST_F(LlmCapability, AVendorCountingMoreTokensThanReservedIsRecordedInFullAndPausesTheAgent) {
+  FakeLlmVendor vendor([](const VendorRequest&) {
+    return VendorReply{200, testing::anthropic_reply({"ok"}, 2000, 100)};
+  });
+  Open(Anthropic(vendor), "llm: true",
+       "  budgets:\n    writer: { limit: 1, period: day, onExceed: pause }\n" + std::string(kFlatPrice));
+  ASSERT_TRUE(naos_->create_from_config("test"));
+
+  RunOptions options;
+  options.input = Request(R"("model": "flat", "prompt": "hi", "max_tokens": 100)");
+  auto run = naos_->run("writer", options);
+  ASSERT_TRUE(run) << run.error().to_string();
+  auto calls = Calls(run->outcome.output);
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0].rc, 0) << calls[0].reply;
+  constexpr int64_t kCost = 2100 * 1000;  // 2,100 tokens at 1,000 micro-cents
+  EXPECT_EQ(calls[0].reply["cost_microcents"], kCost);
+  auto rows = naos_->budget()->ledger().rows_since("writer", 0);
+  ASSERT_TRUE(rows && rows->size() == 1u);
+  EXPECT_EQ((*rows)[0].amount_microcents, kCost);
+  // Reserved: 30 input tokens at most for "hi", and max_tokens of output.
+  EXPECT_EQ((*rows)[0].beyond_reservation_microcents, kCost - (30 + 100) * 1000);
+  EXPECT_EQ(Events("budget.exceeded").size(), 1u);
+  EXPECT_EQ(run->budget_action, project::OnExceed::kPause);
+  auto record = naos_->registry()->find("writer");
+  ASSERT_TRUE(record && *record);
+  EXPECT_EQ((*record)->status, project::AgentStatus::kBudgetExceeded);
+}
+
 // ---- models without a price -------------------------------------------------------------
 
 TEST_F(LlmCapability, AModelWithoutAPriceIsRefusedWhenABudgetApplies) {

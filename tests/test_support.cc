@@ -1,6 +1,7 @@
 #include "test_support.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -85,6 +86,65 @@ CommandResult run_naos(const std::vector<std::string>& args, const std::filesyst
   result.out = read_file(out_file);
   result.err = read_file(err_file);
   return result;
+}
+
+ChildProcess::ChildProcess(const std::vector<std::string>& argv) {
+  int in[2], out[2];
+  if (pipe(in) != 0 || pipe(out) != 0) return;
+  std::vector<std::string> copies = argv;
+  std::vector<char*> args;
+  for (auto& arg : copies) args.push_back(arg.data());
+  args.push_back(nullptr);
+  pid_ = fork();
+  if (pid_ == 0) {
+    dup2(in[0], 0);
+    dup2(out[1], 1);
+    close(in[1]);
+    close(out[0]);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  close(in[0]);
+  close(out[1]);
+  in_ = in[1];
+  out_ = out[0];
+}
+
+ChildProcess::~ChildProcess() {
+  close_input();
+  if (out_ >= 0) close(out_);
+  if (pid_ > 0) {
+    kill();
+    wait();
+  }
+}
+
+std::string ChildProcess::read_line() {
+  char chunk[256];
+  while (buffered_.find('\n') == std::string::npos) {
+    ssize_t n = out_ < 0 ? 0 : read(out_, chunk, sizeof chunk);
+    if (n <= 0) break;
+    buffered_.append(chunk, static_cast<size_t>(n));
+  }
+  auto end = buffered_.find('\n');
+  std::string line = buffered_.substr(0, end);
+  buffered_.erase(0, end == std::string::npos ? std::string::npos : end + 1);
+  return line;
+}
+
+void ChildProcess::close_input() {
+  if (in_ >= 0) close(in_);
+  in_ = -1;
+}
+
+void ChildProcess::kill() {
+  if (pid_ > 0) ::kill(pid_, SIGKILL);
+}
+
+int ChildProcess::wait() {
+  int status = 0;
+  if (pid_ > 0 && waitpid(pid_, &status, 0) == pid_) pid_ = -1;
+  return status;
 }
 
 uint64_t resident_bytes() {

@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "base/clock.h"
 
@@ -59,6 +60,31 @@ struct CommandResult {
 // Runs the real naos binary with `args` in `cwd`; stdin is `input`.
 CommandResult run_naos(const std::vector<std::string>& args, const std::filesystem::path& cwd,
                        const std::string& input = "", const std::map<std::string, std::string>& env = {});
+
+// A helper process a test starts, with pipes for its stdin and stdout
+// (stderr is inherited). Killed (SIGKILL) and reaped on destruction if it
+// is still running.
+class ChildProcess {
+ public:
+  explicit ChildProcess(const std::vector<std::string>& argv);
+  ~ChildProcess();
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+  int pid() const { return pid_; }
+  // The next line of its stdout without the newline; empty at the end.
+  std::string read_line();
+  // Closes its stdin: a child reading it sees the end.
+  void close_input();
+  // Sends SIGKILL, leaving the process a zombie until wait().
+  void kill();
+  // Waits for it to end; its wait status.
+  int wait();
+
+ private:
+  int pid_ = -1;
+  int in_ = -1, out_ = -1;
+  std::string buffered_;
+};
 
 class FakeClock final : public Clock {
  public:

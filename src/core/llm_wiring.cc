@@ -160,17 +160,13 @@ Result<std::string> complete(const LlmWiring& wiring, const std::string& agent, 
                              {"input_tokens", usage.input},
                              {"output_tokens", usage.output},
                              {"cached_input_tokens", usage.cached_input}};
-    NAOS_TRY(reservation->settle(std::min(actual, most), "llm", detail, fields));
-    if (actual > most) {
-      // The vendor counted more input tokens than the request has bytes
-      // (estimate_input_tokens() is meant to rule this out). The answer is
-      // paid for either way; the rest is recorded like any cost, and a
-      // budget that refuses it pauses or stops the agent when the run ends.
-      governance::BudgetRefusal refused;
-      auto rest = wiring.budget->record(agent, actual - most, "llm", detail + " (beyond the reservation)", &refused,
-                                        fields);
-      if (!rest && rest.error().code() == Code::kResourceExhausted && !wiring.refusal) wiring.refusal = refused;
-    }
+    // A vendor that counted more input tokens than the request has bytes
+    // (estimate_input_tokens() is meant to rule this out) is paid all the
+    // same: settle records the whole cost, and when that crosses a budget
+    // the agent pauses or stops when the run ends, as for a refusal.
+    governance::BudgetRefusal crossed;
+    NAOS_TRY(reservation->settle(actual, "llm", detail, fields, &crossed));
+    if (!crossed.target.empty() && !wiring.refusal) wiring.refusal = crossed;
   }
   return reply_json(endpoint, model, completion, actual);
 }

@@ -6,6 +6,8 @@
 #include <limits>
 #include <set>
 
+#include "base/process.h"
+
 namespace naos::governance {
 
 namespace {
@@ -29,25 +31,20 @@ nlohmann::json budget_json(const project::BudgetConfig& budget) {
 // ---- Reservation -------------------------------------------------------------
 
 Reservation::Reservation(Reservation&& other) noexcept
-    : enforcer_(other.enforcer_), agent_(std::move(other.agent_)), targets_(std::move(other.targets_)),
+    : enforcer_(other.enforcer_), agent_(std::move(other.agent_)), id_(other.id_), stored_(other.stored_),
       amount_(other.amount_) {
   other.enforcer_ = nullptr;
 }
 
 Reservation::~Reservation() {
-  if (enforcer_ != nullptr) enforcer_->release(targets_, amount_);
+  if (enforcer_ != nullptr && stored_) enforcer_->release(id_);
 }
 
 Status Reservation::settle(int64_t actual_microcents, std::string_view source, std::string_view detail,
-                           const nlohmann::json& fields) {
+                           const nlohmann::json& fields, BudgetRefusal* crossed) {
   if (enforcer_ == nullptr) return Error(Code::kFailedPrecondition, "the reservation is settled already", agent_);
-  if (actual_microcents < 0 || actual_microcents > amount_) {
-    return Error(Code::kInvalidArgument,
-                 "actual cost " + format_microcents(actual_microcents) + " is outside the reservation of " +
-                     format_microcents(amount_),
-                 agent_);
-  }
-  return enforcer_->settle(*this, actual_microcents, source, detail, fields);
+  if (actual_microcents < 0) return Error(Code::kInvalidArgument, "a cost must not be negative", agent_);
+  return enforcer_->settle(*this, actual_microcents, source, detail, fields, crossed);
 }
 
 // ---- BudgetEnforcer ------------------------------------------------------------
@@ -151,32 +148,96 @@ bool BudgetEnforcer::refuses(const Applied& applied, int64_t reserved, int64_t r
   return false;
 }
 
+Result<std::map<std::string, int64_t, std::less<>>> BudgetEnforcer::reserved_locked(bool delete_orphans) {
+  NAOS_ASSIGN_OR_RETURN(store::Statement rows,
+                        database_->prepare("SELECT owner_pid, owner_start, target, SUM(amount_microcents) "
+                                           "FROM cost_reservations GROUP BY owner_pid, owner_start, target"));
+  std::map<std::string, int64_t, std::less<>> out;
+  std::vector<ProcessIdentity> orphans;
+  while (true) {
+    NAOS_ASSIGN_OR_RETURN(bool has_row, rows.step());
+    if (!has_row) break;
+    ProcessIdentity owner{rows.column_int64(0), rows.column_int64(1)};
+    if (!process_alive(owner)) {
+      if (std::find(orphans.begin(), orphans.end(), owner) == orphans.end()) orphans.push_back(owner);
+      continue;
+    }
+    int64_t& sum = out[rows.column_text(2)];
+    sum = add_saturating(sum, rows.column_int64(3));
+  }
+  if (delete_orphans) {
+    for (const auto& owner : orphans) {
+      NAOS_ASSIGN_OR_RETURN(store::Statement drop,
+                            database_->prepare("DELETE FROM cost_reservations WHERE owner_pid = ?1 AND owner_start = ?2"));
+      drop.bind(1, owner.pid).bind(2, owner.start_ticks);
+      NAOS_TRY(drop.run());
+    }
+  }
+  return out;
+}
+
+Status BudgetEnforcer::delete_reservation_locked(int64_t id) {
+  NAOS_ASSIGN_OR_RETURN(store::Statement drop,
+                        database_->prepare("DELETE FROM cost_reservations "
+                                           "WHERE owner_pid = ?1 AND owner_start = ?2 AND reservation = ?3"));
+  drop.bind(1, this_process().pid).bind(2, this_process().start_ticks).bind(3, id);
+  return drop.run();
+}
+
+Status BudgetEnforcer::durable_commits_locked(bool full) {
+  if (synchronous_full_ == full) return ok();
+  NAOS_TRY(database_->run(full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL"));
+  synchronous_full_ = full;
+  return ok();
+}
+
 Result<Reservation> BudgetEnforcer::reserve(std::string_view agent, int64_t max_microcents, BudgetRefusal* refusal) {
   if (max_microcents < 0) return Error(Code::kInvalidArgument, "a cost must not be negative", std::string(agent));
   std::optional<BudgetRefusal> refused;
-  std::vector<std::string> targets;
+  int64_t id = 0;
   {
     std::lock_guard lock(mutex_);
+    // Without a budget there is nothing to hold: no transaction, no write.
+    NAOS_ASSIGN_OR_RETURN(auto all, budgets_locked());
+    bool governed = std::any_of(all.begin(), all.end(), [&](const project::BudgetConfig& b) {
+      return b.target == agent || b.target == project::kGlobalBudget;
+    });
+    if (!governed && unreleased_.empty()) return Reservation(this, std::string(agent), 0, false, max_microcents);
+
+    NAOS_TRY(durable_commits_locked(false));
+    NAOS_ASSIGN_OR_RETURN(store::Transaction transaction, database_->begin());
+    for (int64_t unreleased : unreleased_) NAOS_TRY(delete_reservation_locked(unreleased));
+    unreleased_.clear();
     int64_t now_ms = clock_.now_ms();
+    NAOS_ASSIGN_OR_RETURN(auto reserved, reserved_locked(/*delete_orphans=*/true));
     NAOS_ASSIGN_OR_RETURN(auto applied, applied_locked(agent, now_ms));
     for (const auto& a : applied) {
-      auto found = reserved_.find(a.budget.target);
-      int64_t reserved = found == reserved_.end() ? 0 : found->second;
-      if (refuses(a, reserved, max_microcents, now_ms)) {
+      auto found = reserved.find(a.budget.target);
+      int64_t held = found == reserved.end() ? 0 : found->second;
+      if (refuses(a, held, max_microcents, now_ms)) {
         refused = BudgetRefusal{a.budget.target, a.budget.on_exceed, paced_limit(a, now_ms),
-                                add_saturating(a.spent, reserved), max_microcents};
+                                add_saturating(a.spent, held), max_microcents};
         break;
       }
     }
-    if (!refused) {
+    if (!refused && !applied.empty()) {
+      id = next_reservation_++;
       for (const auto& a : applied) {
-        reserved_[a.budget.target] += max_microcents;
-        targets.push_back(a.budget.target);
+        NAOS_ASSIGN_OR_RETURN(store::Statement insert,
+                              database_->prepare("INSERT INTO cost_reservations(owner_pid, owner_start, reservation, "
+                                                 "target, agent, amount_microcents, limit_microcents, created_ms) "
+                                                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
+        insert.bind(1, this_process().pid).bind(2, this_process().start_ticks).bind(3, id);
+        insert.bind(4, a.budget.target).bind(5, agent).bind(6, max_microcents).bind(7, a.limit_microcents);
+        insert.bind(8, now_ms);
+        NAOS_TRY(insert.run());
       }
-#ifndef NDEBUG
-      check_invariants_locked();
-#endif
     }
+    // A refusal commits too: the orphans' rows are gone either way.
+    NAOS_TRY(transaction.commit());
+#ifndef NDEBUG
+    if (!refused) check_invariants_locked();
+#endif
   }
   if (refused) {
     audit({std::string(agent), std::string(agent), event::kBudgetExceeded,
@@ -196,40 +257,37 @@ Result<Reservation> BudgetEnforcer::reserve(std::string_view agent, int64_t max_
                      format_microcents(refused->limit_microcents),
                  std::string(agent));
   }
-  return Reservation(this, std::string(agent), std::move(targets), max_microcents);
+  return Reservation(this, std::string(agent), id, id != 0, max_microcents);
 }
 
-void BudgetEnforcer::release(const std::vector<std::string>& targets, int64_t amount) {
+void BudgetEnforcer::release(int64_t id) {
   std::lock_guard lock(mutex_);
-  for (const auto& target : targets) {
-    auto found = reserved_.find(target);
-    if (found == reserved_.end()) continue;
-    found->second -= amount;
-    if (found->second == 0) reserved_.erase(found);
-  }
+  Status deleted = durable_commits_locked(false);
+  if (deleted) deleted = delete_reservation_locked(id);
+  // The row still counts against its budget, which errs on the safe side,
+  // until the next reserve deletes it (or this process exits).
+  if (!deleted) unreleased_.push_back(id);
 #ifndef NDEBUG
   check_invariants_locked();
 #endif
 }
 
 Status BudgetEnforcer::settle(Reservation& reservation, int64_t actual, std::string_view source,
-                              std::string_view detail, const nlohmann::json& fields) {
+                              std::string_view detail, const nlohmann::json& fields, BudgetRefusal* crossed) {
   std::vector<AuditEventDraft> events;
   const std::string& agent = reservation.agent_;
+  const int64_t beyond = std::max<int64_t>(0, actual - reservation.amount_);
+  std::optional<BudgetRefusal> crossing;
   {
     std::lock_guard lock(mutex_);
+    NAOS_TRY(durable_commits_locked(true));
+    NAOS_ASSIGN_OR_RETURN(store::Transaction transaction, database_->begin());
     int64_t now = clock_.now_ms();
     // Before, to see which thresholds this cost crosses.
     NAOS_ASSIGN_OR_RETURN(auto before, applied_locked(agent, now));
     NAOS_ASSIGN_OR_RETURN(int64_t id, ledger_.insert({0, now, agent, actual, std::string(source),
-                                                      std::string(detail).substr(0, kMaxCostDetailBytes)}));
-    for (const auto& target : reservation.targets_) {
-      auto found = reserved_.find(target);
-      if (found == reserved_.end()) continue;
-      found->second -= reservation.amount_;
-      if (found->second == 0) reserved_.erase(found);
-    }
-    reservation.enforcer_ = nullptr;
+                                                      std::string(detail).substr(0, kMaxCostDetailBytes), beyond}));
+    if (reservation.stored_) NAOS_TRY(delete_reservation_locked(reservation.id_));
     nlohmann::json recorded = {{"detail", format_microcents(actual)},
                                {"amount_microcents", actual},
                                {"source", std::string(source)},
@@ -240,6 +298,7 @@ Status BudgetEnforcer::settle(Reservation& reservation, int64_t actual, std::str
         if (!recorded.contains(key)) recorded[key] = value;
       }
     }
+    if (beyond > 0) recorded["beyond_reservation_microcents"] = beyond;
     events.push_back({agent, agent, event::kCostRecorded, std::move(recorded)});
     for (const auto& b : before) {
       int64_t after = add_saturating(b.spent, actual);
@@ -266,9 +325,16 @@ Status BudgetEnforcer::settle(Reservation& reservation, int64_t actual, std::str
                             std::move(payload)});
         }
       }
-      // Only a budget that lets the crossing call through can be crossed:
-      // warn (or soft enforcement); record it once, when it is crossed.
+      // A budget is crossed by a call it lets through (warn, soft enforcement)
+      // or by spending beyond a reservation; recorded once, when crossed.
       if (b.spent <= b.limit_microcents && after > b.limit_microcents) {
+        // Under hard enforcement only spending beyond a reservation crosses;
+        // the caller treats it as a refusal (pause, stop) of the next call.
+        bool refusing = b.budget.on_exceed != project::OnExceed::kWarn &&
+                        config_.enforcement == project::Enforcement::kHard;
+        if (refusing && !crossing) {
+          crossing = BudgetRefusal{b.budget.target, b.budget.on_exceed, b.limit_microcents, b.spent, actual};
+        }
         auto payload = budget_json(b.budget);
         payload["detail"] = "budget " + b.budget.target + " exceeded: " + format_microcents(after) + " of " +
                             format_microcents(b.limit_microcents);
@@ -276,11 +342,14 @@ Status BudgetEnforcer::settle(Reservation& reservation, int64_t actual, std::str
         events.push_back({agent, agent, event::kBudgetExceeded, std::move(payload)});
       }
     }
+    NAOS_TRY(transaction.commit());
+    reservation.enforcer_ = nullptr;
 #ifndef NDEBUG
     check_invariants_locked();
 #endif
   }
   for (auto& e : events) audit(std::move(e));
+  if (crossing && crossed != nullptr) *crossed = *crossing;
   return ok();
 }
 
@@ -367,6 +436,7 @@ Result<std::vector<BudgetStatus>> BudgetEnforcer::status() {
   int64_t now = clock_.now_ms();
   NAOS_ASSIGN_OR_RETURN(auto all, budgets_locked());
   NAOS_ASSIGN_OR_RETURN(auto spenders, ledger_.agents());
+  NAOS_ASSIGN_OR_RETURN(auto reserved, reserved_locked(/*delete_orphans=*/false));
   std::set<std::string> seen;
   std::vector<BudgetStatus> out;
   for (const auto& budget : all) {
@@ -376,8 +446,8 @@ Result<std::vector<BudgetStatus>> BudgetEnforcer::status() {
     status.budget = budget;
     status.window = applied.window;
     status.spent_microcents = applied.spent;
-    auto found = reserved_.find(budget.target);
-    status.reserved_microcents = found == reserved_.end() ? 0 : found->second;
+    auto found = reserved.find(budget.target);
+    status.reserved_microcents = found == reserved.end() ? 0 : found->second;
     std::string_view agent = budget.target == project::kGlobalBudget ? std::string_view() : budget.target;
     NAOS_ASSIGN_OR_RETURN(status.total_microcents, ledger_.spent_since(agent, kMin));
     seen.insert(budget.target);
@@ -400,36 +470,65 @@ void BudgetEnforcer::check_invariants() {
   check_invariants_locked();
 }
 
+Result<std::map<std::string, int64_t, std::less<>>> BudgetEnforcer::reserved() {
+  std::lock_guard lock(mutex_);
+  return reserved_locked(/*delete_orphans=*/false);
+}
+
 void BudgetEnforcer::check_invariants_locked() {
   auto fail = [](const std::string& what) {
     std::fprintf(stderr, "BudgetEnforcer invariant broken: %s\n", what.c_str());
     std::abort();
   };
+  // One read transaction, so the ledger and the reservations are one snapshot
+  // even while other processes write.
+  if (!database_->run("BEGIN DEFERRED")) return;
+  struct EndRead {
+    store::Database& database;
+    ~EndRead() { database.run("COMMIT").ignore_error(); }
+  } end_read{*database_};
   auto all = budgets_locked();
   if (!all) return;  // the database is unreadable; nothing to check against
-  std::set<std::string> targets;
+  std::set<std::string, std::less<>> targets;
   for (const auto& budget : *all) targets.insert(budget.target);
-  for (const auto& [target, reserved] : reserved_) {
-    // I1: reserved_[b] >= 0 for every budget b.
-    if (reserved < 0) fail("I1 negative reservation on " + target);
-    // I3: reserved_ has no entry for a target without a budget.
-    if (!targets.count(target)) fail("I3 reservation on " + target + ", which has no budget");
+  auto rows = database_->prepare("SELECT owner_pid, owner_start, target, amount_microcents, limit_microcents "
+                                 "FROM cost_reservations");
+  if (!rows) return;
+  std::map<std::string, int64_t, std::less<>> reserved, admitted_limit;
+  while (true) {
+    auto has_row = rows->step();
+    if (!has_row || !*has_row) break;
+    ProcessIdentity owner{rows->column_int64(0), rows->column_int64(1)};
+    std::string target = rows->column_text(2);
+    int64_t amount = rows->column_int64(3);
+    // I1: every reservation row holds an amount >= 0.
+    if (amount < 0) fail("I1 negative reservation on " + target);
+    // I3: this process holds no reservation row for a target without a budget.
+    if (owner == this_process() && !targets.count(target)) {
+      fail("I3 reservation on " + target + ", which has no budget");
+    }
+    if (!process_alive(owner)) continue;
+    reserved[target] = add_saturating(reserved[target], amount);
+    admitted_limit[target] = std::max(admitted_limit[target], rows->column_int64(4));
   }
   if (config_.enforcement != project::Enforcement::kHard) return;
   int64_t now = clock_.now_ms();
   for (const auto& budget : *all) {
     if (budget.on_exceed == project::OnExceed::kWarn) continue;
+    auto found = reserved.find(budget.target);
+    if (found == reserved.end() || found->second == 0) continue;
     auto applied = apply_locked(budget, now);
     if (!applied) return;
-    auto found = reserved_.find(budget.target);
-    int64_t reserved = found == reserved_.end() ? 0 : found->second;
-    // I2: under hard enforcement, spent + reserved <= limit. Checked while
-    // this process holds reservations on b: spending without one (another
-    // process, a limit lowered by `naos cost set`) is outside what reserve
-    // can promise (budget.h "Scope of the guarantee").
-    if (reserved > 0 && add_saturating(applied->spent, reserved) > applied->limit_microcents) {
-      fail("I2 budget " + budget.target + ": spent " + format_microcents(applied->spent) + " + reserved " +
-           format_microcents(reserved) + " > limit " + format_microcents(applied->limit_microcents));
+    std::string_view agent = budget.target == project::kGlobalBudget ? std::string_view() : budget.target;
+    auto beyond = ledger_.beyond_reservations_since(agent, applied->counted_from_ms);
+    if (!beyond) return;
+    int64_t limit = std::max(applied->limit_microcents, admitted_limit[budget.target]);
+    // I2: admitted spending plus what is reserved stays within the limit.
+    int64_t admitted = add_saturating(applied->spent - *beyond, found->second);
+    if (admitted > limit) {
+      fail("I2 budget " + budget.target + ": spent " + format_microcents(applied->spent) + " (beyond reservations " +
+           format_microcents(*beyond) + ") + reserved " + format_microcents(found->second) + " > limit " +
+           format_microcents(limit));
     }
   }
 }

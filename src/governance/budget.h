@@ -7,28 +7,46 @@
 //
 // A reservation is a small state machine:
 //
-//        reserve(max)                 settle(actual <= max)
+//        reserve(max)                 settle(actual)
 //   (none) ─────────► reserved ───────────────────────────► settled
 //                        │                                  (ledger row, cost.recorded)
-//                        │ ~Reservation without settle
+//                        │ ~Reservation without settle, or its process dies
 //                        ▼
 //                     released (nothing recorded)
 //
-//   reserve      BudgetEnforcer::reserve: adds max to reserved_[budget] of
-//                every budget that applies, or refuses (kResourceExhausted,
-//                budget.exceeded event) when the budget does not allow it.
-//   settle       Reservation::settle: inserts the ledger row and takes max off
-//                reserved_ in one critical section, then audits.
-//   release      Reservation::~Reservation (or a moved-from reservation: none).
+//   reserve      BudgetEnforcer::reserve: in one write transaction, reads what
+//                every budget that applies has spent (the ledger) and has
+//                reserved (cost_reservations, every process's), and either
+//                inserts a row per budget or refuses (kResourceExhausted,
+//                budget.exceeded event). SQLite's write lock makes the check
+//                and the insert one step for every process on the database.
+//   settle       Reservation::settle: inserts the ledger row and deletes the
+//                reservation's rows in one transaction, then audits. A cost
+//                above the reservation (a vendor counted more tokens than the
+//                estimate) is spent already, so it is recorded all the same,
+//                its excess marked in the ledger (beyond_reservation).
+//   release      Reservation::~Reservation deletes the rows. The rows of a
+//                process that died (kill -9) are deleted by the next reserve
+//                in any process: an owner is a pid and its start time
+//                (base/process.h), so a reused pid does not hold them.
+//
+// A reservation dies with its process, so its writes need no fsync: they
+// commit at synchronous=NORMAL, which in WAL mode still orders them before
+// every later commit. Settle writes money and commits at FULL.
+// A call of an agent without any budget reserves nothing and writes nothing.
 //
 // Invariants (checked by check_invariants(), debug builds, at each transition
 // and in tests):
-//   I1  reserved_[b] >= 0 for every budget b.
+//   I1  every reservation row holds an amount >= 0.
 //   I2  under hard enforcement, for every budget b whose action is not warn
-//       and on which this process holds a reservation:
-//       spent(b, current period) + reserved_[b] <= limit(b).
-//   I3  reserved_ has no entry for a target without a budget (no leak).
-//
+//       and which has reservations:
+//         spent(b) - beyond(b) + reserved(b) <= max(limit(b), the highest
+//         limit a reservation on b was admitted under),
+//       over the current period, where beyond(b) is the spending above
+//       reservations: no admitted amount overspends, even if the limit was
+//       lowered while calls were in flight.
+//   I3  this process holds no reservation row for a target without a budget.
+
 // Enforcement (cost.enforcement), for a budget with onExceed != warn:
 //   hard  refuse when spent + reserved + max > limit (the crossing call);
 //   soft  refuse when spent + reserved >= limit (the crossing call runs, the next does not);
@@ -51,12 +69,12 @@
 // Periods are calendar periods in `cost.timezone` (default UTC), from the
 // tz database through Debian's date/tz.h (cost_ledger.h).
 //
-// Scope of the guarantee: reservations are held in memory, so I2 holds among
-// the threads of one process; another process's spending is seen once it is
-// in the ledger (every reserve re-reads the ledger), not while it is reserved.
-//
+// Scope of the guarantee: every process that opens the database file. A
+// process sees another's reservations as soon as they commit.
+
 // Threading: every public function may be called from any thread; one mutex
-// serializes the ledger and reservations. Audit events are appended outside it.
+// serializes this process's use of its connection, and SQLite's write lock
+// serializes processes. Audit events are appended outside the mutex.
 // Ownership: owns its own Database connection; borrows the AuditLog (nullable)
 // and the Clock, which must outlive it.
 #pragma once
@@ -119,22 +137,26 @@ class [[nodiscard]] Reservation {
   Reservation(const Reservation&) = delete;
   ~Reservation();
 
-  // Records `actual` (<= the reserved amount) in the ledger and the audit log.
-  // `fields` (an object, may be empty) are added to the cost.recorded event:
-  // an llm call adds its provider, model and tokens.
-  // Errors: kInvalidArgument when actual is negative or above the reservation;
-  // kFailedPrecondition when settled already.
+  // Records `actual` in the ledger and the audit log. `fields` (an object,
+  // may be empty) are added to the cost.recorded event: an llm call adds its
+  // provider, model and tokens. An `actual` above the reservation was spent
+  // all the same and is recorded in full; when that takes a budget that
+  // refuses calls past its limit, *crossed (when non-null) says which, so
+  // the caller applies its onExceed as for a refusal.
+  // Errors: kInvalidArgument when actual is negative; kFailedPrecondition
+  // when settled already.
   Status settle(int64_t actual_microcents, std::string_view source, std::string_view detail,
-                const nlohmann::json& fields = nlohmann::json::object());
+                const nlohmann::json& fields = nlohmann::json::object(), BudgetRefusal* crossed = nullptr);
   int64_t amount() const { return amount_; }
 
  private:
   friend class BudgetEnforcer;
-  Reservation(BudgetEnforcer* enforcer, std::string agent, std::vector<std::string> targets, int64_t amount)
-      : enforcer_(enforcer), agent_(std::move(agent)), targets_(std::move(targets)), amount_(amount) {}
+  Reservation(BudgetEnforcer* enforcer, std::string agent, int64_t id, bool stored, int64_t amount)
+      : enforcer_(enforcer), agent_(std::move(agent)), id_(id), stored_(stored), amount_(amount) {}
   BudgetEnforcer* enforcer_;  // null once settled, released or moved from
   std::string agent_;
-  std::vector<std::string> targets_;  // the budgets this amount is reserved against
+  int64_t id_;   // cost_reservations.reservation, unique in this process
+  bool stored_;  // whether rows were inserted (false: no budget applies)
   int64_t amount_;
 };
 
@@ -174,6 +196,8 @@ class BudgetEnforcer {
 
   // Debug-only: I1..I3 above; aborts on a violation. Also runs in tests.
   void check_invariants();
+  // What every live process holds reserved, by budget target.
+  Result<std::map<std::string, int64_t, std::less<>>> reserved();
 
  private:
   friend class Reservation;
@@ -192,13 +216,20 @@ class BudgetEnforcer {
   Result<Applied> apply_locked(const project::BudgetConfig& budget, int64_t now_ms);
   Result<int64_t> reset_ms_locked(std::string_view target);
   bool refuses(const Applied& applied, int64_t reserved, int64_t request, int64_t now_ms) const;
+  // Sums cost_reservations by target over live owners; with `delete_orphans`
+  // (inside a write transaction) deletes the rows of owners that died.
+  Result<std::map<std::string, int64_t, std::less<>>> reserved_locked(bool delete_orphans);
+  // Deletes this process's rows of reservation `id`.
+  Status delete_reservation_locked(int64_t id);
+  // PRAGMA synchronous: FULL for money, NORMAL for reservations (see above).
+  Status durable_commits_locked(bool full);
   // The part of the limit usable at `now_ms`: the limit, or under throttle
   // the pace (a tenth at once, the rest evenly over the period).
   static int64_t paced_limit(const Applied& applied, int64_t now_ms);
   void check_invariants_locked();
-  void release(const std::vector<std::string>& targets, int64_t amount);
+  void release(int64_t id);
   Status settle(Reservation& reservation, int64_t actual, std::string_view source, std::string_view detail,
-                const nlohmann::json& fields);
+                const nlohmann::json& fields, BudgetRefusal* crossed);
   void audit(AuditEventDraft draft);
 
   std::unique_ptr<store::Database> database_;
@@ -207,7 +238,11 @@ class BudgetEnforcer {
   Clock& clock_;
   project::CostConfig config_;
   std::mutex mutex_;
-  std::map<std::string, int64_t, std::less<>> reserved_;  // by budget target
+  int64_t next_reservation_ = 1;
+  bool synchronous_full_ = true;  // the connection's PRAGMA synchronous
+  // Reservations whose release failed (a busy or failing database): deleted
+  // by the next reserve, and counted against their budgets until then.
+  std::vector<int64_t> unreleased_;
 };
 
 }  // namespace naos::governance

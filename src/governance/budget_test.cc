@@ -169,22 +169,50 @@ TEST_F(BudgetTest, ABudgetSetInTheDatabaseOverridesTheConfig) {
   EXPECT_FALSE(budget->set_budget({"bot", 1, BudgetPeriod::kDay, OnExceed::kPause, 101}, "test"));
 }
 
-TEST_F(BudgetTest, AReservationIsReleasedUnlessSettledAndSettlesAtMostItsAmount) {
+TEST_F(BudgetTest, AReservationIsReleasedUnlessSettledAndSettlesOnce) {
   auto budget = open(with({{"bot", 10, BudgetPeriod::kDay, OnExceed::kPause, 0}}));
   {
     auto held = budget->reserve("bot", 10 * kCent);
     ASSERT_TRUE(held);
+    EXPECT_EQ((*budget->reserved())["bot"], 10 * kCent);
     EXPECT_FALSE(budget->reserve("bot", 1));  // all of it is reserved
   }
+  EXPECT_TRUE(budget->reserved()->empty());
   auto again = budget->reserve("bot", 10 * kCent);
   ASSERT_TRUE(again);
-  auto too_much = again->settle(11 * kCent, "llm", "");
-  ASSERT_FALSE(too_much);
-  EXPECT_EQ(too_much.error().code(), Code::kInvalidArgument);
+  EXPECT_EQ(again->settle(-1, "llm", "").error().code(), Code::kInvalidArgument);
   ASSERT_TRUE(again->settle(3 * kCent, "llm", "haiku"));  // actual below the maximum frees the rest
   EXPECT_FALSE(again->settle(1, "llm", ""));               // settled once only
+  EXPECT_TRUE(budget->reserved()->empty());
   EXPECT_TRUE(budget->record("bot", 7 * kCent, "agent", ""));
   EXPECT_FALSE(budget->reserve("bot", -1));
+  budget->check_invariants();
+}
+
+// A vendor that counts more tokens than the estimate has been paid all the
+// same: the ledger holds the whole cost, marks the part no reservation
+// admitted, and the call that crossed the limit is reported so that the
+// agent pauses. The other call in flight keeps its room (I2 holds).
+TEST_F(BudgetTest, ACostAboveItsReservationIsRecordedInFullAndReportsTheCrossing) {
+  auto budget = open(with({{"bot", 10, BudgetPeriod::kDay, OnExceed::kPause, 0}}));
+  auto first = budget->reserve("bot", 5 * kCent);
+  auto second = budget->reserve("bot", 5 * kCent);
+  ASSERT_TRUE(first && second);
+  BudgetRefusal crossed;
+  ASSERT_TRUE(first->settle(7 * kCent, "llm", "counted more", nlohmann::json::object(), &crossed));
+  EXPECT_TRUE(crossed.target.empty());  // 7 of 10 cents: nothing crossed yet
+  budget->check_invariants();           // 7 - 2 beyond + 5 reserved <= 10
+  ASSERT_TRUE(second->settle(6 * kCent, "llm", "counted more", nlohmann::json::object(), &crossed));
+  EXPECT_EQ(crossed.target, "bot");
+  EXPECT_EQ(crossed.action, OnExceed::kPause);
+  auto rows = *budget->ledger().rows_since("bot", 0);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].amount_microcents, 7 * kCent);
+  EXPECT_EQ(rows[0].beyond_reservation_microcents, 2 * kCent);
+  EXPECT_EQ(rows[1].beyond_reservation_microcents, 1 * kCent);
+  EXPECT_EQ(*budget->ledger().spent_since("bot", 0), 13 * kCent);
+  EXPECT_TRUE(*budget->exhausted("bot"));
+  EXPECT_FALSE(budget->reserve("bot", 0 + 1));
   budget->check_invariants();
 }
 

@@ -179,10 +179,14 @@ std::optional<project::OnExceed> parse_on_exceed(std::string_view text) {
 
 Result<int64_t> CostLedger::insert(const LedgerRow& row) {
   if (row.amount_microcents < 0) return Error(Code::kInvalidArgument, "a cost must not be negative", row.agent);
+  if (row.beyond_reservation_microcents < 0 || row.beyond_reservation_microcents > row.amount_microcents) {
+    return Error(Code::kInvalidArgument, "the part beyond the reservation is outside the cost", row.agent);
+  }
   NAOS_ASSIGN_OR_RETURN(store::Statement stmt,
-                        database_.prepare("INSERT INTO cost_ledger(ts_ms, agent, amount_microcents, source, detail) "
-                                          "VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id"));
+                        database_.prepare("INSERT INTO cost_ledger(ts_ms, agent, amount_microcents, source, detail, "
+                                          "beyond_reservation_microcents) VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id"));
   stmt.bind(1, row.ts_ms).bind(2, row.agent).bind(3, row.amount_microcents).bind(4, row.source).bind(5, row.detail);
+  stmt.bind(6, row.beyond_reservation_microcents);
   NAOS_ASSIGN_OR_RETURN(bool has_row, stmt.step());
   if (!has_row) return Error(Code::kInternal, "INSERT ... RETURNING gave no row");
   int64_t id = stmt.column_int64(0);
@@ -191,29 +195,39 @@ Result<int64_t> CostLedger::insert(const LedgerRow& row) {
   return id;
 }
 
-Result<int64_t> CostLedger::spent_since(std::string_view agent, int64_t since_ms) {
-  // SUM in SQLite is exact integer arithmetic (it errors on overflow rather
-  // than rounding); amounts are bounded far below that in practice.
-  // TODO(perf): a running total per (agent, period) instead of a SUM per call.
-  NAOS_ASSIGN_OR_RETURN(store::Statement stmt,
-                        database_.prepare(agent.empty()
-                                              ? "SELECT COALESCE(SUM(amount_microcents), 0) FROM cost_ledger "
-                                                "WHERE ts_ms >= ?1"
-                                              : "SELECT COALESCE(SUM(amount_microcents), 0) FROM cost_ledger "
-                                                "WHERE ts_ms >= ?1 AND agent = ?2"));
+namespace {
+
+// SUM(column) of an agent's rows (every agent's when `agent` is empty) since
+// `since_ms`. SUM in SQLite is exact integer arithmetic (it errors on
+// overflow rather than rounding). `column` is one of two fixed names.
+Result<int64_t> sum_since(store::Database& database, std::string_view column, std::string_view agent,
+                          int64_t since_ms) {
+  std::string sql = "SELECT COALESCE(SUM(" + std::string(column) + "), 0) FROM cost_ledger WHERE ts_ms >= ?1";
+  if (!agent.empty()) sql += " AND agent = ?2";
+  NAOS_ASSIGN_OR_RETURN(store::Statement stmt, database.prepare(sql));
   stmt.bind(1, since_ms);
   if (!agent.empty()) stmt.bind(2, agent);
   NAOS_ASSIGN_OR_RETURN(bool has_row, stmt.step());
   return has_row ? stmt.column_int64(0) : 0;
 }
 
+}  // namespace
+
+// TODO(perf): a running total per (agent, period) instead of a SUM per call.
+Result<int64_t> CostLedger::spent_since(std::string_view agent, int64_t since_ms) {
+  return sum_since(database_, "amount_microcents", agent, since_ms);
+}
+
+Result<int64_t> CostLedger::beyond_reservations_since(std::string_view agent, int64_t since_ms) {
+  return sum_since(database_, "beyond_reservation_microcents", agent, since_ms);
+}
+
 Result<std::vector<LedgerRow>> CostLedger::rows_since(std::string_view agent, int64_t since_ms) {
-  NAOS_ASSIGN_OR_RETURN(
-      store::Statement stmt,
-      database_.prepare(agent.empty() ? "SELECT id, ts_ms, agent, amount_microcents, source, detail FROM cost_ledger "
-                                        "WHERE ts_ms >= ?1 ORDER BY ts_ms, id"
-                                      : "SELECT id, ts_ms, agent, amount_microcents, source, detail FROM cost_ledger "
-                                        "WHERE ts_ms >= ?1 AND agent = ?2 ORDER BY ts_ms, id"));
+  std::string sql =
+      "SELECT id, ts_ms, agent, amount_microcents, source, detail, beyond_reservation_microcents "
+      "FROM cost_ledger WHERE ts_ms >= ?1";
+  sql += agent.empty() ? " ORDER BY ts_ms, id" : " AND agent = ?2 ORDER BY ts_ms, id";
+  NAOS_ASSIGN_OR_RETURN(store::Statement stmt, database_.prepare(sql));
   stmt.bind(1, since_ms);
   if (!agent.empty()) stmt.bind(2, agent);
   std::vector<LedgerRow> rows;
@@ -221,7 +235,7 @@ Result<std::vector<LedgerRow>> CostLedger::rows_since(std::string_view agent, in
     NAOS_ASSIGN_OR_RETURN(bool has_row, stmt.step());
     if (!has_row) break;
     rows.push_back({stmt.column_int64(0), stmt.column_int64(1), stmt.column_text(2), stmt.column_int64(3),
-                    stmt.column_text(4), stmt.column_text(5)});
+                    stmt.column_text(4), stmt.column_text(5), stmt.column_int64(6)});
   }
   return rows;
 }

@@ -13,6 +13,8 @@
 //   amount_microcents  >= 0
 //   source             "agent" (nexus.cost_record), "llm", "http"
 //   detail             free text from the recorder (at most kMaxCostDetailBytes)
+//   beyond_reservation_microcents  (migration 5) the part of amount above what
+//                      the call reserved; 0 for almost every row
 // Rows are only ever inserted. `naos cost reset` does not delete rows; it
 // records a reset time in cost_budget_state (governance/budget.h).
 //
@@ -88,6 +90,7 @@ struct LedgerRow {
   int64_t amount_microcents = 0;
   std::string source;
   std::string detail;
+  int64_t beyond_reservation_microcents = 0;
 };
 
 class CostLedger {
@@ -99,6 +102,8 @@ class CostLedger {
   Result<int64_t> insert(const LedgerRow& row);
   // Sum of amounts with ts_ms >= since_ms; `agent` empty = every agent.
   Result<int64_t> spent_since(std::string_view agent, int64_t since_ms);
+  // The same for beyond_reservation_microcents: spending no reservation admitted.
+  Result<int64_t> beyond_reservations_since(std::string_view agent, int64_t since_ms);
   // Rows with ts_ms >= since_ms, oldest first; `agent` empty = every agent.
   Result<std::vector<LedgerRow>> rows_since(std::string_view agent, int64_t since_ms);
   // Every agent that has a ledger row.

@@ -149,6 +149,23 @@ constexpr const char* kMigrations[] = {
     "  updated_ms INTEGER NOT NULL,"
     "  PRIMARY KEY (supervisor, child)"
     ") WITHOUT ROWID;",
+
+    // 5: budget reservations shared by every process; the part of a cost
+    // that went beyond its reservation.
+    "CREATE TABLE cost_reservations ("
+    "  owner_pid INTEGER NOT NULL,"
+    "  owner_start INTEGER NOT NULL,"
+    "  reservation INTEGER NOT NULL,"
+    "  target TEXT NOT NULL,"
+    "  agent TEXT NOT NULL,"
+    "  amount_microcents INTEGER NOT NULL CHECK (amount_microcents >= 0),"
+    "  limit_microcents INTEGER NOT NULL,"
+    "  created_ms INTEGER NOT NULL,"
+    "  PRIMARY KEY (owner_pid, owner_start, reservation, target)"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX cost_reservations_by_target ON cost_reservations(target);"
+    "ALTER TABLE cost_ledger ADD COLUMN beyond_reservation_microcents INTEGER NOT NULL DEFAULT 0 "
+    "  CHECK (beyond_reservation_microcents >= 0);",
 };
 
 }  // namespace

@@ -74,6 +74,19 @@
 //   supervisor_children(supervisor, child, kind, state, restarts, last_error,
 //                       updated_ms)                    -- migration 4
 //     What `naos supervisor status` shows of a tree run by another process.
+//
+//   cost_reservations(owner_pid, owner_start, reservation, target, agent,
+//                     amount_microcents, limit_microcents, created_ms)
+//                                                      -- migration 5
+//     Amounts held against a budget by priced calls in flight, in every
+//     process (governance/budget.h). A reservation against an agent's budget
+//     and the global one is two rows. owner_pid/owner_start name the process
+//     (base/process.h): the rows of a process that is no longer alive are
+//     deleted by the next reserve. limit_microcents: the limit the amount was
+//     admitted under.
+//   cost_ledger.beyond_reservation_microcents             -- migration 5
+//     The part of a cost above what its call reserved (a vendor that counted
+//     more tokens than the estimate): spent, so recorded, but never admitted.
 #pragma once
 
 #include <span>

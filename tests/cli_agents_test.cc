@@ -1,5 +1,7 @@
 // init, create, build, run, status, stop, delete, config validate: the round
 // trip of a project through the real `naos` binary.
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -111,7 +113,8 @@ TEST_F(CliAgentsTest, RunningAgentCannotBeDeletedOrStartedTwiceAndStopThenDelete
   }
   auto busy = naos({"run", "bot"});
   EXPECT_EQ(busy.exit_status, 2);
-  EXPECT_NE(busy.err.find("running already"), std::string::npos) << busy.err;
+  EXPECT_NE(busy.err.find("running already (naos process " + std::to_string(::getpid()) + ")"), std::string::npos)
+      << busy.err;
   auto refused = naos({"delete", "bot"});
   EXPECT_EQ(refused.exit_status, 2);
   EXPECT_NE(refused.err.find("stop it first"), std::string::npos) << refused.err;

@@ -4,6 +4,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
 #include "test_support.h"
 
 namespace naos {
@@ -11,6 +17,59 @@ namespace {
 
 using testing::agent_path;
 using testing::run_naos;
+
+// An endpoint that holds every request until released, so a priced call can
+// be caught in flight with its reservation held.
+class HeldEndpoint {
+ public:
+  HeldEndpoint() {
+    server_.server().Get("/held", [this](const httplib::Request&, httplib::Response& res) {
+      ++hits_;
+      std::unique_lock lock(mutex_);
+      released_cv_.wait_for(lock, std::chrono::seconds(20), [this] { return released_; });
+      res.set_content("42", "text/plain");
+    });
+    server_.start();
+  }
+  ~HeldEndpoint() { release(); }
+  void release() {
+    std::lock_guard lock(mutex_);
+    released_ = true;
+    released_cv_.notify_all();
+  }
+  int hits() const { return hits_; }
+  bool wait_for_hits(int n) const {
+    for (int i = 0; i < 2000 && hits_ < n; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    return hits_ >= n;
+  }
+  std::string host() const { return "127.0.0.1:" + std::to_string(server_.port()); }
+  std::string url() const { return server_.url("/held"); }
+
+ private:
+  testing::LocalHttpServer server_;
+  std::atomic<int> hits_{0};
+  std::mutex mutex_;
+  std::condition_variable released_cv_;
+  bool released_ = false;
+};
+
+// A 5-cent endpoint and an 8-cent global budget: one call fits, two do not.
+// Two agents, so that two processes may run at once (`naos run` of one agent
+// runs it once at a time).
+void WriteHeldProject(const testing::TempDir& dir, const HeldEndpoint& endpoint) {
+  std::string agent = "    source: " + agent_path("fetch").string() +
+                      "\n    capabilities: { network: restricted, allowedHosts: [\"" + endpoint.host() + "\"] }\n";
+  testing::write_file(dir.path() / "nexus.config.yaml",
+                      "name: p\ncost:\n  endpoints:\n    \"" + endpoint.host() +
+                          "\": { costPerCall: 5 }\n  budgets:\n    global: { limit: 8, period: day, onExceed: pause }\n"
+                          "agents:\n  fetcher:\n" +
+                          agent + "  other:\n" + agent);
+  ASSERT_EQ(run_naos({"create", "--from-config"}, dir.path()).exit_status, 0);
+}
+
+testing::ChildProcess StartRun(const testing::TempDir& dir, const std::string& url) {
+  return testing::ChildProcess({NAOS_BINARY, "--project", dir.path().string(), "run", "fetcher", "--input", url});
+}
 
 TEST(CliPricedHttp, PricedCallsAreChargedAndTheBudgetStopsTheOneThatWouldCrossIt) {
   testing::LocalHttpServer server;
@@ -44,6 +103,60 @@ TEST(CliPricedHttp, PricedCallsAreChargedAndTheBudgetStopsTheOneThatWouldCrossIt
   EXPECT_EQ(status["status"], "budget_exceeded");
   auto paused = run_naos({"run", "fetcher", "--input", server.url("/answer")}, dir.path());
   EXPECT_NE(paused.err.find("BUDGET_EXCEEDED (300)"), std::string::npos) << paused.err;
+}
+
+// Two `naos run` processes on one budget: while the first one's priced call
+// is in flight, its reservation is visible to the second, which is refused
+// before it sends anything.
+TEST(CliPricedHttp, APricedCallInFlightInOneProcessHoldsTheBudgetAgainstAnother) {
+  HeldEndpoint endpoint;
+  testing::TempDir dir;
+  WriteHeldProject(dir, endpoint);
+  auto first = StartRun(dir, endpoint.url());
+  ASSERT_TRUE(endpoint.wait_for_hits(1));
+
+  auto second = run_naos({"run", "other", "--input", endpoint.url()}, dir.path());
+  EXPECT_EQ(second.out, "error: limit\n") << second.err;
+  EXPECT_EQ(endpoint.hits(), 1);
+  auto status = nlohmann::json::parse(run_naos({"cost", "status", "--json"}, dir.path()).out);
+  ASSERT_TRUE(status.is_array() && !status.empty()) << status;
+  EXPECT_EQ(status[0]["agent"], "global") << status;
+  EXPECT_EQ(status[0]["reserved_microcents"], 5'000'000) << status;
+
+  endpoint.release();
+  EXPECT_EQ(first.read_line(), "status 200");
+  EXPECT_EQ(first.wait(), 0);
+  auto recorded = nlohmann::json::parse(run_naos({"audit", "--action", "cost.recorded", "--json"}, dir.path()).out);
+  EXPECT_EQ(recorded.size(), 1u);
+  auto exceeded = nlohmann::json::parse(run_naos({"audit", "--action", "budget.exceeded", "--json"}, dir.path()).out);
+  EXPECT_EQ(exceeded.size(), 1u);
+}
+
+// kill -9 of a `naos run` whose priced call is in flight: it never settles,
+// its reservation no longer holds the budget, and the agent it left
+// `running` may run again.
+TEST(CliPricedHttp, AKilledRunsReservationNoLongerHoldsTheBudget) {
+  HeldEndpoint endpoint;
+  testing::TempDir dir;
+  WriteHeldProject(dir, endpoint);
+  auto killed = StartRun(dir, endpoint.url());
+  ASSERT_TRUE(endpoint.wait_for_hits(1));
+  killed.kill();
+  killed.wait();
+  auto status = nlohmann::json::parse(run_naos({"cost", "status", "--json"}, dir.path()).out);
+  ASSERT_TRUE(status.is_array() && !status.empty()) << status;
+  EXPECT_EQ(status[0]["reserved_microcents"], 0) << status;
+
+  endpoint.release();
+  auto next = run_naos({"run", "fetcher", "--input", endpoint.url()}, dir.path());
+  EXPECT_EQ(next.exit_status, 0) << next.err;
+  EXPECT_EQ(next.out, "status 200\n42");
+  EXPECT_EQ(endpoint.hits(), 2);
+  auto recorded = nlohmann::json::parse(run_naos({"audit", "--action", "cost.recorded", "--json"}, dir.path()).out);
+  EXPECT_EQ(recorded.size(), 1u);  // the killed call was never settled
+  auto stopped = nlohmann::json::parse(run_naos({"audit", "--action", "agent.stopped", "--json"}, dir.path()).out);
+  ASSERT_EQ(stopped.size(), 1u) << stopped;
+  EXPECT_NE(stopped[0].dump().find("ended while it ran"), std::string::npos) << stopped;
 }
 
 TEST(CliPricedHttp, UnpricedHostsAreFree) {

@@ -5,6 +5,7 @@
 #include "core/step_runner.h"
 
 #include "base/file.h"
+#include "base/process.h"
 #include "base/sha256.h"
 
 #include <fstream>
@@ -224,8 +225,22 @@ Result<bool> Naos::begin_run(const std::string& agent, const RunOptions& options
     // Running per the registry with no run here: another process runs it, or
     // one was killed mid-run. Instances go ahead either way (the journal of
     // the workflow, saga or pool they belong to recovers from a kill).
+    if (registered->status == project::AgentStatus::kRunning && registered->runner.pid != 0 &&
+        !process_alive(registered->runner)) {
+      // The run that set `running` died with its process (kill -9, a
+      // crash): it ended, stopped from outside, and this run may start.
+      NAOS_TRY(registry_->transition(agent, project::AgentStatus::kStopped, clock_.now_ms()));
+      NAOS_TRY(record({"naos", agent, governance::event::kAgentStopped,
+                       {{"from", "running"},
+                        {"reason", "its naos process (pid " + std::to_string(registered->runner.pid) +
+                                       ") ended while it ran"}}}));
+      registered->status = project::AgentStatus::kStopped;
+      known_agents_.erase(agent);
+    }
     if (registered->status == project::AgentStatus::kRunning) {
-      return Error(Code::kFailedPrecondition, "the agent is running already", agent);
+      std::string by = registered->runner.pid != 0 ? " (naos process " + std::to_string(registered->runner.pid) + ")"
+                                                   : std::string();
+      return Error(Code::kFailedPrecondition, "the agent is running already" + by, agent);
     }
     NAOS_TRY(registry_->transition(agent, project::AgentStatus::kRunning, clock_.now_ms()));
   }

@@ -12,7 +12,16 @@ constexpr std::pair<AgentStatus, std::string_view> kStatusNames[] = {
     {AgentStatus::kBudgetExceeded, "budget_exceeded"},
 };
 
-constexpr const char* kColumns = "id, name, template, status, source, module_hash, metadata, created_ms, updated_ms";
+constexpr const char* kColumns =
+    "id, name, template, status, source, module_hash, metadata, created_ms, updated_ms, runner_pid, runner_start";
+// Moving to `to`: the status, and the runner, this process when running.
+constexpr const char* kTransition =
+    "UPDATE agents SET status = ?2, updated_ms = ?3, runner_pid = ?4, runner_start = ?5 WHERE name = ?1";
+
+void bind_transition(store::Statement& stmt, std::string_view name, AgentStatus to, int64_t now_ms) {
+  ProcessIdentity runner = to == AgentStatus::kRunning ? this_process() : ProcessIdentity{};
+  stmt.bind(1, name).bind(2, status_name(to)).bind(3, now_ms).bind(4, runner.pid).bind(5, runner.start_ticks);
+}
 
 AgentRecord read_record(const store::Statement& row) {
   AgentRecord record;
@@ -25,6 +34,7 @@ AgentRecord read_record(const store::Statement& row) {
   record.metadata = row.column_text(6);
   record.created_ms = row.column_int64(7);
   record.updated_ms = row.column_int64(8);
+  record.runner = {row.column_int64(9), row.column_int64(10)};
   return record;
 }
 
@@ -65,8 +75,8 @@ Result<AgentRecord> Registry::create(AgentRecord record, int64_t now_ms) {
   record.id = agent_id(record.name);
   record.created_ms = record.updated_ms = now_ms;
   NAOS_ASSIGN_OR_RETURN(store::Statement stmt,
-                        database_.prepare(std::string("INSERT INTO agents(") + kColumns +
-                                          ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"));
+                        database_.prepare("INSERT INTO agents(id, name, template, status, source, module_hash, "
+                                          "metadata, created_ms, updated_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"));
   stmt.bind(1, record.id).bind(2, record.name).bind(3, record.template_name).bind(4, status_name(record.status));
   stmt.bind(5, record.source).bind(6, record.module_hash).bind(7, record.metadata);
   stmt.bind(8, record.created_ms).bind(9, record.updated_ms);
@@ -129,9 +139,8 @@ Result<AgentStatus> Registry::transition(std::string_view name, AgentStatus to, 
                  "cannot go from " + std::string(status_name(from)) + " to " + std::string(status_name(to)),
                  std::string(name));
   }
-  NAOS_ASSIGN_OR_RETURN(store::Statement stmt,
-                        database_.prepare("UPDATE agents SET status = ?2, updated_ms = ?3 WHERE name = ?1"));
-  stmt.bind(1, name).bind(2, status_name(to)).bind(3, now_ms);
+  NAOS_ASSIGN_OR_RETURN(store::Statement stmt, database_.prepare(kTransition));
+  bind_transition(stmt, name, to, now_ms);
   NAOS_TRY(stmt.run());
   NAOS_TRY(transaction.commit());
   return from;
@@ -145,9 +154,8 @@ Status Registry::transition_if_allowed(store::Database& database, std::string_vi
   if (!row) return ok();
   auto from = parse_status(find.column_text(0));
   if (!from || !transition_allowed(*from, to)) return ok();
-  NAOS_ASSIGN_OR_RETURN(store::Statement update,
-                        database.prepare("UPDATE agents SET status = ?2, updated_ms = ?3 WHERE name = ?1"));
-  update.bind(1, name).bind(2, status_name(to)).bind(3, now_ms);
+  NAOS_ASSIGN_OR_RETURN(store::Statement update, database.prepare(kTransition));
+  bind_transition(update, name, to, now_ms);
   return update.run();
 }
 

@@ -34,6 +34,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/process.h"
 #include "base/result.h"
 #include "store/database.h"
 
@@ -54,6 +55,9 @@ struct AgentRecord {
   std::string source;       // project-relative module path
   std::string module_hash;  // SHA-256 of the module, "" until built
   std::string metadata = "{}";  // JSON object
+  // The process that last moved the agent to running ({0, 0}: unknown); when
+  // it is no longer alive, `running` is what a killed process left behind.
+  ProcessIdentity runner;
   int64_t created_ms = 0;
   int64_t updated_ms = 0;
 };
@@ -72,7 +76,8 @@ class Registry {
   Result<std::vector<AgentRecord>> list();
   // Records a built or registered module; created -> idle.
   Status set_module(std::string_view name, std::string_view source, std::string_view hash, int64_t now_ms);
-  // Moves an agent to `to`; returns the state it left.
+  // Moves an agent to `to`; returns the state it left. A move to running
+  // records this process as the runner.
   // Errors: kNotFound, kFailedPrecondition (not allowed from the current state).
   Result<AgentStatus> transition(std::string_view name, AgentStatus to, int64_t now_ms);
   // The same on `database` (a GroupCommit's connection, inside its

@@ -151,7 +151,7 @@ constexpr const char* kMigrations[] = {
     ") WITHOUT ROWID;",
 
     // 5: budget reservations shared by every process; the part of a cost
-    // that went beyond its reservation.
+    // that went beyond its reservation; the process running an agent.
     "CREATE TABLE cost_reservations ("
     "  owner_pid INTEGER NOT NULL,"
     "  owner_start INTEGER NOT NULL,"
@@ -165,7 +165,9 @@ constexpr const char* kMigrations[] = {
     ") WITHOUT ROWID;"
     "CREATE INDEX cost_reservations_by_target ON cost_reservations(target);"
     "ALTER TABLE cost_ledger ADD COLUMN beyond_reservation_microcents INTEGER NOT NULL DEFAULT 0 "
-    "  CHECK (beyond_reservation_microcents >= 0);",
+    "  CHECK (beyond_reservation_microcents >= 0);"
+    "ALTER TABLE agents ADD COLUMN runner_pid INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE agents ADD COLUMN runner_start INTEGER NOT NULL DEFAULT 0;",
 };
 
 }  // namespace

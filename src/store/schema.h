@@ -87,6 +87,9 @@
 //   cost_ledger.beyond_reservation_microcents             -- migration 5
 //     The part of a cost above what its call reserved (a vendor that counted
 //     more tokens than the estimate): spent, so recorded, but never admitted.
+//   agents.runner_pid, agents.runner_start              -- migration 5
+//     The process that last made the agent `running` (base/process.h), so a
+//     run whose process was killed does not keep the agent running forever.
 #pragma once
 
 #include <span>

@@ -147,7 +147,8 @@ TEST_F(LlmCapability, AnAnthropicCallReturnsTextAndUsageAndRecordsItsExactCost) 
   EXPECT_EQ(calls[0].reply["text"], "Hello there");
   EXPECT_EQ(calls[0].reply["provider"], "anthropic");
   EXPECT_EQ(calls[0].reply["model"], "claude-3-haiku-20240307");
-  EXPECT_EQ(calls[0].reply["usage"], json::parse(R"({"input_tokens": 7, "output_tokens": 3, "cached_input_tokens": 0})"));
+  EXPECT_EQ(calls[0].reply["usage"], json::parse(R"({"input_tokens": 7, "output_tokens": 3, "cached_input_tokens": 0,
+                                                     "cache_write_tokens": 0})"));
   // 7 * 25 + 3 * 125 micro-cents.
   EXPECT_EQ(calls[0].reply["cost_microcents"], 550);
 
@@ -191,7 +192,8 @@ TEST_F(LlmCapability, AnOpenAiCallIsPricedWithCachedTokensAtTheCachedPriceRounde
   ASSERT_EQ(calls.size(), 1u);
   EXPECT_EQ(calls[0].rc, 0) << calls[0].reply;
   EXPECT_EQ(calls[0].reply["text"], "Paris");
-  EXPECT_EQ(calls[0].reply["usage"], json::parse(R"({"input_tokens": 7, "output_tokens": 3, "cached_input_tokens": 5})"));
+  EXPECT_EQ(calls[0].reply["usage"], json::parse(R"({"input_tokens": 7, "output_tokens": 3, "cached_input_tokens": 5,
+                                                     "cache_write_tokens": 0})"));
   // 7 * 25 + 3 * 125 + 5 * 2.5 = 562.5 micro-cents, rounded up once: 563.
   EXPECT_EQ(calls[0].reply["cost_microcents"], 563);
   EXPECT_EQ(Spent("writer"), 563);
@@ -199,6 +201,35 @@ TEST_F(LlmCapability, AnOpenAiCallIsPricedWithCachedTokensAtTheCachedPriceRounde
   EXPECT_EQ(sent.path, "/v1/chat/completions");
   EXPECT_EQ(sent.header("authorization"), "Bearer sk-proj-env-openai-key-0000000000");
   EXPECT_EQ(sent.json()["max_tokens"], capabilities::kDefaultLlmMaxTokens);
+}
+
+// Anthropic bills prompt-cache writes at 1.25 times the input price:
+// cacheWriteCostPer1k prices them, and the reservation covers every input
+// token at that dearer price, so the call stays within it.
+TEST_F(LlmCapability, AnthropicCacheWritesArePricedAtTheCacheWritePrice) {
+  // Every input token the estimate allows for "hi" (30) written to the
+  // cache, and max_tokens of output: the most this call can cost.
+  FakeLlmVendor vendor([](const VendorRequest&) {
+    return VendorReply{200, testing::anthropic_reply({"ok"}, 0, 10, 0, 30)};
+  });
+  Open(Anthropic(vendor), "llm: true",
+       "  budgets:\n    writer: { limit: 1, period: day }\n"
+       "  models:\n    claude-3-haiku: { inputCostPer1k: \"0.00025\", outputCostPer1k: \"0.00125\", "
+       "cacheWriteCostPer1k: \"0.0003125\" }\n");
+  ASSERT_TRUE(naos_->create_from_config("test"));
+  auto run = Run(Request(R"("model": "claude-3-haiku", "prompt": "hi", "max_tokens": 10)"));
+  auto calls = Calls(run.outcome.output);
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0].reply["usage"]["cache_write_tokens"], 30);
+  // 10 * 125 + 30 * 31.25 = 2187.5 micro-cents, rounded up once.
+  EXPECT_EQ(calls[0].reply["cost_microcents"], 2188);
+  auto rows = naos_->budget()->ledger().rows_since("writer", 0);
+  ASSERT_TRUE(rows && rows->size() == 1u);
+  EXPECT_EQ((*rows)[0].amount_microcents, 2188);
+  EXPECT_EQ((*rows)[0].beyond_reservation_microcents, 0) << "reserved at the input price, 188 would be beyond";
+  EXPECT_EQ((*rows)[0].detail, "claude-3-haiku: 0 in, 10 out, 0 cached, 30 written to the cache");
+  auto payload = json::parse(Events("cost.recorded")[0].payload);
+  EXPECT_EQ(payload["cache_write_tokens"], 30);
 }
 
 // ---- which provider ---------------------------------------------------------------

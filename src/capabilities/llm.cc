@@ -179,12 +179,10 @@ Result<LlmCompletion> parse_anthropic_response(std::string_view body) {
   }
   auto usage = root.find("usage");
   if (usage == root.end() || !usage->is_object()) return malformed(kProvider, "no usage object");
-  NAOS_ASSIGN_OR_RETURN(int64_t input, usage_count(kProvider, *usage, "input_tokens", true));
-  NAOS_ASSIGN_OR_RETURN(int64_t written, usage_count(kProvider, *usage, "cache_creation_input_tokens", false));
+  NAOS_ASSIGN_OR_RETURN(out.usage.input, usage_count(kProvider, *usage, "input_tokens", true));
+  NAOS_ASSIGN_OR_RETURN(out.usage.cache_write, usage_count(kProvider, *usage, "cache_creation_input_tokens", false));
   NAOS_ASSIGN_OR_RETURN(out.usage.cached_input, usage_count(kProvider, *usage, "cache_read_input_tokens", false));
   NAOS_ASSIGN_OR_RETURN(out.usage.output, usage_count(kProvider, *usage, "output_tokens", true));
-  // Cache writes are billed as input here: cost.models has no cache-write price.
-  out.usage.input = input + written;
   out.model = string_or_empty(root, "model");
   out.stop_reason = string_or_empty(root, "stop_reason");
   return out;

@@ -19,12 +19,13 @@
 // use, keys, prices, budgets (core/llm_wiring.h decides those; capabilities/
 // cannot depend on governance/).
 //
-// Token usage is normalised so that the three counts never overlap:
-// `input` is input billed at the input price (Anthropic: input_tokens +
-// cache_creation_input_tokens; OpenAI: prompt_tokens - cached_tokens),
-// `cached_input` input read from the vendor's prompt cache (Anthropic:
-// cache_read_input_tokens; OpenAI: prompt_tokens_details.cached_tokens),
-// `output` the completion.
+// Token usage is normalised so that the four counts never overlap:
+// `input` is input billed at the input price (Anthropic: input_tokens;
+// OpenAI: prompt_tokens - cached_tokens), `cached_input` input read from the
+// vendor's prompt cache (Anthropic: cache_read_input_tokens; OpenAI:
+// prompt_tokens_details.cached_tokens), `cache_write` input written to the
+// prompt cache, which Anthropic bills above the input price
+// (cache_creation_input_tokens; OpenAI has none), `output` the completion.
 //
 // Secrets: an LlmEndpoint holds the API key; it goes into one request header
 // and nowhere else. Every error built here has the key replaced by
@@ -73,6 +74,7 @@ struct LlmUsage {
   int64_t input = 0;
   int64_t output = 0;
   int64_t cached_input = 0;
+  int64_t cache_write = 0;
 };
 
 struct LlmCompletion {

@@ -120,7 +120,8 @@ TEST(LlmAnthropic, SendsTheMessagesApiRequestAndReadsTextAndUsage) {
   EXPECT_EQ(done->text, "Hello, world");
   EXPECT_EQ(done->model, "claude-3-haiku-20240307");
   EXPECT_EQ(done->stop_reason, "end_turn");
-  EXPECT_EQ(done->usage.input, 12 + 2) << "cache writes are billed as input";
+  EXPECT_EQ(done->usage.input, 12);
+  EXPECT_EQ(done->usage.cache_write, 2);
   EXPECT_EQ(done->usage.cached_input, 3);
   EXPECT_EQ(done->usage.output, 5);
 }

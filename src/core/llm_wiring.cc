@@ -97,7 +97,8 @@ std::string reply_json(const LlmEndpoint& endpoint, const std::string& model, co
                           {"usage",
                            {{"input_tokens", completion.usage.input},
                             {"output_tokens", completion.usage.output},
-                            {"cached_input_tokens", completion.usage.cached_input}}},
+                            {"cached_input_tokens", completion.usage.cached_input},
+                            {"cache_write_tokens", completion.usage.cache_write}}},
                           {"cost_microcents", cost}};
   return reply.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
@@ -128,8 +129,12 @@ Result<std::string> complete(const LlmWiring& wiring, const std::string& agent, 
   // Step 5: reserve the most it can cost.
   int64_t most = 0;
   if (price != nullptr) {
-    governance::TokenUsage bound{capabilities::estimate_input_tokens(request), request.max_tokens, 0};
-    NAOS_ASSIGN_OR_RETURN(most, governance::price_tokens(*price, bound));
+    // Every input token at the dearer of the input and cache-write prices:
+    // the vendor decides which of them it writes to its cache.
+    int64_t input = capabilities::estimate_input_tokens(request);
+    NAOS_ASSIGN_OR_RETURN(int64_t as_input, governance::price_tokens(*price, {input, request.max_tokens, 0, 0}));
+    NAOS_ASSIGN_OR_RETURN(int64_t as_write, governance::price_tokens(*price, {0, request.max_tokens, 0, input}));
+    most = std::max(as_input, as_write);
   }
   std::optional<governance::Reservation> reservation;
   if (wiring.budget != nullptr) {
@@ -150,16 +155,19 @@ Result<std::string> complete(const LlmWiring& wiring, const std::string& agent, 
   const auto& usage = completion.usage;
   int64_t actual = 0;
   if (price != nullptr) {
-    NAOS_ASSIGN_OR_RETURN(actual, governance::price_tokens(*price, {usage.input, usage.output, usage.cached_input}));
+    NAOS_ASSIGN_OR_RETURN(actual, governance::price_tokens(*price, {usage.input, usage.output, usage.cached_input,
+                                                                    usage.cache_write}));
   }
   if (reservation) {
     std::string detail = model + ": " + std::to_string(usage.input) + " in, " + std::to_string(usage.output) +
                          " out, " + std::to_string(usage.cached_input) + " cached";
+    if (usage.cache_write > 0) detail += ", " + std::to_string(usage.cache_write) + " written to the cache";
     nlohmann::json fields = {{"provider", provider->name},
                              {"model", model},
                              {"input_tokens", usage.input},
                              {"output_tokens", usage.output},
-                             {"cached_input_tokens", usage.cached_input}};
+                             {"cached_input_tokens", usage.cached_input},
+                             {"cache_write_tokens", usage.cache_write}};
     // A vendor that counted more input tokens than the request has bytes
     // (estimate_input_tokens() is meant to rule this out) is paid all the
     // same: settle records the whole cost, and when that crosses a budget

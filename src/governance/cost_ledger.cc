@@ -54,13 +54,14 @@ std::string format_cents(int64_t cents) {
 }
 
 Result<int64_t> price_tokens(const project::ModelPrice& price, const TokenUsage& usage) {
-  if (usage.input < 0 || usage.output < 0 || usage.cached_input < 0) {
+  if (usage.input < 0 || usage.output < 0 || usage.cached_input < 0 || usage.cache_write < 0) {
     return Error(Code::kInvalidArgument, "token counts must not be negative");
   }
   using i128 = __int128;
   i128 cached_price = price.cached_input_per_1k.value_or(price.input_per_1k);
+  i128 cache_write_price = price.cache_write_per_1k.value_or(price.input_per_1k);
   i128 total = i128(usage.input) * price.input_per_1k + i128(usage.output) * price.output_per_1k +
-               i128(usage.cached_input) * cached_price;
+               i128(usage.cached_input) * cached_price + i128(usage.cache_write) * cache_write_price;
   i128 rounded_up = (total + 999) / 1000;
   if (rounded_up > kMax) return Error(Code::kResourceExhausted, "the cost does not fit in 64 bits");
   return static_cast<int64_t>(rounded_up);

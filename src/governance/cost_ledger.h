@@ -55,6 +55,7 @@ struct TokenUsage {
   int64_t input = 0;
   int64_t output = 0;
   int64_t cached_input = 0;
+  int64_t cache_write = 0;  // input written to the vendor's prompt cache
 };
 
 // The cost of `usage` at `price` (micro-cents per 1K tokens). The exact sum

@@ -52,7 +52,8 @@ constexpr std::string_view kPoolKeys[] = {"members",        "agent",    "size", 
                                           "maxConcurrency", "tolerate", "retries", "timeout",  "minTier"};
 constexpr std::string_view kCostKeys[] = {"enforcement", "timezone", "budgets", "models", "endpoints"};
 constexpr std::string_view kBudgetKeys[] = {"limit", "period", "onExceed", "alertAt"};
-constexpr std::string_view kModelKeys[] = {"inputCostPer1k", "outputCostPer1k", "cachedInputCostPer1k"};
+constexpr std::string_view kModelKeys[] = {"inputCostPer1k", "outputCostPer1k", "cachedInputCostPer1k",
+                                           "cacheWriteCostPer1k"};
 constexpr std::string_view kEndpointKeys[] = {"costPerCall"};
 constexpr std::string_view kTrustKeys[] = {"minimumTier", "minCreditRating", "capabilityTiers"};
 // The capabilities a tier can be required for: the grants of kCapabilityKeys.
@@ -1059,6 +1060,7 @@ class Reader {
       if (key == "inputCostPer1k") out.input_per_1k = price, has_input = true;
       if (key == "outputCostPer1k") out.output_per_1k = price, has_output = true;
       if (key == "cachedInputCostPer1k") out.cached_input_per_1k = price;
+      if (key == "cacheWriteCostPer1k") out.cache_write_per_1k = price;
     }
     if (!has_input || !has_output) {
       return error(node, path,

@@ -309,6 +309,7 @@ struct ModelPrice {
   int64_t input_per_1k = 0;
   int64_t output_per_1k = 0;
   std::optional<int64_t> cached_input_per_1k;  // absent: input_per_1k
+  std::optional<int64_t> cache_write_per_1k;   // absent: input_per_1k
 };
 
 struct CostConfig {

@@ -347,7 +347,8 @@ cost:
     a: { limit: "$10.00", period: week, onExceed: throttle, alertAt: 90 }
     global: { limit: 20000 }
   models:
-    m: { inputCostPer1k: "0.001", outputCostPer1k: 0.002, cachedInputCostPer1k: "$0.0005" }
+    m: { inputCostPer1k: "0.001", outputCostPer1k: 0.002, cachedInputCostPer1k: "$0.0005",
+         cacheWriteCostPer1k: "0.00125" }
   endpoints:
     api.example.com: { costPerCall: "$0.001" }
 trust:

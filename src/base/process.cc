@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <fstream>
@@ -41,12 +42,17 @@ ProcessStat read_stat(int64_t pid) {
 
 }  // namespace
 
-const ProcessIdentity& this_process() {
-  static const ProcessIdentity self = [] {
-    int64_t pid = ::getpid();
-    return ProcessIdentity{pid, read_stat(pid).start_ticks};
-  }();
-  return self;
+ProcessIdentity this_process() {
+  // Atomics rather than a mutex: a child forked while another thread held
+  // a mutex would find it locked forever. Two threads filling the cache at
+  // once store the same values.
+  static std::atomic<int64_t> cached_pid{0}, cached_start{0};
+  const int64_t pid = ::getpid();
+  if (cached_pid.load(std::memory_order_acquire) != pid) {
+    cached_start.store(read_stat(pid).start_ticks, std::memory_order_relaxed);
+    cached_pid.store(pid, std::memory_order_release);
+  }
+  return {pid, cached_start.load(std::memory_order_relaxed)};
 }
 
 bool process_alive(int64_t pid) {

@@ -16,8 +16,9 @@ struct ProcessIdentity {
   bool operator==(const ProcessIdentity&) const = default;
 };
 
-// This process. Computed once.
-const ProcessIdentity& this_process();
+// This process. Its start time is read once per pid, so a forked child is
+// itself, not its parent.
+ProcessIdentity this_process();
 
 // Whether `pid` is a running process: it exists and is not a zombie (exited,
 // not yet reaped by its parent, so running nothing). This process is alive.

@@ -21,6 +21,29 @@ TEST(Process, ThisProcessIsAliveAndKnowsItsStartTime) {
   EXPECT_TRUE(process_alive(::getpid()));
 }
 
+// Found by bench_budget_reserve: a child forked after its parent asked
+// took the parent's identity, so both owned the same reservation rows.
+TEST(Process, AForkedChildIsItselfNotItsParent) {
+  ProcessIdentity parent = this_process();
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  pid_t child = fork();
+  if (child == 0) {
+    ProcessIdentity self = this_process();
+    int64_t seen[2] = {self.pid, self.start_ticks};
+    _exit(write(fds[1], seen, sizeof seen) == sizeof seen ? 0 : 1);
+  }
+  close(fds[1]);
+  int64_t seen[2] = {0, 0};
+  ASSERT_EQ(read(fds[0], seen, sizeof seen), static_cast<ssize_t>(sizeof seen));
+  close(fds[0]);
+  waitpid(child, nullptr, 0);
+  EXPECT_EQ(seen[0], child);
+  EXPECT_NE(seen[0], parent.pid);
+  EXPECT_GE(seen[1], parent.start_ticks);
+  EXPECT_GT(seen[1], 0);
+}
+
 TEST(Process, ASameNumberedProcessStartedAtAnotherTimeIsNotTheOwner) {
   ProcessIdentity earlier = this_process();
   earlier.start_ticks -= 1;

@@ -287,6 +287,14 @@ Status BudgetEnforcer::settle(Reservation& reservation, int64_t actual, std::str
     NAOS_ASSIGN_OR_RETURN(auto before, applied_locked(agent, now));
     NAOS_ASSIGN_OR_RETURN(int64_t id, ledger_.insert({0, now, agent, actual, std::string(source),
                                                       std::string(detail).substr(0, kMaxCostDetailBytes), beyond}));
+    // Should this transaction fail from here on, no kept sum may count the row.
+    struct ForgetSumsUnlessCommitted {
+      CostLedger& ledger;
+      bool committed = false;
+      ~ForgetSumsUnlessCommitted() {
+        if (!committed) ledger.forget_sums();
+      }
+    } guard{ledger_};
     if (reservation.stored_) NAOS_TRY(delete_reservation_locked(reservation.id_));
     nlohmann::json recorded = {{"detail", format_microcents(actual)},
                                {"amount_microcents", actual},
@@ -343,6 +351,7 @@ Status BudgetEnforcer::settle(Reservation& reservation, int64_t actual, std::str
       }
     }
     NAOS_TRY(transaction.commit());
+    guard.committed = true;
     reservation.enforcer_ = nullptr;
 #ifndef NDEBUG
     check_invariants_locked();

@@ -22,11 +22,19 @@
 // months on the 1st, weeks on Monday 00:00 UTC as ISO 8601 weeks). The
 // config's `cost.timezone` decides where calendar periods start.
 //
+// Sums: spent_since() is asked on every priced call, and a SUM over the
+// period's rows grew with the ledger (a day of 100,000 calls summed 100,000
+// rows per call). Rows are only ever appended and their ids only grow, so a
+// sum is kept per (agent, since_ms) with the id it is complete through, and
+// the next call adds the rows after that id: a range of the rowid B-tree,
+// whichever process wrote them. Each sum is one statement, one snapshot.
+//
 // Threading: CostLedger borrows a Database, which is used by one thread at a
 // time (store/database.h); the caller (BudgetEnforcer) serializes calls.
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -102,16 +110,28 @@ class CostLedger {
   // Inserts one row; returns its id. Errors: kInvalidArgument (negative amount).
   Result<int64_t> insert(const LedgerRow& row);
   // Sum of amounts with ts_ms >= since_ms; `agent` empty = every agent.
+  // Exact, and incremental after the first call for the same arguments.
   Result<int64_t> spent_since(std::string_view agent, int64_t since_ms);
   // The same for beyond_reservation_microcents: spending no reservation admitted.
   Result<int64_t> beyond_reservations_since(std::string_view agent, int64_t since_ms);
+  // Drops the kept sums. A sum taken after an append inside a transaction
+  // that then rolls back would count a row that never was: the writer calls
+  // this when such a transaction fails.
+  void forget_sums() { tallies_.clear(); }
   // Rows with ts_ms >= since_ms, oldest first; `agent` empty = every agent.
   Result<std::vector<LedgerRow>> rows_since(std::string_view agent, int64_t since_ms);
   // Every agent that has a ledger row.
   Result<std::vector<std::string>> agents();
 
  private:
+  struct Tally {
+    int64_t through_id = 0;  // every row with id <= this is counted
+    int64_t spent = 0;
+  };
+  static constexpr size_t kMaxTallies = 256;
+
   store::Database& database_;
+  std::map<std::pair<std::string, int64_t>, Tally> tallies_;  // by (agent, since_ms)
 };
 
 }  // namespace naos::governance

@@ -1,9 +1,12 @@
 // Money formatting, price-table arithmetic and calendar periods: all integer.
+// And the ledger's kept sums, exact while another connection appends.
 #include "governance/cost_ledger.h"
 
 #include <gtest/gtest.h>
 
 #include <chrono>
+
+#include "test_support.h"
 
 namespace naos::governance {
 namespace {
@@ -192,6 +195,42 @@ TEST(CostPeriodZone, UnknownZoneIsAnError) {
   EXPECT_EQ(window.error().code(), Code::kInvalidArgument);
   EXPECT_TRUE(known_timezone("Europe/Berlin"));
   EXPECT_FALSE(known_timezone("Europe/Atlantis"));
+}
+
+}  // namespace
+}  // namespace naos::governance
+
+namespace naos::governance {
+namespace {
+
+// spent_since keeps a sum and adds the rows appended after it. Another
+// connection (as another process would) appends rows of this agent, of
+// another agent, and of this agent dated before `since`: each sum equals a
+// full SUM over the table, the global one too, through forget_sums as well.
+TEST(CostLedgerSums, KeptSumsStayExactWhileAnotherConnectionAppends) {
+  testing::TempDir dir;
+  auto ours = std::move(*store::Database::open(dir.path() / "nexus.db"));
+  auto theirs = std::move(*store::Database::open(dir.path() / "nexus.db"));
+  CostLedger reader(*ours), writer(*theirs);
+  auto full_sum = [&](const std::string& agent, int64_t since) {
+    auto rows = *reader.rows_since(agent, since);
+    int64_t sum = 0;
+    for (const auto& r : rows) sum += r.amount_microcents;
+    return sum;
+  };
+  constexpr int64_t kSince = 1'000;
+  int64_t amount = 1;
+  for (int round = 0; round < 50; ++round) {
+    ASSERT_TRUE(writer.insert({0, kSince + round, "bot", amount++, "agent", ""}));
+    ASSERT_TRUE(writer.insert({0, kSince + round, "other", amount++, "agent", ""}));
+    ASSERT_TRUE(writer.insert({0, kSince - 1, "bot", amount++, "agent", "before the period"}));
+    ASSERT_EQ(*reader.spent_since("bot", kSince), full_sum("bot", kSince)) << round;
+    ASSERT_EQ(*reader.spent_since("", kSince), full_sum("", kSince)) << round;
+    ASSERT_EQ(*reader.spent_since("bot", 0), full_sum("bot", 0)) << round;
+    if (round % 10 == 9) reader.forget_sums();
+  }
+  EXPECT_EQ(*reader.spent_since("bot", kSince), (1 + 148) * 50 / 2);  // 1, 4, 7, ..., 148
+  EXPECT_EQ(*reader.spent_since("nobody", kSince), 0);
 }
 
 }  // namespace

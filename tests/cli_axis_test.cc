@@ -1,5 +1,4 @@
 // `naos axis register|verify|status|list|cache` through the real binary.
-// Skipped until `axis` is wired into src/cli/main.cc (add_axis_command).
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -16,7 +15,6 @@ class AxisCliTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_EQ(run_naos({"init", "proj"}, dir_.path()).exit_status, 0);
-    if (naos({"--help"}).out.find("axis") == std::string::npos) GTEST_SKIP() << "`naos axis` is not wired into main.cc yet";
     ASSERT_EQ(naos({"create", "bot", "--source", agent_path("echo").string()}).exit_status, 0);
     auto config = testing::read_file(root() / "nexus.config.yaml");
     config +=

@@ -82,6 +82,40 @@ TEST_F(AxisCliTest, RegisterVerifyStatusListAndCache) {
   EXPECT_NE(text.out.find("bot T2 (73)"), std::string::npos) << text.out;
 }
 
+// The capabilities criterion comes from the audit log alone: each run's
+// agent.completed lists what it called. kv_user sets a key; its env grant is
+// never read (the module does not import environ_get), so it stays unused.
+TEST(AxisCapabilities, ARunsCalledCapabilitiesAreInItsEventAndEarnTheCriterion) {
+  testing::TempDir dir;
+  testing::write_file(dir.path() / "nexus.config.yaml",
+                      "name: p\nagents:\n  keeper:\n    source: " + agent_path("kv_user").string() +
+                          "\n    capabilities: { kv: true, env: [HOME] }\n  reader:\n    source: " +
+                          agent_path("read_env").string() + "\n    capabilities: { env: [HOME] }\n");
+  ASSERT_EQ(run_naos({"create", "--from-config"}, dir.path()).exit_status, 0);
+  auto points = [&](const std::string& agent = "keeper") {
+    auto status = nlohmann::json::parse(run_naos({"axis", "status", agent, "--json"}, dir.path()).out);
+    for (const auto& c : status["criteria"]) {
+      if (c["name"] == "capabilities") return c;
+    }
+    return nlohmann::json();
+  };
+  EXPECT_EQ(points()["points"], 0);  // nothing used yet
+
+  auto run = run_naos({"run", "keeper"}, dir.path());
+  ASSERT_EQ(run.exit_status, 0) << run.err;
+  auto completed = nlohmann::json::parse(run_naos({"audit", "--action", "agent.completed", "--json"}, dir.path()).out);
+  ASSERT_EQ(completed.size(), 1u);
+  EXPECT_NE(completed[0].dump().find("capabilities_used"), std::string::npos) << completed[0];
+  auto capabilities = points();
+  EXPECT_EQ(capabilities["points"], 10) << capabilities;  // kv of kv and env
+  EXPECT_EQ(capabilities["factors"]["used"], nlohmann::json::array({"kv"})) << capabilities;
+  EXPECT_EQ(capabilities["factors"]["unused"], nlohmann::json::array({"env"})) << capabilities;
+
+  // read_env reads its environment (it imports environ_get): env is used.
+  ASSERT_EQ(run_naos({"run", "reader"}, dir.path(), "", {{"HOME", "/home/test"}}).exit_status, 0);
+  EXPECT_EQ(points("reader")["points"], 20) << points("reader");
+}
+
 TEST_F(AxisCliTest, UnknownAgentIsAgentNotFound) {
   auto result = naos({"axis", "status", "ghost"});
   EXPECT_EQ(result.exit_status, 2);

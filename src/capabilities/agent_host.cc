@@ -12,17 +12,20 @@ int64_t AgentHost::time_now_ms() { return clock_.now_ms(); }
 
 Result<std::optional<std::string>> AgentHost::kv_get(std::string_view key) {
   if (kv_ == nullptr) return Error(Code::kFailedPrecondition, "kv needs a project database", agent_);
+  used_.insert("kv");
   return kv_->get(agent_, key);
 }
 
 Status AgentHost::kv_set(std::string_view key, std::string_view value) {
   if (kv_ == nullptr) return Error(Code::kFailedPrecondition, "kv needs a project database", agent_);
+  used_.insert("kv");
   return kv_->set(agent_, key, value, clock_.now_ms());
 }
 
 Result<sandbox::HttpResponse> AgentHost::http(const sandbox::HttpRequest& request,
                                               std::chrono::steady_clock::time_point deadline) {
   if (http_ == nullptr) return Error(Code::kPermissionDenied, "network is not granted", request.url);
+  used_.insert("network");
   int64_t price = 0;
   if (http_price_) {
     NAOS_ASSIGN_OR_RETURN(Url url, parse_url(request.url));
@@ -43,6 +46,7 @@ Status AgentHost::cost_record(int64_t amount_microcents, std::string_view detail
 Result<std::string> AgentHost::llm_complete(std::string_view request, std::chrono::steady_clock::time_point deadline,
                                             const std::atomic<bool>* cancel) {
   if (!llm_) return Error(Code::kFailedPrecondition, "llm needs a project with llm.providers", agent_);
+  used_.insert("llm");
   return llm_(agent_, request, deadline, cancel);
 }
 

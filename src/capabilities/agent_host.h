@@ -5,6 +5,7 @@
 #pragma once
 
 #include <functional>
+#include <set>
 #include <string>
 
 #include "base/clock.h"
@@ -62,6 +63,11 @@ class AgentHost final : public sandbox::AgentCalls {
                                                        const std::atomic<bool>* cancel)>;
   void set_llm(LlmHandler handler) { llm_ = std::move(handler); }
 
+  // The capabilities this run called ("kv", "network", "llm"), for its
+  // agent.completed / agent.failed event: the trust score's capabilities
+  // criterion counts a grant as used from the audit log alone.
+  const std::set<std::string>& capabilities_used() const { return used_; }
+
  private:
   std::string agent_;
   AgentLog& log_;
@@ -73,6 +79,7 @@ class AgentHost final : public sandbox::AgentCalls {
   HttpPrice http_price_;
   Reserve reserve_;
   LlmHandler llm_;
+  std::set<std::string> used_;  // one run calls its host from one thread at a time
 };
 
 }  // namespace naos::capabilities

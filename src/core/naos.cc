@@ -8,6 +8,7 @@
 #include "base/process.h"
 #include "base/sha256.h"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -71,6 +72,21 @@ Naos::~Naos() {
 }
 
 namespace {
+
+// What a run used of its grants, for its agent.completed / agent.failed
+// event. kv, network and llm are counted at the host call. WASI, which
+// Wasmtime serves, is not seen call by call: a granted environment or
+// folder counts as used when the module imports the call that reads it.
+std::set<std::string> capabilities_used(const capabilities::AgentHost& host, const sandbox::AgentModule& module,
+                                        const sandbox::Grants& grants) {
+  std::set<std::string> used = host.capabilities_used();
+  auto imports = [&](std::string_view name) {
+    return std::find(module.wasi_imports().begin(), module.wasi_imports().end(), name) != module.wasi_imports().end();
+  };
+  if (!grants.env.empty() && imports("environ_get")) used.insert("env");
+  if (!grants.preopens.empty() && imports("path_open")) used.insert("filesystem");
+  return used;
+}
 
 bool looks_like_path(std::string_view target) {
   auto ends_with = [target](std::string_view suffix) {
@@ -303,7 +319,8 @@ void Naos::await_lifecycle(const std::string& agent) {
 
 Status Naos::end_run(const std::string& agent, bool registered, const RunOptions& options,
                      const sandbox::RunOutcome& outcome,
-                     const std::optional<governance::BudgetRefusal>& refusal) {
+                     const std::optional<governance::BudgetRefusal>& refusal,
+                     const std::set<std::string>& capabilities_used) {
   const std::string& actor = options.actor;
   if (registered) {
     auto to = outcome.ok() ? project::AgentStatus::kCompleted : project::AgentStatus::kFailed;
@@ -349,6 +366,7 @@ Status Naos::end_run(const std::string& agent, bool registered, const RunOptions
   nlohmann::json payload = {{"elapsed_us", outcome.elapsed.count()},
                             {"fuel", outcome.fuel_consumed},
                             {"memory_bytes", outcome.memory_bytes}};
+  if (!capabilities_used.empty()) payload["capabilities_used"] = capabilities_used;
   if (outcome.ok()) {
     payload["output_bytes"] = outcome.output.size();
   } else {
@@ -458,7 +476,8 @@ Result<AgentRun> Naos::run(std::string_view target_text, const RunOptions& optio
     end_run(target.name, registered, options, failed).ignore_error();
     return outcome.error();
   }
-  NAOS_TRY(end_run(target.name, registered, options, *outcome, refusal));
+  NAOS_TRY(end_run(target.name, registered, options, *outcome, refusal,
+                   capabilities_used(host, **loaded, request.grants)));
   AgentRun run{target.name, hash, std::move(*outcome), {}};
   if (refusal && (refusal->action == project::OnExceed::kPause || refusal->action == project::OnExceed::kStop)) {
     run.budget_action = refusal->action;

@@ -20,6 +20,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -220,8 +221,10 @@ class Naos {
   Result<bool> begin_run(const std::string& agent, const RunOptions& options, const std::string& module_hash);
   // `refusal`: the budget that refused a priced call during the run, if any;
   // its onExceed decides the agent's status (governance/budget.h).
+  // `capabilities_used` goes on the run's agent.completed / agent.failed event.
   Status end_run(const std::string& agent, bool registered, const RunOptions& options,
-                 const sandbox::RunOutcome& outcome, const std::optional<governance::BudgetRefusal>& refusal = {});
+                 const sandbox::RunOutcome& outcome, const std::optional<governance::BudgetRefusal>& refusal = {},
+                 const std::set<std::string>& capabilities_used = {});
   // An instance run's lifecycle write (running, or how the last one ended),
   // queued on the journal's group commit without waiting: see instances_.
   // Call with instances_mutex_ held, so the writes queue in the order the

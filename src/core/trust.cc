@@ -48,8 +48,6 @@ Result<governance::TrustReport> Naos::trust_report(const std::string& agent, con
     inputs.granted = granted_capabilities(found->second.capabilities);
     inputs.declared_tests = static_cast<int>(found->second.tests.size());
   }
-  NAOS_ASSIGN_OR_RETURN(auto entries, kv_->entries(agent));
-  if (!entries.empty()) inputs.used.insert("kv");  // no event records a kv call
   NAOS_ASSIGN_OR_RETURN(auto events, governance::query_audit(*database_, {.agent = agent}));
   return governance::compute_trust(agent, events, inputs, clock_.now_ms());
 }

@@ -111,7 +111,7 @@ TrustReport compute_trust(std::string_view agent, const std::vector<AuditEvent>&
   // Credit, in the window.
   int64_t w_completed = 0, w_failed = 0, w_saga_completed = 0, w_compensated = 0, w_rolled_back = 0,
           w_compensation_failed = 0, w_overruns = 0;
-  std::set<std::string> used = inputs.used;
+  std::set<std::string> used;
 
   for (const auto& e : events) {
     if (e.agent != agent || e.ts_ms > now_ms) continue;
@@ -151,7 +151,17 @@ TrustReport compute_trust(std::string_view agent, const std::vector<AuditEvent>&
     } else if (type == "saga.compensation_failed") {
       if (in_window) ++w_compensation_failed;
     }
-    // Events that show a capability in use.
+    // Events that show a capability in use: a run's own list of what it
+    // called, a capability.used event, a priced call.
+    if (in_window && (type == event::kAgentCompleted || type == event::kAgentFailed)) {
+      auto payload = payload_of(e);
+      if (auto list = payload.find("capabilities_used"); list != payload.end() && list->is_array()) {
+        for (const auto& name : *list) {
+          auto capability = name.is_string() ? capability_of(name.get<std::string>()) : std::string();
+          if (!capability.empty()) used.insert(capability);
+        }
+      }
+    }
     if (in_window && (type == "capability.used" || type == "cost.recorded")) {
       auto payload = payload_of(e);
       auto capability = capability_of(string_field(payload, "capability"));

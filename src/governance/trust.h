@@ -100,9 +100,6 @@ struct TrustInputs {
   std::string current_module_hash;
   // Capabilities the config grants (names of trust::kCapabilities).
   std::set<std::string> granted;
-  // Capabilities the caller knows were used in the window (e.g. the agent
-  // has kv entries), on top of those the events show.
-  std::set<std::string> used;
   // How many `tests` the config declares.
   int declared_tests = 0;
 };

@@ -49,14 +49,15 @@ int points(const TrustReport& report, const std::string& name) {
 History example_a() {
   History h;
   h.add("axis.registered", 10 * kDay, {{"module_hash", "h1"}});
-  h.add("agent.completed", 0, {}, 9);
+  h.add("agent.completed", 0, {}, 8);
+  h.add("agent.completed", 0, {{"capabilities_used", {"kv"}}});
   h.add("agent.failed", 0);
   h.add("capability.used", kDay, {{"capability", "network"}});
   h.add("axis.verified", 0, {{"passed", 3}, {"total", 4}, {"module_hash", "h1"}});
   return h;
 }
 TrustInputs inputs_a() {
-  return {.current_module_hash = "h1", .granted = {"kv", "network"}, .used = {"kv"}, .declared_tests = 4};
+  return {.current_module_hash = "h1", .granted = {"kv", "network"}, .declared_tests = 4};
 }
 
 // docs/trust.md, example B: old failures, a recent budget breach, idle grants.
@@ -135,7 +136,7 @@ TEST(TrustScore, ExampleAGivesTheDocumentedNumbers) {
   EXPECT_EQ(points(report, "signature"), 20);
   EXPECT_EQ(points(report, "audit_trail"), 16);   // 20 * (9 + 1) / (9 + 1 + 2)
   EXPECT_EQ(points(report, "cost"), 20);
-  EXPECT_EQ(points(report, "capabilities"), 20);  // kv (input) and network (capability.used)
+  EXPECT_EQ(points(report, "capabilities"), 20);  // kv (a run's capabilities_used) and network (capability.used)
   EXPECT_EQ(points(report, "tests"), 15);         // 20 * 3 / 4
   EXPECT_EQ(report.t_score, 91);
   EXPECT_EQ(report.tier, Tier::kT1);

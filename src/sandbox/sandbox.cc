@@ -104,7 +104,9 @@ void Sandbox::inspect_imports(AgentModule& module) const {
       } else {
         module.nexus_imports_.emplace_back(name);
       }
-    } else if (module_name != kWasiModule) {
+    } else if (module_name == kWasiModule) {
+      module.wasi_imports_.emplace_back(name);
+    } else {
       module.refusal_ = Failure::kImportDenied;
       module.refusal_message_ = full + " is not provided: agents may import only from \"nexus\" and \"" +
                                 std::string(kWasiModule) + "\"";

@@ -81,8 +81,9 @@ class AgentModule {
 
   // SHA-256 of the module's bytes.
   const std::string& hash() const { return hash_; }
-  // The functions the module imports from `nexus`.
+  // The functions the module imports from `nexus`, and from WASI.
   const std::vector<std::string>& nexus_imports() const { return nexus_imports_; }
+  const std::vector<std::string>& wasi_imports() const { return wasi_imports_; }
 
  private:
   friend class Sandbox;
@@ -91,6 +92,7 @@ class AgentModule {
 
   std::string hash_;
   std::vector<std::string> nexus_imports_;
+  std::vector<std::string> wasi_imports_;
   // Set when the module can never run (unknown import, no _start).
   Failure refusal_ = Failure::kNone;
   std::string refusal_message_;

@@ -56,20 +56,39 @@ class HeldEndpoint {
 // A 5-cent endpoint and an 8-cent global budget: one call fits, two do not.
 // Two agents, so that two processes may run at once (`naos run` of one agent
 // runs it once at a time).
-void WriteHeldProject(const testing::TempDir& dir, const HeldEndpoint& endpoint) {
-  std::string agent = "    source: " + agent_path("fetch").string() +
-                      "\n    capabilities: { network: restricted, allowedHosts: [\"" + endpoint.host() + "\"] }\n";
-  testing::write_file(dir.path() / "nexus.config.yaml",
-                      "name: p\ncost:\n  endpoints:\n    \"" + endpoint.host() +
-                          "\": { costPerCall: 5 }\n  budgets:\n    global: { limit: 8, period: day, onExceed: pause }\n"
-                          "agents:\n  fetcher:\n" +
-                          agent + "  other:\n" + agent);
-  ASSERT_EQ(run_naos({"create", "--from-config"}, dir.path()).exit_status, 0);
-}
+class CliPricedHttpInFlight : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string agent = "    source: " + agent_path("fetch").string() +
+                        "\n    capabilities: { network: restricted, allowedHosts: [\"" + endpoint_.host() + "\"] }\n";
+    testing::write_file(dir_.path() / "nexus.config.yaml",
+                        "name: p\ncost:\n  endpoints:\n    \"" + endpoint_.host() +
+                            "\": { costPerCall: 5 }\n  budgets:\n    global: { limit: 8, period: day, onExceed: pause }\n"
+                            "agents:\n  fetcher:\n" +
+                            agent + "  other:\n" + agent);
+    ASSERT_EQ(run_naos({"create", "--from-config"}, dir_.path()).exit_status, 0);
+  }
+  // `naos run AGENT` in the background; its priced call is held by the endpoint.
+  testing::ChildProcess Start(const std::string& agent) {
+    return testing::ChildProcess(
+        {NAOS_BINARY, "--project", dir_.path().string(), "run", agent, "--input", endpoint_.url()});
+  }
+  testing::CommandResult Run(const std::string& agent) {
+    return run_naos({"run", agent, "--input", endpoint_.url()}, dir_.path());
+  }
+  // What `naos cost status --json` shows reserved against the global budget.
+  nlohmann::json Reserved() {
+    auto status = nlohmann::json::parse(run_naos({"cost", "status", "--json"}, dir_.path()).out);
+    EXPECT_TRUE(status.is_array() && !status.empty() && status[0]["agent"] == "global") << status;
+    return status.is_array() && !status.empty() ? status[0]["reserved_microcents"] : nlohmann::json();
+  }
+  nlohmann::json Events(const std::string& action) {
+    return nlohmann::json::parse(run_naos({"audit", "--action", action, "--json"}, dir_.path()).out);
+  }
 
-testing::ChildProcess StartRun(const testing::TempDir& dir, const std::string& url) {
-  return testing::ChildProcess({NAOS_BINARY, "--project", dir.path().string(), "run", "fetcher", "--input", url});
-}
+  HeldEndpoint endpoint_;
+  testing::TempDir dir_;
+};
 
 TEST(CliPricedHttp, PricedCallsAreChargedAndTheBudgetStopsTheOneThatWouldCrossIt) {
   testing::LocalHttpServer server;
@@ -108,53 +127,38 @@ TEST(CliPricedHttp, PricedCallsAreChargedAndTheBudgetStopsTheOneThatWouldCrossIt
 // Two `naos run` processes on one budget: while the first one's priced call
 // is in flight, its reservation is visible to the second, which is refused
 // before it sends anything.
-TEST(CliPricedHttp, APricedCallInFlightInOneProcessHoldsTheBudgetAgainstAnother) {
-  HeldEndpoint endpoint;
-  testing::TempDir dir;
-  WriteHeldProject(dir, endpoint);
-  auto first = StartRun(dir, endpoint.url());
-  ASSERT_TRUE(endpoint.wait_for_hits(1));
-
-  auto second = run_naos({"run", "other", "--input", endpoint.url()}, dir.path());
+TEST_F(CliPricedHttpInFlight, APricedCallInOneProcessHoldsTheBudgetAgainstAnother) {
+  auto first = Start("fetcher");
+  ASSERT_TRUE(endpoint_.wait_for_hits(1));
+  auto second = Run("other");
   EXPECT_EQ(second.out, "error: limit\n") << second.err;
-  EXPECT_EQ(endpoint.hits(), 1);
-  auto status = nlohmann::json::parse(run_naos({"cost", "status", "--json"}, dir.path()).out);
-  ASSERT_TRUE(status.is_array() && !status.empty()) << status;
-  EXPECT_EQ(status[0]["agent"], "global") << status;
-  EXPECT_EQ(status[0]["reserved_microcents"], 5'000'000) << status;
+  EXPECT_EQ(endpoint_.hits(), 1);
+  EXPECT_EQ(Reserved(), 5'000'000);
 
-  endpoint.release();
+  endpoint_.release();
   EXPECT_EQ(first.read_line(), "status 200");
   EXPECT_EQ(first.wait(), 0);
-  auto recorded = nlohmann::json::parse(run_naos({"audit", "--action", "cost.recorded", "--json"}, dir.path()).out);
-  EXPECT_EQ(recorded.size(), 1u);
-  auto exceeded = nlohmann::json::parse(run_naos({"audit", "--action", "budget.exceeded", "--json"}, dir.path()).out);
-  EXPECT_EQ(exceeded.size(), 1u);
+  EXPECT_EQ(Events("cost.recorded").size(), 1u);
+  EXPECT_EQ(Events("budget.exceeded").size(), 1u);
 }
 
 // kill -9 of a `naos run` whose priced call is in flight: it never settles,
 // its reservation no longer holds the budget, and the agent it left
 // `running` may run again.
-TEST(CliPricedHttp, AKilledRunsReservationNoLongerHoldsTheBudget) {
-  HeldEndpoint endpoint;
-  testing::TempDir dir;
-  WriteHeldProject(dir, endpoint);
-  auto killed = StartRun(dir, endpoint.url());
-  ASSERT_TRUE(endpoint.wait_for_hits(1));
+TEST_F(CliPricedHttpInFlight, AKilledRunsReservationNoLongerHoldsTheBudget) {
+  auto killed = Start("fetcher");
+  ASSERT_TRUE(endpoint_.wait_for_hits(1));
   killed.kill();
   killed.wait();
-  auto status = nlohmann::json::parse(run_naos({"cost", "status", "--json"}, dir.path()).out);
-  ASSERT_TRUE(status.is_array() && !status.empty()) << status;
-  EXPECT_EQ(status[0]["reserved_microcents"], 0) << status;
+  EXPECT_EQ(Reserved(), 0);
 
-  endpoint.release();
-  auto next = run_naos({"run", "fetcher", "--input", endpoint.url()}, dir.path());
+  endpoint_.release();
+  auto next = Run("fetcher");
   EXPECT_EQ(next.exit_status, 0) << next.err;
   EXPECT_EQ(next.out, "status 200\n42");
-  EXPECT_EQ(endpoint.hits(), 2);
-  auto recorded = nlohmann::json::parse(run_naos({"audit", "--action", "cost.recorded", "--json"}, dir.path()).out);
-  EXPECT_EQ(recorded.size(), 1u);  // the killed call was never settled
-  auto stopped = nlohmann::json::parse(run_naos({"audit", "--action", "agent.stopped", "--json"}, dir.path()).out);
+  EXPECT_EQ(endpoint_.hits(), 2);
+  EXPECT_EQ(Events("cost.recorded").size(), 1u);  // the killed call was never settled
+  auto stopped = Events("agent.stopped");
   ASSERT_EQ(stopped.size(), 1u) << stopped;
   EXPECT_NE(stopped[0].dump().find("ended while it ran"), std::string::npos) << stopped;
 }

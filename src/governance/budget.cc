@@ -207,7 +207,6 @@ Result<Reservation> BudgetEnforcer::reserve(std::string_view agent, int64_t max_
     NAOS_TRY(durable_commits_locked(false));
     NAOS_ASSIGN_OR_RETURN(store::Transaction transaction, database_->begin());
     for (int64_t unreleased : unreleased_) NAOS_TRY(delete_reservation_locked(unreleased));
-    unreleased_.clear();
     int64_t now_ms = clock_.now_ms();
     NAOS_ASSIGN_OR_RETURN(auto reserved, reserved_locked(/*delete_orphans=*/true));
     NAOS_ASSIGN_OR_RETURN(auto applied, applied_locked(agent, now_ms));
@@ -235,6 +234,7 @@ Result<Reservation> BudgetEnforcer::reserve(std::string_view agent, int64_t max_
     }
     // A refusal commits too: the orphans' rows are gone either way.
     NAOS_TRY(transaction.commit());
+    unreleased_.clear();  // their deletes are committed now
 #ifndef NDEBUG
     if (!refused) check_invariants_locked();
 #endif

@@ -116,6 +116,52 @@ TEST(AxisCapabilities, ARunsCalledCapabilitiesAreInItsEventAndEarnTheCriterion) 
   EXPECT_EQ(points("reader")["points"], 20) << points("reader");
 }
 
+TEST_F(AxisCliTest, DirectoryListsRegisteredAgentsBySearchAndTier) {
+  EXPECT_NE(naos({"axis", "directory"}).out.find("no agents registered yet"), std::string::npos);
+  EXPECT_TRUE(json({"axis", "directory", "--json"}).empty());  // created, not registered
+
+  auto registered = json({"axis", "register", "bot", "--json"});
+  auto directory = json({"axis", "directory", "--json"});
+  ASSERT_EQ(directory.size(), 1u);
+  EXPECT_EQ(directory[0]["auid"], registered["auid"]);
+  EXPECT_EQ(directory[0]["agent"], "bot");
+  EXPECT_EQ(directory[0]["tier"], registered["trust"]["tier"]);
+  EXPECT_EQ(directory[0]["module_hash"], registered["module_hash"]);
+  EXPECT_NE(naos({"axis", "directory"}).out.find(registered["auid"].get<std::string>()), std::string::npos);
+
+  EXPECT_EQ(json({"axis", "directory", "--search", "BO", "--json"}).size(), 1u);  // any case
+  EXPECT_TRUE(json({"axis", "directory", "--search", "nobody", "--json"}).empty());
+  EXPECT_EQ(json({"axis", "directory", "--tier", "T5", "--json"}).size(), 1u);  // T3 is T5 or better
+  EXPECT_TRUE(json({"axis", "directory", "--tier", "T1", "--json"}).empty());
+  auto bad = naos({"axis", "directory", "--tier", "T9"});
+  EXPECT_EQ(bad.exit_status, 2);
+  EXPECT_NE(bad.err.find("--tier is one of T1"), std::string::npos) << bad.err;
+}
+
+// `naos run --verify-trust` runs only the module `axis register` recorded.
+TEST_F(AxisCliTest, VerifyTrustRunsOnlyTheRegisteredModule) {
+  auto unregistered = naos({"run", "bot", "--input", "hi", "--verify-trust"});
+  EXPECT_EQ(unregistered.exit_status, 2);
+  EXPECT_NE(unregistered.err.find("VERIFICATION_FAILED (401)"), std::string::npos) << unregistered.err;
+  EXPECT_NE(unregistered.err.find("not registered"), std::string::npos) << unregistered.err;
+
+  ASSERT_EQ(naos({"axis", "register", "bot"}).exit_status, 0);
+  auto verified = naos({"run", "bot", "--input", "hi", "--verify-trust"});
+  EXPECT_EQ(verified.exit_status, 0) << verified.err;
+  EXPECT_EQ(verified.out, "hi");
+
+  // The module is replaced after registration: refused with --verify-trust,
+  // still run without it.
+  testing::write_file(root() / "agents" / "bot" / "bot.wasm", testing::read_file(agent_path("trivial")));
+  auto changed = naos({"run", "bot", "--input", "hi", "--verify-trust", "--json"});
+  EXPECT_EQ(changed.exit_status, 2);
+  auto error = nlohmann::json::parse(changed.out);
+  EXPECT_EQ(error["error"]["code"], 401) << error;
+  EXPECT_NE(error["error"]["message"].get<std::string>().find("module changed since registration"), std::string::npos)
+      << error;
+  EXPECT_EQ(naos({"run", "bot", "--input", "hi"}).exit_status, 0);
+}
+
 TEST_F(AxisCliTest, UnknownAgentIsAgentNotFound) {
   auto result = naos({"axis", "status", "ghost"});
   EXPECT_EQ(result.exit_status, 2);

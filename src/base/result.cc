@@ -8,6 +8,7 @@ std::string_view code_name(Code code) {
     case Code::kNotFound: return "not_found";
     case Code::kAlreadyExists: return "already_exists";
     case Code::kPermissionDenied: return "permission_denied";
+    case Code::kUnauthenticated: return "unauthenticated";
     case Code::kResourceExhausted: return "resource_exhausted";
     case Code::kDeadlineExceeded: return "deadline_exceeded";
     case Code::kFailedPrecondition: return "failed_precondition";

@@ -26,6 +26,7 @@ enum class Code {
   kNotFound,           // the named thing does not exist
   kAlreadyExists,      // the named thing exists already
   kPermissionDenied,   // a capability or grant does not allow this
+  kUnauthenticated,    // an identity could not be verified (a module that is not the one registered)
   kResourceExhausted,  // fuel, memory, output, budget or quota ran out
   kDeadlineExceeded,   // a timeout elapsed
   kFailedPrecondition, // the system is not in a state that allows this

@@ -1,6 +1,7 @@
 // `naos axis register AGENT`, `naos axis verify AGENT|--all`, `naos axis status AGENT`,
-// `naos axis list`, `naos axis cache [--clear]` — the AXIS trust score
-// (governance/trust.h, docs/trust.md), computed locally from the audit log.
+// `naos axis list`, `naos axis directory [--search Q] [--tier T]`,
+// `naos axis cache [--clear]` — the AXIS trust score (governance/trust.h,
+// docs/trust.md), computed locally from the audit log.
 //
 // The score is recomputed from the audit log every time it is shown; the cache
 // (data/axis-cache.json) keeps the last report per agent for `axis cache` and
@@ -9,6 +10,8 @@
 // A trust.changed event is recorded whenever register, verify or status sees a
 // tier other than the one the newest trust.changed recorded.
 
+#include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -278,6 +281,70 @@ int do_list(Context& context) {
   return 0;
 }
 
+std::string lowercase(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
+  return text;
+}
+
+// The project's AXIS directory: the agents registered with `axis register`,
+// by AUID, with their standing. --search matches the name, template or
+// description (any case); --tier T keeps agents at tier T or better.
+int do_directory(Context& context, const std::string& search, const std::string& tier) {
+  std::optional<gov::Tier> at_least;
+  if (!tier.empty()) {
+    at_least = gov::parse_tier(tier);
+    if (!at_least) {
+      return report_error(context.globals, Error(Code::kInvalidArgument, "--tier is one of T1 (best) to T5", tier));
+    }
+  }
+  auto naos = open_naos(context, true);
+  if (!naos) return report_error(context.globals, naos.error());
+  auto agents = (*naos)->agents();
+  if (!agents) return report_error(context.globals, agents.error());
+  const std::string wanted = lowercase(search);
+  nlohmann::json out = nlohmann::json::array();
+  std::vector<std::vector<std::string>> rows = {{"AUID", "AGENT", "TIER", "T-SCORE", "RATING", "DESCRIPTION"}};
+  for (const auto& view : *agents) {
+    auto registered = gov::query_audit(*(*naos)->database(), {.agent = view.name, .action = gov::event::kAxisRegistered});
+    if (!registered) return report_error(context.globals, registered.error());
+    if (registered->empty()) continue;  // not in the directory until registered
+    std::string description = view.config != nullptr ? view.config->description : "";
+    std::string template_name = view.config != nullptr ? view.config->template_name
+                                : view.record             ? view.record->template_name
+                                                          : "";
+    if (!wanted.empty() && lowercase(view.name + "\n" + template_name + "\n" + description).find(wanted) ==
+                               std::string::npos) {
+      continue;
+    }
+    auto report = refresh(**naos, view, false);
+    if (!report) return report_error(context.globals, report.error());
+    if (at_least && report->tier > *at_least) continue;
+    auto payload = nlohmann::json::parse(registered->back().payload, nullptr, false);
+    std::string hash = payload.is_object() ? payload.value("module_hash", "") : "";
+    std::string auid = payload.is_object() ? payload.value("auid", auid_of(view.name, hash)) : auid_of(view.name, hash);
+    out.push_back({{"auid", auid},
+                   {"agent", view.name},
+                   {"template", template_name},
+                   {"description", description},
+                   {"module_hash", hash},
+                   {"registered", format_utc_ms(registered->back().ts_ms)},
+                   {"tier", std::string(gov::tier_name(report->tier))},
+                   {"t_score", report->t_score},
+                   {"rating", std::string(gov::rating_name(report->rating))}});
+    rows.push_back({auid, view.name, std::string(gov::tier_name(report->tier)), std::to_string(report->t_score),
+                    std::string(gov::rating_name(report->rating)), description});
+  }
+  if (context.globals.json) {
+    std::cout << out.dump(2) << "\n";
+  } else if (out.empty()) {
+    std::cout << (search.empty() && tier.empty() ? "no agents registered yet (naos axis register AGENT)\n"
+                                                  : "no registered agent matches\n");
+  } else {
+    std::cout << format_table(rows);
+  }
+  return 0;
+}
+
 int do_cache(Context& context, bool clear) {
   auto naos = open_naos(context, true);
   if (!naos) return report_error(context.globals, naos.error());
@@ -338,6 +405,15 @@ void add_axis_command(CLI::App& app, Context& context, int& exit_status) {
   CLI::App* list_command = axis->add_subcommand("list", "Every agent's tier, score and rating");
   list_command->add_flag("--json", context.globals.json, "Print JSON");
   list_command->callback([&] { exit_status = do_list(context); });
+
+  auto search = std::make_shared<std::string>();
+  auto tier = std::make_shared<std::string>();
+  CLI::App* directory_command =
+      axis->add_subcommand("directory", "The registered agents by AUID, with their tier, score and rating");
+  directory_command->add_option("--search", *search, "Only agents whose name, template or description contain Q");
+  directory_command->add_option("--tier", *tier, "Only agents at this Trust Tier or better (T1..T5)");
+  directory_command->add_flag("--json", context.globals.json, "Print JSON");
+  directory_command->callback([&, search, tier] { exit_status = do_directory(context, *search, *tier); });
 
   CLI::App* cache_command = axis->add_subcommand("cache", "Show (or --clear) data/axis-cache.json");
   cache_command->add_flag("--clear", *clear, "Delete the cache");

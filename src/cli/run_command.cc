@@ -1,4 +1,4 @@
-// `naos run <agent-or-path> [--input TEXT|@file|-] [--timeout D] [--memory S] [--fuel N] [--json]`
+// `naos run <agent-or-path> [--input TEXT|@file|-] [--timeout D] [--memory S] [--fuel N] [--verify-trust] [--json]`
 
 #include <unistd.h>
 
@@ -18,6 +18,7 @@ namespace {
 
 struct RunFlags {
   std::string target;
+  bool verify_trust = false;
   std::string input;
   std::string timeout;
   std::string memory;
@@ -83,12 +84,16 @@ int run(Context& context, const RunFlags& flags) {
   }
 
   // A project is optional for a .wasm path; an explicit --project must exist.
+  options.verify_trust = flags.verify_trust;
   auto naos = open_naos(context, /*need_project=*/false);
   if (!naos) return report_error(globals, naos.error());
   auto result = (*naos)->run(flags.target, options);
   if (!result) {
     if (result.error().code() == Code::kResourceExhausted) {
       return report_error(globals, result.error(), ProductCode{300, "BUDGET_EXCEEDED"});
+    }
+    if (result.error().code() == Code::kUnauthenticated) {  // --verify-trust
+      return report_error(globals, result.error(), ProductCode{401, "VERIFICATION_FAILED"});
     }
     if (result.error().code() == Code::kPermissionDenied) {  // only the trust gate refuses a whole run
       return report_error(globals, result.error(),
@@ -130,6 +135,8 @@ void add_run_command(CLI::App& app, Context& context, int& exit_status) {
   command->add_option("--timeout", flags->timeout, "Wall-clock limit, e.g. 30s (default: execution.timeout)");
   command->add_option("--memory", flags->memory, "Memory limit, e.g. 256MB (default: execution.memoryLimit)");
   command->add_option("--fuel", flags->fuel, "Instruction budget; 0 = none (default: execution.fuel)");
+  command->add_flag("--verify-trust", flags->verify_trust,
+                    "Refuse to run a module other than the one registered with naos axis register");
   command->add_flag("--json", globals.json, "Print the outcome as JSON");
   command->callback([&context, flags, &exit_status] { exit_status = run(context, *flags); });
 }

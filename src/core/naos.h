@@ -72,6 +72,9 @@ struct RunOptions {
   // (kPermissionDenied, audited capability.denied) when the agent's Trust
   // Tier is worse.
   std::optional<orchestration::PoolGate> pool_gate;
+  // `naos run --verify-trust`: refuse (kUnauthenticated) a module that is not
+  // the one registered with `naos axis register`.
+  bool verify_trust = false;
 };
 
 struct AgentRun {

@@ -57,10 +57,19 @@ Status Naos::apply_trust(const std::string& agent, const std::string& module_has
   if (!project_) return ok();
   const auto& trust = project_->config().trust;
   bool configured = trust.minimum_tier || trust.min_credit_rating || !trust.capability_tiers.empty();
-  if (!configured && !options.pool_gate) return ok();
+  if (!configured && !options.pool_gate && !options.verify_trust) return ok();
   // One report for every gate: it reads the agent's whole audit history.
   NAOS_ASSIGN_OR_RETURN(auto report, trust_report(agent, module_hash));
   const std::string& actor = options.actor;
+  if (options.verify_trust) {
+    for (const auto& criterion : report.criteria) {
+      if (criterion.name != "signature" || criterion.points == criterion.max) continue;
+      return Error(Code::kUnauthenticated,
+                   "module " + module_hash.substr(0, 12) + " cannot be verified: " + criterion.detail +
+                       " (naos axis register " + agent + " registers the module as it is now)",
+                   agent);
+    }
+  }
   if (configured) {
     auto policy = policy_from(trust);
     // `naos axis verify` runs the agent's tests to earn trust back; it is not gated.

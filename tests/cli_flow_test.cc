@@ -54,6 +54,11 @@ TEST_F(CliFlowTest, WorkflowRunPrintsTheOutputAndStatusShowsEachStep) {
   EXPECT_EQ(status["step_states"][1]["state"], "completed");
   auto all = json({"workflow", "list", "--json"});
   EXPECT_EQ(all.size(), 3u);
+  // Each step got NAOS_IDEMPOTENCY_KEY, and actor reads its environment, but
+  // that is naos's variable, not a grant of env: no step reports env used.
+  auto completed = json({"audit", "--action", "agent.completed", "--json"});
+  ASSERT_EQ(completed.size(), 2u);
+  for (const auto& event : completed) EXPECT_EQ(event.dump().find("env"), std::string::npos) << event;
 }
 
 TEST_F(CliFlowTest, AFailedWorkflowExitsOneAndNamesTheStep) {

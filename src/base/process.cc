@@ -55,20 +55,14 @@ ProcessIdentity this_process() {
   return {pid, cached_start.load(std::memory_order_relaxed)};
 }
 
-bool process_alive(int64_t pid) {
-  if (pid <= 0) return false;
-  if (pid == this_process().pid) return true;
-  if (::kill(static_cast<pid_t>(pid), 0) != 0 && errno != EPERM) return false;
-  ProcessStat stat = read_stat(pid);
-  // Without /proc there is only kill(0) to go by.
-  return !stat.readable || (stat.state != 'Z' && stat.state != 'X');
-}
+bool process_alive(int64_t pid) { return process_alive(ProcessIdentity{pid, 0}); }
 
 bool process_alive(const ProcessIdentity& process) {
   if (process.pid <= 0) return false;
   if (process == this_process()) return true;
   if (::kill(static_cast<pid_t>(process.pid), 0) != 0 && errno != EPERM) return false;
   ProcessStat stat = read_stat(process.pid);
+  // Without /proc there is only kill(0) to go by.
   if (!stat.readable) return true;
   if (stat.state == 'Z' || stat.state == 'X') return false;
   return process.start_ticks == 0 || stat.start_ticks == 0 || stat.start_ticks == process.start_ticks;

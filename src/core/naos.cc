@@ -77,16 +77,16 @@ namespace {
 // event. kv, network and llm are counted at the host call. WASI, which
 // Wasmtime serves, is not seen call by call: a granted environment or
 // folder counts as used when the module imports the call that reads it.
-// `granted` is what the config grants: the variables naos adds itself
+// `env_granted` is the config's grant: the variables naos adds itself
 // (NAOS_IDEMPOTENCY_KEY) are no grant of env.
 std::set<std::string> capabilities_used(const capabilities::AgentHost& host, const sandbox::AgentModule& module,
-                                        const sandbox::Grants& granted) {
+                                        bool env_granted, bool folders_granted) {
   std::set<std::string> used = host.capabilities_used();
   auto imports = [&](std::string_view name) {
     return std::find(module.wasi_imports().begin(), module.wasi_imports().end(), name) != module.wasi_imports().end();
   };
-  if (!granted.env.empty() && imports("environ_get")) used.insert("env");
-  if (!granted.preopens.empty() && imports("path_open")) used.insert("filesystem");
+  if (env_granted && imports("environ_get")) used.insert("env");
+  if (folders_granted && imports("path_open")) used.insert("filesystem");
   return used;
 }
 
@@ -410,7 +410,7 @@ Result<AgentRun> Naos::run(std::string_view target_text, const RunOptions& optio
   if (options.fuel) request.limits.fuel = *options.fuel;
   NAOS_ASSIGN_OR_RETURN(request.grants, grants_for(target.config));
   NAOS_TRY(apply_trust(target.name, (*loaded)->hash(), options, request.grants));
-  const sandbox::Grants granted = request.grants;
+  const bool env_granted = !request.grants.env.empty();  // before naos adds its own variables
   for (const auto& variable : options.env) request.grants.env.push_back(variable);
   NAOS_ASSIGN_OR_RETURN(auto policy, capabilities::HttpPolicy::create(request.grants.network, request.grants.allowed_hosts));
 
@@ -480,7 +480,7 @@ Result<AgentRun> Naos::run(std::string_view target_text, const RunOptions& optio
     return outcome.error();
   }
   NAOS_TRY(end_run(target.name, registered, options, *outcome, refusal,
-                   capabilities_used(host, **loaded, granted)));
+                   capabilities_used(host, **loaded, env_granted, !request.grants.preopens.empty())));
   AgentRun run{target.name, hash, std::move(*outcome), {}};
   if (refusal && (refusal->action == project::OnExceed::kPause || refusal->action == project::OnExceed::kStop)) {
     run.budget_action = refusal->action;

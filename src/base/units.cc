@@ -1,6 +1,7 @@
 #include "base/units.h"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <utility>
 #include <vector>
@@ -80,6 +81,12 @@ std::string format_duration(std::chrono::milliseconds duration) {
   auto ms = duration.count();
   if (ms % 1000 != 0 || ms == 0) return std::to_string(ms) + "ms";
   return std::to_string(ms / 1000) + "s";
+}
+
+std::string ascii_lowercase(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+  return out;
 }
 
 size_t edit_distance(std::string_view a, std::string_view b) {

@@ -25,5 +25,7 @@ std::string format_duration(std::chrono::milliseconds duration);
 
 // Levenshtein distance; for "did you mean" suggestions.
 size_t edit_distance(std::string_view a, std::string_view b);
+// ASCII letters lowered; other bytes as they are (host names, search text).
+std::string ascii_lowercase(std::string_view text);
 
 }  // namespace naos

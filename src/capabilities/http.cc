@@ -8,14 +8,10 @@
 #include <cstring>
 #include <memory>
 
+#include "base/units.h"
+
 namespace naos::capabilities {
 namespace {
-
-std::string lowercase(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
-}
 
 struct UrlDeleter {
   void operator()(CURLU* url) const { curl_url_cleanup(url); }
@@ -67,11 +63,11 @@ Result<Url> parse_url(std::string_view text) {
     return Error(Code::kInvalidArgument, "malformed URL", copy);
   }
   Url url;
-  url.scheme = lowercase(url_part(handle.get(), CURLUPART_SCHEME).value_or(""));
+  url.scheme = ascii_lowercase(url_part(handle.get(), CURLUPART_SCHEME).value_or(""));
   if (url.scheme != "http" && url.scheme != "https") {
     return Error(Code::kInvalidArgument, "only http and https URLs are allowed", copy);
   }
-  url.host = lowercase(url_part(handle.get(), CURLUPART_HOST).value_or(""));
+  url.host = ascii_lowercase(url_part(handle.get(), CURLUPART_HOST).value_or(""));
   if (url.host.size() > 2 && url.host.front() == '[') url.host = url.host.substr(1, url.host.size() - 2);
   if (url.host.empty()) return Error(Code::kInvalidArgument, "URL has no host", copy);
   auto port = url_part(handle.get(), CURLUPART_PORT, CURLU_DEFAULT_PORT);
@@ -105,7 +101,7 @@ Result<HttpPolicy> HttpPolicy::create(sandbox::NetworkAccess access, const std::
   policy.access_ = access;
   for (const auto& text : allowed_hosts) {
     Entry entry;
-    std::string rest = lowercase(text);
+    std::string rest = ascii_lowercase(text);
     if (auto scheme_end = rest.find("://"); scheme_end != std::string::npos) {
       entry.scheme = rest.substr(0, scheme_end);
       rest = rest.substr(scheme_end + 3);

@@ -10,8 +10,6 @@
 // A trust.changed event is recorded whenever register, verify or status sees a
 // tier other than the one the newest trust.changed recorded.
 
-#include <algorithm>
-#include <cctype>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -20,6 +18,7 @@
 
 #include "base/file.h"
 #include "base/sha256.h"
+#include "base/units.h"
 #include "cli/cli.h"
 #include "governance/trust.h"
 
@@ -281,11 +280,6 @@ int do_list(Context& context) {
   return 0;
 }
 
-std::string lowercase(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
-  return text;
-}
-
 // The project's AXIS directory: the agents registered with `axis register`,
 // by AUID, with their standing. --search matches the name, template or
 // description (any case); --tier T keeps agents at tier T or better.
@@ -301,7 +295,7 @@ int do_directory(Context& context, const std::string& search, const std::string&
   if (!naos) return report_error(context.globals, naos.error());
   auto agents = (*naos)->agents();
   if (!agents) return report_error(context.globals, agents.error());
-  const std::string wanted = lowercase(search);
+  const std::string wanted = ascii_lowercase(search);
   nlohmann::json out = nlohmann::json::array();
   std::vector<std::vector<std::string>> rows = {{"AUID", "AGENT", "TIER", "T-SCORE", "RATING", "DESCRIPTION"}};
   for (const auto& view : *agents) {
@@ -312,7 +306,7 @@ int do_directory(Context& context, const std::string& search, const std::string&
     std::string template_name = view.config != nullptr ? view.config->template_name
                                 : view.record             ? view.record->template_name
                                                           : "";
-    if (!wanted.empty() && lowercase(view.name + "\n" + template_name + "\n" + description).find(wanted) ==
+    if (!wanted.empty() && ascii_lowercase(view.name + "\n" + template_name + "\n" + description).find(wanted) ==
                                std::string::npos) {
       continue;
     }

@@ -5,7 +5,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake ninja-build pkg-config git
+  build-essential cmake ninja-build pkg-config git ccache
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libfmt-dev
   libsqlite3-dev sqlite3 libcurl4-openssl-dev libsodium-dev libssl-dev
   libcpp-httplib-dev libhowardhinnant-date-dev tzdata libgtest-dev libgmock-dev libbenchmark-dev

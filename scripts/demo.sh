@@ -7,10 +7,8 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-bash scripts/setup.sh
-[ -f "$HOME/.cargo/env" ] && . "$HOME/.cargo/env"
-cmake -S . -B build -G Ninja >/dev/null
-cmake --build build
+# The same build as scripts/test.sh: running one after the other compiles once.
+BUILD_DIR=build bash scripts/build.sh
 
 naos="$root/build/naos"
 agents="$root/build/agents"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Sets up a fresh machine (scripts/setup.sh), builds naos with warnings as
-# errors, and runs the whole test suite with ctest. CI runs exactly this.
+# Sets up a fresh machine and builds naos (scripts/build.sh, the same build
+# demo.sh uses), then runs the whole test suite with ctest. CI runs exactly
+# this.
 #
 #   scripts/test.sh            # build/ , all tests
 #   BUILD_DIR=build-asan NAOS_SANITIZE=ON scripts/test.sh   # ASan+UBSan build
@@ -8,12 +9,8 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-bash scripts/setup.sh
-[ -f "$HOME/.cargo/env" ] && . "$HOME/.cargo/env"
-
+bash scripts/build.sh
 build="${BUILD_DIR:-build}"
-cmake -S . -B "$build" -G Ninja -DNAOS_WERROR=ON -DNAOS_SANITIZE="${NAOS_SANITIZE:-OFF}" >/dev/null
-cmake --build "$build"
 
 # Tests must not depend on the developer's environment.
 unset RUST_BACKTRACE

@@ -12,6 +12,7 @@
 #include "base/units.h"
 #include "cli/cli.h"
 #include "core/naos.h"
+#include "store/database.h"
 
 namespace naos::cli {
 namespace {
@@ -102,6 +103,10 @@ int run(Context& context, const RunFlags& flags) {
     return report_agent_error(globals, result.error());
   }
   const auto& outcome = result->outcome;
+  if (result->end_not_recorded) {
+    std::cerr << "warning: the run ended, but its end was not recorded: " << result->end_not_recorded->to_string()
+              << "\n";
+  }
   if (globals.json) {
     std::cout << to_json(*result).dump(2) << "\n";
   } else {
@@ -119,6 +124,10 @@ int run(Context& context, const RunFlags& flags) {
       std::cerr << "run: " << result->agent << " " << outcome.elapsed.count() << "us, fuel " << outcome.fuel_consumed
                 << ", memory " << format_size(outcome.memory_bytes) << ", module " << result->module_hash.substr(0, 12)
                 << "\n";
+      // Time this process spent waiting for other writers' database locks.
+      auto waits = store::lock_wait_stats();
+      std::cerr << "database: " << waits.waits << " lock waits, " << waits.waited_us / 1000 << "ms in all, longest "
+                << waits.longest_us / 1000 << "ms\n";
     }
   }
   return outcome.ok() ? 0 : 1;

@@ -479,9 +479,12 @@ Result<AgentRun> Naos::run(std::string_view target_text, const RunOptions& optio
     end_run(target.name, registered, options, failed).ignore_error();
     return outcome.error();
   }
-  NAOS_TRY(end_run(target.name, registered, options, *outcome, refusal,
-                   capabilities_used(host, **loaded, env_granted, !request.grants.preopens.empty())));
-  AgentRun run{target.name, hash, std::move(*outcome), {}};
+  // From here on the agent has run (and may have spent money): its outcome
+  // is the result, whether or not its end could be recorded.
+  auto ended = end_run(target.name, registered, options, *outcome, refusal,
+                       capabilities_used(host, **loaded, env_granted, !request.grants.preopens.empty()));
+  AgentRun run{target.name, hash, std::move(*outcome), {}, {}};
+  if (!ended) run.end_not_recorded = ended.error();
   if (refusal && (refusal->action == project::OnExceed::kPause || refusal->action == project::OnExceed::kStop)) {
     run.budget_action = refusal->action;
   }

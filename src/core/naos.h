@@ -84,6 +84,12 @@ struct AgentRun {
   // Set when a budget with onExceed pause or stop refused a priced call: the
   // agent is now budget_exceeded or stopped, and must not be restarted.
   std::optional<project::OnExceed> budget_action;
+  // Set when the agent ran but its end could not be recorded (the registry
+  // status or the agent.completed/failed event: a full disk, say). The run
+  // still ended as `outcome` says, and whatever it spent is spent, so it is
+  // reported as it ended, with this as a warning, never as a run that did
+  // not happen (which a caller would retry, paying twice).
+  std::optional<Error> end_not_recorded;
 };
 
 class Naos {

@@ -47,16 +47,24 @@ Result<AuditKey> AuditKey::load_or_create(const std::filesystem::path& file) {
                       reinterpret_cast<unsigned char*>(secret_key.data()));
   std::error_code ec;
   std::filesystem::create_directories(file.parent_path(), ec);
-  // O_EXCL: two processes racing to create the key must not overwrite each other.
-  int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    if (errno == EEXIST) return load(file);
-    return Error(Code::kUnavailable, "cannot create the audit key", file.string());
-  }
+  // Written whole to a temporary, then linked into place: link() fails if
+  // the key exists, so two processes racing to create it never overwrite
+  // each other, and neither reads the other's key half written.
+  std::filesystem::path temporary = file;
+  temporary += "." + std::to_string(::getpid()) + ".new";
+  int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return Error(Code::kUnavailable, "cannot create the audit key", file.string());
   std::string text = to_hex(public_key) + "\n" + to_hex(secret_key) + "\n";
   bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
   ::close(fd);
+  int linked = written ? ::link(temporary.c_str(), file.c_str()) : -1;
+  int link_error = errno;
+  ::unlink(temporary.c_str());
   if (!written) return Error(Code::kUnavailable, "cannot write the audit key", file.string());
+  if (linked != 0) {
+    if (link_error == EEXIST) return load(file);  // another process made it first
+    return Error(Code::kUnavailable, "cannot create the audit key", file.string());
+  }
   return AuditKey(std::move(public_key), std::move(secret_key));
 }
 

@@ -117,6 +117,9 @@ Result<std::vector<AgentRecord>> Registry::list() {
 
 Status Registry::set_module(std::string_view name, std::string_view source, std::string_view hash, int64_t now_ms) {
   std::lock_guard lock(mutex_);
+  // The status read and the update are one write transaction: another
+  // process may move the agent in between otherwise.
+  NAOS_ASSIGN_OR_RETURN(store::Transaction transaction, database_.begin());
   NAOS_ASSIGN_OR_RETURN(auto found, find_locked(name));
   if (!found) return Error(Code::kNotFound, "no such agent", std::string(name));
   bool ready = found->status == AgentStatus::kCreated;
@@ -125,7 +128,8 @@ Status Registry::set_module(std::string_view name, std::string_view source, std:
                                           "status = ?5 WHERE name = ?1"));
   stmt.bind(1, name).bind(2, source).bind(3, hash).bind(4, now_ms);
   stmt.bind(5, status_name(ready ? AgentStatus::kIdle : found->status));
-  return stmt.run();
+  NAOS_TRY(stmt.run());
+  return transaction.commit();
 }
 
 Result<AgentStatus> Registry::transition(std::string_view name, AgentStatus to, int64_t now_ms) {

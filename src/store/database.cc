@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <iterator>
 #include <thread>
@@ -73,26 +74,46 @@ Error Database::last_error(std::string_view what) const {
 
 namespace {
 
-// SQLite's busy handler: called with the number of earlier calls for this
-// lock; returns 0 to give up (SQLITE_BUSY). sqlite3_busy_timeout sleeps 1, 2,
-// 5, 10 ... 100 ms between tries, but the lock is usually held by another
-// group-commit writer of this process for well under a millisecond, so a
-// writer that slept 10 ms came back long after the lock was free and put
-// that delay on every step waiting for its batch. Short sleeps instead,
-// growing to 2 ms, for the same 5 s in all.
-int wait_for_lock(void*, int tries) {
-  constexpr int64_t kGiveUpAfterUs = 5'000'000;
-  static constexpr int64_t kSleepsUs[] = {20, 50, 100, 200, 500, 1000};
-  constexpr int kSteps = static_cast<int>(std::size(kSleepsUs));
-  int64_t slept = 0;
-  for (int i = 0; i < std::min(tries, kSteps); ++i) slept += kSleepsUs[i];
-  if (tries > kSteps) slept += static_cast<int64_t>(tries - kSteps) * 2000;
-  if (slept >= kGiveUpAfterUs) return 0;
-  std::this_thread::sleep_for(std::chrono::microseconds(tries < kSteps ? kSleepsUs[tries] : 2000));
-  return 1;
-}
+// This process's lock waits, over all its connections (lock_wait_stats()).
+std::atomic<int64_t> total_waits{0};
+std::atomic<int64_t> total_retries{0};
+std::atomic<int64_t> total_waited_us{0};
+std::atomic<int64_t> longest_wait_us{0};
 
 }  // namespace
+
+LockWaitStats lock_wait_stats() {
+  return {total_waits.load(), total_retries.load(), total_waited_us.load(), longest_wait_us.load()};
+}
+
+// SQLite's busy handler: called with the number of earlier calls for this
+// lock; returns 0 to give up (SQLITE_BUSY, "database is locked"). The lock
+// is usually held by another writer for well under a millisecond (one short
+// transaction and its fsync), so a writer that slept 10 ms, as
+// sqlite3_busy_timeout does, came back long after the lock was free and put
+// that delay on every step waiting for its batch. Short sleeps instead,
+// growing to 2 ms, until kLockWait has passed.
+int Database::wait_for_lock(void* self, int tries) {
+  auto& database = *static_cast<Database*>(self);
+  static constexpr int64_t kSleepsUs[] = {20, 50, 100, 200, 500, 1000};
+  constexpr int kSteps = static_cast<int>(std::size(kSleepsUs));
+  constexpr int64_t kLongestSleepUs = 2000;
+  auto now = std::chrono::steady_clock::now();
+  if (tries == 0) {
+    database.wait_started_ = now;
+    total_waits.fetch_add(1, std::memory_order_relaxed);
+  }
+  auto waited = std::chrono::duration_cast<std::chrono::microseconds>(now - database.wait_started_).count();
+  int64_t longest = longest_wait_us.load(std::memory_order_relaxed);
+  while (waited > longest && !longest_wait_us.compare_exchange_weak(longest, waited)) {
+  }
+  if (waited >= std::chrono::duration_cast<std::chrono::microseconds>(kLockWait).count()) return 0;
+  int64_t sleep_us = tries < kSteps ? kSleepsUs[tries] : kLongestSleepUs;
+  total_retries.fetch_add(1, std::memory_order_relaxed);
+  total_waited_us.fetch_add(sleep_us, std::memory_order_relaxed);
+  std::this_thread::sleep_for(std::chrono::microseconds(sleep_us));
+  return 1;
+}
 
 Result<std::unique_ptr<Database>> Database::open(const std::filesystem::path& file) {
   std::error_code ec;
@@ -103,7 +124,7 @@ Result<std::unique_ptr<Database>> Database::open(const std::filesystem::path& fi
                            nullptr);
   std::unique_ptr<Database> db(new Database(file, raw));
   if (rc != SQLITE_OK) return db->last_error("cannot open database");
-  sqlite3_busy_handler(raw, wait_for_lock, nullptr);
+  sqlite3_busy_handler(raw, &Database::wait_for_lock, db.get());
   NAOS_TRY(db->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"));
   NAOS_TRY(db->migrate());
   return db;
@@ -148,6 +169,16 @@ Result<Transaction> Database::begin() {
   return Transaction(*this);
 }
 
+Result<ReadTransaction> Database::read() {
+  // BEGIN DEFERRED takes no snapshot; the first read does. Take it now, so
+  // the snapshot is the state when read() returned.
+  NAOS_TRY(run("BEGIN DEFERRED"));
+  ReadTransaction transaction(*this);
+  NAOS_ASSIGN_OR_RETURN(Statement first, prepare("SELECT count(*) FROM sqlite_schema"));
+  NAOS_TRY(first.run());
+  return transaction;
+}
+
 int Database::schema_version() {
   auto stmt = prepare("PRAGMA user_version");
   if (!stmt) return -1;
@@ -177,6 +208,10 @@ Status Database::migrate() {
     ++version;
   }
   return ok();
+}
+
+ReadTransaction::~ReadTransaction() {
+  if (database_ != nullptr) database_->run("COMMIT").ignore_error();
 }
 
 Transaction::~Transaction() {

@@ -12,7 +12,21 @@
 // shares one across threads holds a mutex around each use; a component with a
 // thread of its own (the audit writer) opens its own connection. Many
 // connections, in one process or several, may use the same file: SQLite's
-// locking (with a 5 s busy timeout) serializes writers.
+// locking serializes writers.
+//
+// Many processes, one file (docs/architecture.md "Storage"): any number of
+// naos processes may write one project at once, and none may fail with
+// "database is locked". So:
+//   - every write transaction is BEGIN IMMEDIATE (begin()): it takes the
+//     write lock first, waiting for it, instead of reading under a snapshot
+//     and then upgrading, which SQLite refuses at once (SQLITE_BUSY_SNAPSHOT,
+//     no busy wait) when another process committed in between;
+//   - a writer waits for the lock up to kLockWait, as long as any run may
+//     take, not a few seconds; write transactions are kept short (no agent
+//     code, no network inside one), so the wait is the queue of other short
+//     writers, and lock_wait_stats() measures it;
+//   - a reader that needs one consistent view of several tables or
+//     statements (audit verify) holds a ReadTransaction (read()).
 //
 // Prepared statements are reused: prepare() takes an idle statement with the
 // same SQL text when there is one, and a Statement going out of scope is
@@ -21,6 +35,7 @@
 // (bench/README.md), and the hot statements are few and fixed.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -77,7 +92,8 @@ class Statement {
   std::unique_ptr<sqlite3_stmt, Finalizer> stmt_;
 };
 
-// BEGIN IMMEDIATE on creation; ROLLBACK on destruction unless commit() ran.
+// BEGIN IMMEDIATE on creation (the write lock is taken before anything is
+// read); ROLLBACK on destruction unless commit() ran.
 class Transaction {
  public:
   Transaction(Transaction&& other) noexcept : database_(other.database_) { other.database_ = nullptr; }
@@ -93,8 +109,42 @@ class Transaction {
   Database* database_;
 };
 
+// A read transaction: every statement run while it lives sees one snapshot of
+// the database (taken at its first read), whatever other connections commit
+// meanwhile. Never write inside one: a write would upgrade it, which fails
+// at once when another connection committed since the snapshot. Ends
+// (COMMIT, nothing to write) on destruction.
+class ReadTransaction {
+ public:
+  ReadTransaction(ReadTransaction&& other) noexcept : database_(other.database_) { other.database_ = nullptr; }
+  ReadTransaction& operator=(ReadTransaction&&) = delete;
+  ~ReadTransaction();
+
+ private:
+  friend class Database;
+  explicit ReadTransaction(Database& database) : database_(&database) {}
+  Database* database_;
+};
+
+// How long and how often this process's connections waited for SQLite's
+// locks (the busy handler), for --verbose and the benchmarks.
+struct LockWaitStats {
+  int64_t waits = 0;    // statements that found the lock held and waited
+  int64_t retries = 0;  // times the busy handler slept and tried again
+  int64_t waited_us = 0;
+  int64_t longest_us = 0;  // the longest single wait
+};
+LockWaitStats lock_wait_stats();
+
 class Database {
  public:
+  // How long a connection waits for a lock another connection holds before
+  // the statement fails with "database is locked". As long as a run may take:
+  // the holders are short write transactions, so a long wait is only a long
+  // queue, and failing it would turn a slow moment into a lost write (and a
+  // cost charged for a run its caller is told did not run).
+  static constexpr std::chrono::milliseconds kLockWait = std::chrono::minutes(10);
+
   // Opens (creating if needed) the database file and migrates it.
   // Errors: kFailedPrecondition for a database from a newer naos.
   static Result<std::unique_ptr<Database>> open(const std::filesystem::path& file);
@@ -112,7 +162,10 @@ class Database {
   // prepare() and run to completion: for fixed statements run often
   // (BEGIN, COMMIT, SAVEPOINT), which exec() would parse each time.
   Status run(std::string_view sql);
+  // A write transaction (BEGIN IMMEDIATE).
   Result<Transaction> begin();
+  // A read transaction: one snapshot for every statement until it ends.
+  Result<ReadTransaction> read();
   // Whether a transaction is open (an I/O error or a full disk may have
   // rolled back the one that was).
   bool in_transaction() const;
@@ -123,10 +176,13 @@ class Database {
  private:
   friend class Statement;
   friend class Transaction;
+  friend class ReadTransaction;
   struct Closer {
     void operator()(sqlite3* db) const;
   };
   Database(std::filesystem::path file, sqlite3* db);
+  // SQLite's busy handler for this connection (`self` is the Database).
+  static int wait_for_lock(void* self, int tries);
   Status migrate();
   Error last_error(std::string_view what) const;
   // Resets `stmt` and keeps it for reuse under `sql`.
@@ -138,6 +194,8 @@ class Database {
   // destroyed outside the lock its owner holds around the connection.
   std::mutex cache_mutex_;
   std::unordered_map<std::string, sqlite3_stmt*> idle_;
+  // When the current lock wait began (the busy handler's first call for it).
+  std::chrono::steady_clock::time_point wait_started_;
 };
 
 }  // namespace naos::store

@@ -217,3 +217,62 @@ TEST(KvStore, EachAgentHasItsOwnNamespace) {
 
 }  // namespace
 }  // namespace naos::store
+
+namespace naos::store {
+namespace {
+
+TEST(DatabaseLocks, AWriterWaitsForTheLockInsteadOfFailing) {
+  testing::TempDir dir;
+  auto file = dir.path() / "nexus.db";
+  auto holder = Database::open(file);
+  auto waiter = Database::open(file);
+  ASSERT_TRUE(holder && waiter);
+  auto before = lock_wait_stats();
+  auto held = (*holder)->begin();
+  ASSERT_TRUE(held);
+  ASSERT_TRUE((*holder)->exec("INSERT INTO kv(agent, key, value, updated_ms) VALUES ('a', 'k', 'held', 1)"));
+  std::promise<void> started;
+  auto written = std::async(std::launch::async, [&] {
+    started.set_value();
+    return (*waiter)->exec("INSERT INTO kv(agent, key, value, updated_ms) VALUES ('a', 'w', 'waited', 2)");
+  });
+  started.get_future().wait();
+  // The waiter is queued behind the open write transaction; nothing it can
+  // do ends before the holder commits.
+  while (lock_wait_stats().waits == before.waits) std::this_thread::yield();
+  ASSERT_TRUE(held->commit());
+  auto status = written.get();
+  EXPECT_TRUE(status) << status.error().to_string();
+  auto after = lock_wait_stats();
+  EXPECT_GT(after.waits, before.waits);
+  EXPECT_GT(after.retries, before.retries);
+  EXPECT_GE(Database::kLockWait, std::chrono::minutes(10));
+}
+
+TEST(DatabaseLocks, AReadTransactionSeesOneSnapshotWhileAnotherConnectionWrites) {
+  testing::TempDir dir;
+  auto file = dir.path() / "nexus.db";
+  auto reader = Database::open(file);
+  auto writer = Database::open(file);
+  ASSERT_TRUE(reader && writer);
+  ASSERT_TRUE((*writer)->exec("INSERT INTO kv(agent, key, value, updated_ms) VALUES ('a', '1', 'x', 1)"));
+  auto count = [&] {
+    auto stmt = (*reader)->prepare("SELECT count(*) FROM kv");
+    EXPECT_TRUE(stmt && *stmt->step());
+    return stmt->column_int64(0);
+  };
+  {
+    auto snapshot = (*reader)->read();
+    ASSERT_TRUE(snapshot) << snapshot.error().to_string();
+    // Committed after read() returned: not in the snapshot, even for a
+    // statement prepared and run only now.
+    ASSERT_TRUE((*writer)->exec("INSERT INTO kv(agent, key, value, updated_ms) VALUES ('a', '2', 'y', 2)"));
+    EXPECT_EQ(count(), 1);
+    EXPECT_TRUE((*reader)->in_transaction());
+  }
+  EXPECT_FALSE((*reader)->in_transaction());
+  EXPECT_EQ(count(), 2);
+}
+
+}  // namespace
+}  // namespace naos::store

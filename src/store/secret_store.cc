@@ -26,14 +26,23 @@ Result<std::string> load_or_create_key(const std::filesystem::path& file) {
   crypto_secretbox_keygen(reinterpret_cast<unsigned char*>(key.data()));
   std::error_code ec;
   std::filesystem::create_directories(file.parent_path(), ec);
-  int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    if (errno == EEXIST) return load_or_create_key(file);
-    return Error(Code::kUnavailable, "cannot create the secret key", file.string());
-  }
+  // Written whole to a temporary, then linked into place: link() fails if
+  // the key exists, so processes racing to create it agree on one key and
+  // none reads another's half written.
+  std::filesystem::path temporary = file;
+  temporary += "." + std::to_string(::getpid()) + ".new";
+  int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return Error(Code::kUnavailable, "cannot create the secret key", file.string());
   bool written = ::write(fd, key.data(), key.size()) == static_cast<ssize_t>(key.size()) && ::fsync(fd) == 0;
   ::close(fd);
+  int linked = written ? ::link(temporary.c_str(), file.c_str()) : -1;
+  int link_error = errno;
+  ::unlink(temporary.c_str());
   if (!written) return Error(Code::kUnavailable, "cannot write the secret key", file.string());
+  if (linked != 0) {
+    if (link_error == EEXIST) return load_or_create_key(file);  // another process made it first
+    return Error(Code::kUnavailable, "cannot create the secret key", file.string());
+  }
   return key;
 }
 

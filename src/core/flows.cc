@@ -22,14 +22,18 @@ Status check_kind(const std::string& kind) {
 Status Naos::create_flow(const std::string& kind, const std::string& name, const std::string& actor) {
   NAOS_TRY(require_project());
   NAOS_TRY(check_kind(kind));
-  const auto& config = project_->config();
+  // The config as it is now, under the edit lock: another process may have
+  // added this name since this one opened the project.
+  NAOS_ASSIGN_OR_RETURN(project::ConfigLock lock, project::lock_config(project_->config_file()));
+  NAOS_ASSIGN_OR_RETURN(std::string text, read_file(lock.config_file(), "config file"));
+  NAOS_ASSIGN_OR_RETURN(project::Config config, project::parse_config(text, project_->config_file().string()));
   for (const auto& [taken, what] : {std::pair{config.agents.count(name) > 0, "an agent"},
                                     std::pair{config.workflows.count(name) > 0, "a workflow"},
                                     std::pair{config.sagas.count(name) > 0, "a saga"},
                                     std::pair{config.pools.count(name) > 0, "a pool"}}) {
     if (taken) return Error(Code::kAlreadyExists, std::string(what) + " of this name is in the config", name);
   }
-  NAOS_TRY(project::set_config_entry(project_->config_file(), section_of(kind), name, "steps: []\n"));
+  NAOS_TRY(project::set_config_entry(lock, section_of(kind), name, "steps: []\n"));
   NAOS_TRY(reload_project());
   return record({actor, "", kind + ".created", {{"detail", kind + " " + name}, {"name", name}}});
 }
@@ -38,7 +42,9 @@ Status Naos::add_flow_step(const std::string& kind, const std::string& name, con
                            const std::string& step_name, const std::string& compensate, const std::string& actor) {
   NAOS_TRY(require_project());
   NAOS_TRY(check_kind(kind));
-  const auto& config = project_->config();
+  NAOS_ASSIGN_OR_RETURN(project::ConfigLock lock, project::lock_config(project_->config_file()));
+  NAOS_ASSIGN_OR_RETURN(std::string text, read_file(lock.config_file(), "config file"));
+  NAOS_ASSIGN_OR_RETURN(project::Config config, project::parse_config(text, project_->config_file().string()));
   bool exists = kind == "workflow" ? config.workflows.count(name) > 0 : config.sagas.count(name) > 0;
   if (!exists) return Error(Code::kNotFound, "no " + kind + " of this name in the config", name);
   if (kind == "workflow" && !compensate.empty()) {
@@ -46,7 +52,6 @@ Status Naos::add_flow_step(const std::string& kind, const std::string& name, con
   }
   // The entry as written (every key kept), plus the step; comments inside
   // this one entry do not survive the re-emit, the rest of the file does.
-  NAOS_ASSIGN_OR_RETURN(std::string text, read_file(project_->config_file(), "config file"));
   YAML::Node entry;
   try {
     entry = YAML::Load(text)[section_of(kind)][name];
@@ -66,7 +71,7 @@ Status Naos::add_flow_step(const std::string& kind, const std::string& name, con
   steps.push_back(step);
   YAML::Emitter out;
   out << entry;
-  NAOS_TRY(project::set_config_entry(project_->config_file(), section_of(kind), name, std::string(out.c_str()) + "\n"));
+  NAOS_TRY(project::set_config_entry(lock, section_of(kind), name, std::string(out.c_str()) + "\n"));
   NAOS_TRY(reload_project());
   nlohmann::json payload = {{"detail", kind + " " + name + " + " + agent}, {"name", name}, {"agent", agent}};
   if (!compensate.empty()) payload["compensate"] = compensate;

@@ -38,9 +38,11 @@ std::string pool_yaml(const project::PoolConfig& pool) {
   return out;
 }
 
-// The config as it is on disk now (another command may have edited it since Naos opened it).
-Result<std::pair<std::string, project::Config>> current_config(const project::Project& project) {
-  NAOS_ASSIGN_OR_RETURN(std::string text, read_file(project.config_file(), "config file"));
+// The config as it is on disk now (another command may have edited it since
+// Naos opened it); `lock` keeps it so until the edit is written.
+Result<std::pair<std::string, project::Config>> current_config(const project::Project& project,
+                                                                const project::ConfigLock& lock) {
+  NAOS_ASSIGN_OR_RETURN(std::string text, read_file(lock.config_file(), "config file"));
   NAOS_ASSIGN_OR_RETURN(project::Config config, project::parse_config(text, project.config_file().string()));
   return std::make_pair(std::move(text), std::move(config));
 }
@@ -226,7 +228,8 @@ Result<bool> Pools::stop(std::string_view name, bool discard, const std::string&
 
 Status Pools::create(std::string_view name, const NewPool& spec, const std::string& actor) {
   const project::Project& project = *naos_.project();
-  NAOS_ASSIGN_OR_RETURN(auto current, current_config(project));
+  NAOS_ASSIGN_OR_RETURN(project::ConfigLock lock, project::lock_config(project.config_file()));
+  NAOS_ASSIGN_OR_RETURN(auto current, current_config(project, lock));
   auto& [before, config] = current;
   std::string key(name);
   if (config.pools.contains(key)) return Error(Code::kAlreadyExists, "a pool of this name exists", key);
@@ -257,7 +260,7 @@ Status Pools::create(std::string_view name, const NewPool& spec, const std::stri
   } else if (spec.quorum) {
     return Error(Code::kInvalidArgument, "--quorum is only used with --merge quorum", key);
   }
-  NAOS_TRY(project::set_config_entry(project.config_file(), "pools", key, pool_yaml(pool)));
+  NAOS_TRY(project::set_config_entry(lock, "pools", key, pool_yaml(pool)));
   nlohmann::json payload = {{"pool", key}, {"kind", clone ? "clone" : "fan-out"}};
   if (clone) {
     payload["agent"] = spec.agent;
@@ -274,7 +277,8 @@ Status Pools::create(std::string_view name, const NewPool& spec, const std::stri
 Status Pools::add_members(std::string_view name, const std::vector<std::string>& agents, const std::string& actor) {
   const project::Project& project = *naos_.project();
   if (agents.empty()) return Error(Code::kInvalidArgument, "name at least one agent to add", std::string(name));
-  NAOS_ASSIGN_OR_RETURN(auto current, current_config(project));
+  NAOS_ASSIGN_OR_RETURN(project::ConfigLock lock, project::lock_config(project.config_file()));
+  NAOS_ASSIGN_OR_RETURN(auto current, current_config(project, lock));
   auto& [before, config] = current;
   std::string key(name);
   auto found = config.pools.find(key);
@@ -291,7 +295,7 @@ Status Pools::add_members(std::string_view name, const std::vector<std::string>&
     }
     pool.members.push_back(agent);
   }
-  NAOS_TRY(project::set_config_entry(project.config_file(), "pools", key, pool_yaml(pool)));
+  NAOS_TRY(project::set_config_entry(lock, "pools", key, pool_yaml(pool)));
   for (const auto& agent : agents) {
     NAOS_TRY(naos_.record({actor, agent, "pool.member_added", {{"pool", key}, {"member", agent}}}));
   }

@@ -426,7 +426,8 @@ Status create_supervisor(Naos& naos, std::string_view name, project::SupervisorS
                          std::optional<uint32_t> max_restarts, const std::string& actor) {
   const project::Project* project = naos.project();
   if (project == nullptr) return Error(Code::kFailedPrecondition, "supervisors belong to a project");
-  NAOS_ASSIGN_OR_RETURN(std::string before, read_file(project->config_file(), "config file"));
+  NAOS_ASSIGN_OR_RETURN(project::ConfigLock lock, project::lock_config(project->config_file()));
+  NAOS_ASSIGN_OR_RETURN(std::string before, read_file(lock.config_file(), "config file"));
   NAOS_ASSIGN_OR_RETURN(project::Config config, project::parse_config(before, project->config_file().string()));
   std::string key(name);
   if (auto taken = taken_by(config, key)) {
@@ -436,7 +437,7 @@ Status create_supervisor(Naos& naos, std::string_view name, project::SupervisorS
   supervisor.name = key;
   supervisor.strategy = strategy;
   if (max_restarts) supervisor.max_restarts = *max_restarts;
-  NAOS_TRY(project::set_config_entry(project->config_file(), "supervisors", name, supervisor_yaml(supervisor)));
+  NAOS_TRY(project::set_config_entry(lock, "supervisors", name, supervisor_yaml(supervisor)));
   NAOS_TRY(naos.record({actor, "", supervisor_audit::kCreated,
                         {{"supervisor", key},
                          {"strategy", std::string(project::enum_name(strategy))},
@@ -449,7 +450,8 @@ Status add_supervisor_children(Naos& naos, std::string_view supervisor, const st
   const project::Project* project = naos.project();
   if (project == nullptr) return Error(Code::kFailedPrecondition, "supervisors belong to a project");
   if (children.empty()) return Error(Code::kInvalidArgument, "name at least one child to add");
-  NAOS_ASSIGN_OR_RETURN(std::string before, read_file(project->config_file(), "config file"));
+  NAOS_ASSIGN_OR_RETURN(project::ConfigLock lock, project::lock_config(project->config_file()));
+  NAOS_ASSIGN_OR_RETURN(std::string before, read_file(lock.config_file(), "config file"));
   NAOS_ASSIGN_OR_RETURN(project::Config config, project::parse_config(before, project->config_file().string()));
   std::string key(supervisor);
   auto found = config.supervisors.find(key);
@@ -469,7 +471,7 @@ Status add_supervisor_children(Naos& naos, std::string_view supervisor, const st
     edited.children.push_back({child, restart.value_or(project::kDefaultRestartType), std::nullopt});
     added.emplace_back(child, kind);
   }
-  NAOS_TRY(project::set_config_entry(project->config_file(), "supervisors", key, supervisor_yaml(edited)));
+  NAOS_TRY(project::set_config_entry(lock, "supervisors", key, supervisor_yaml(edited)));
   for (const auto& [child, kind] : added) {
     NAOS_TRY(naos.record({actor, kind == "agent" ? child : "", supervisor_audit::kChildAdded,
                           {{"supervisor", key},

@@ -347,8 +347,7 @@ Result<std::string> set_entry_in_text(std::string_view text, std::string_view se
   return TextEdit(text).set(section, name, yaml_body);
 }
 
-Status set_config_entry(const std::filesystem::path& config_file, std::string_view section, std::string_view name,
-                        std::string_view yaml_body) {
+Result<ConfigLock> lock_config(const std::filesystem::path& config_file) {
   std::error_code ec;
   // Edit what a symlink points to, so the link stays a link.
   std::filesystem::path file = std::filesystem::is_symlink(config_file, ec)
@@ -357,8 +356,22 @@ Status set_config_entry(const std::filesystem::path& config_file, std::string_vi
   if (ec || !std::filesystem::is_regular_file(file, ec)) {
     return Error(Code::kNotFound, "no config file", config_file.string());
   }
+  // Not the config itself: an edit renames a new file over it, and a lock
+  // on the old inode would not exclude a process that opened the new one.
+  std::filesystem::path lock_file = file.parent_path() / ("." + file.filename().string() + ".lock");
+  NAOS_ASSIGN_OR_RETURN(FileLock lock, FileLock::acquire(lock_file));
+  return ConfigLock(std::move(lock), std::move(file), config_file);
+}
+
+Status set_config_entry(const ConfigLock& lock, std::string_view section, std::string_view name,
+                        std::string_view yaml_body) {
+  const std::filesystem::path& file = lock.config_file();
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(file, ec)) {
+    return Error(Code::kNotFound, "no config file", lock.named_file().string());
+  }
   NAOS_ASSIGN_OR_RETURN(std::string text, read_file(file, "config file"));
-  const std::string label = config_file.filename().string();
+  const std::string label = lock.named_file().filename().string();
   auto before = parse_config(text, label);
   if (!before) {
     return Error(Code::kFailedPrecondition, "the config is invalid; fix it first: " + before.error().message(),
@@ -372,6 +385,12 @@ Status set_config_entry(const std::filesystem::path& config_file, std::string_vi
   }
   NAOS_TRY(check_only_entry_changed(text, edited, section, name, yaml_body));
   return replace_file(file, edited);
+}
+
+Status set_config_entry(const std::filesystem::path& config_file, std::string_view section, std::string_view name,
+                        std::string_view yaml_body) {
+  NAOS_ASSIGN_OR_RETURN(ConfigLock lock, lock_config(config_file));
+  return set_config_entry(lock, section, name, yaml_body);
 }
 
 }  // namespace naos::project

@@ -308,31 +308,42 @@ Result<std::filesystem::path> instantiate(const Template& tmpl, const std::files
   return ec ? std::filesystem::absolute(agent_dir) : absolute;
 }
 
-Status append_agent_to_config(const std::filesystem::path& config_file, std::string_view name,
-                              std::string_view yaml_body) {
-  if (!valid_agent_name(name)) return bad_name(name);
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(config_file, ec)) {
-    return Error(Code::kNotFound, "no config file", config_file.string());
-  }
-  NAOS_ASSIGN_OR_RETURN(std::string text, read_text(config_file));
-  auto before = parse_config(text, config_file.string());
+namespace {
+
+// The agent's entry appended to the locked config, unless the name is taken
+// in the file as it is now.
+Status append_agent_locked(const ConfigLock& lock, std::string_view name, std::string_view yaml_body) {
+  NAOS_ASSIGN_OR_RETURN(std::string text, read_text(lock.config_file()));
+  auto before = parse_config(text, lock.named_file().string());
   if (!before) {
     return Error(Code::kFailedPrecondition, "the config is invalid; fix it first: " + before.error().message(),
                  before.error().context());
   }
   if (before->agents.contains(std::string(name))) {
-    return Error(Code::kAlreadyExists, "an agent with this name is already in " + config_file.filename().string(),
+    return Error(Code::kAlreadyExists, "an agent with this name is already in " + lock.named_file().filename().string(),
                  std::string(name));
   }
   // The text edit, its validation and the atomic replace are set_config_entry's.
-  return set_config_entry(config_file, "agents", name, yaml_body);
+  return set_config_entry(lock, "agents", name, yaml_body);
+}
+
+}  // namespace
+
+Status append_agent_to_config(const std::filesystem::path& config_file, std::string_view name,
+                              std::string_view yaml_body) {
+  if (!valid_agent_name(name)) return bad_name(name);
+  NAOS_ASSIGN_OR_RETURN(ConfigLock lock, lock_config(config_file));
+  return append_agent_locked(lock, name, yaml_body);
 }
 
 Result<std::filesystem::path> add_agent_from_template(const std::filesystem::path& project_root,
                                                       std::string_view agent_name, const Template& tmpl) {
   if (!valid_agent_name(agent_name)) return bad_name(agent_name);
   auto config_file = project_root / kConfigFileName;
+  // Held from the check to the config edit: a second `naos create` of the
+  // same name waits, then finds it taken, and never writes (or, failing,
+  // removes) the sources of the first.
+  NAOS_ASSIGN_OR_RETURN(ConfigLock lock, lock_config(config_file));
   NAOS_ASSIGN_OR_RETURN(Config config, load_config(config_file));
   if (config.agents.contains(std::string(agent_name))) {
     return Error(Code::kAlreadyExists, "an agent with this name is already in " + std::string(kConfigFileName),
@@ -342,7 +353,7 @@ Result<std::filesystem::path> add_agent_from_template(const std::filesystem::pat
   std::error_code ec;
   bool existed = std::filesystem::exists(agent_dir, ec);
   NAOS_ASSIGN_OR_RETURN(auto created, instantiate(tmpl, agent_dir, agent_name));
-  auto added = append_agent_to_config(config_file, agent_name, tmpl.config_body);
+  auto added = append_agent_locked(lock, agent_name, tmpl.config_body);
   if (!added) {
     for (const auto& entry : std::filesystem::directory_iterator(agent_dir, ec)) {
       std::filesystem::remove_all(entry.path(), ec);

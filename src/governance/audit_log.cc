@@ -155,6 +155,10 @@ Result<AuditVerification> verify_audit(store::Database& database, const AuditKey
       report.problem = std::move(problem);
     }
   };
+  // One snapshot for the events, the head and the checkpoints: read one by
+  // one while another process appends, the head could be newer than the
+  // last event read and look like a deleted tail.
+  NAOS_ASSIGN_OR_RETURN(store::ReadTransaction snapshot, database.read());
   NAOS_ASSIGN_OR_RETURN(store::Statement events,
                         database.prepare("SELECT seq, ts_ms, actor, agent, type, payload, prev_hash, hash "
                                          "FROM audit_events ORDER BY seq"));

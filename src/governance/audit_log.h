@@ -155,7 +155,9 @@ struct AuditVerification {
   std::string problem;
 };
 
-// Checks every link, every hash, the signed head and every checkpoint.
+// Checks every link, every hash, the signed head and every checkpoint, in one
+// read transaction (one snapshot), so writers in other processes cause no
+// false alarm. `database` must not be inside a transaction already.
 Result<AuditVerification> verify_audit(store::Database& database, const AuditKey& key);
 
 }  // namespace naos::governance

@@ -1,12 +1,23 @@
 // `naos daemon`: first resumes the workflow and saga runs a killed naos left
 // unfinished, then runs the agents that have a `schedule:` on time, in the
 // foreground, until Ctrl-C or SIGTERM.
+//
+// One daemon per project: a second would run every scheduled agent twice and
+// race the first to resume the same runs. The daemon holds an flock on
+// data/daemon.lock (its pid written inside) for as long as it runs; a second
+// `naos daemon` on the project is refused, naming the first one's pid. The
+// kernel drops the lock when the holder dies, even by SIGKILL.
 
+#include <unistd.h>
+
+#include <chrono>
 #include <csignal>
 #include <iostream>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
+#include "base/file_lock.h"
 #include "cli/cli.h"
 
 namespace naos::cli {
@@ -14,10 +25,35 @@ namespace {
 
 std::atomic<bool> stop_requested{false};
 
+// This project's daemon lock, or kFailedPrecondition naming the pid of the
+// daemon that holds it.
+Result<FileLock> lock_daemon(const project::Project& project) {
+  auto lock_file = project.data_dir() / "daemon.lock";
+  NAOS_ASSIGN_OR_RETURN(auto lock, FileLock::try_acquire(lock_file));
+  if (!lock) {
+    // The holder writes its pid right after locking; a refusal in between
+    // finds the file empty for a moment.
+    std::string holder;
+    for (int i = 0; i < 100 && holder.empty(); ++i) {
+      holder = FileLock::read_holder(lock_file);
+      if (holder.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' ')) holder.pop_back();
+    return Error(Code::kFailedPrecondition,
+                 "another naos daemon" + (holder.empty() ? std::string() : " (pid " + holder + ")") +
+                     " is running on this project; stop it first",
+                 lock_file.string());
+  }
+  NAOS_TRY(lock->write_holder(std::to_string(::getpid()) + "\n"));
+  return std::move(*lock);
+}
+
 int daemon(Context& context) {
   const Globals& globals = context.globals;
   auto naos = open_naos(context, true);
   if (!naos) return report_error(globals, naos.error());
+  auto daemon_lock = lock_daemon(*(*naos)->project());
+  if (!daemon_lock) return report_error(globals, daemon_lock.error());
   std::signal(SIGINT, [](int) { stop_requested = true; });
   std::signal(SIGTERM, [](int) { stop_requested = true; });
   auto resumed = (*naos)->orchestrator()->resume_unfinished(&stop_requested);

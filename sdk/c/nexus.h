@@ -26,6 +26,7 @@ enum {
   NEXUS_E_NETWORK = -5,
   NEXUS_E_LIMIT = -6,
   NEXUS_E_INTERNAL = -7,
+  NEXUS_E_CONFLICT = -8,
 };
 
 enum { NEXUS_LOG_DEBUG = 0, NEXUS_LOG_INFO = 1, NEXUS_LOG_WARN = 2, NEXUS_LOG_ERROR = 3 };
@@ -39,6 +40,12 @@ NEXUS_IMPORT("kv_get") int32_t nexus_kv_get_raw(const char* key, uint32_t key_le
                                                uint32_t out_cap, uint32_t* out_len);
 NEXUS_IMPORT("kv_set") int32_t nexus_kv_set_raw(const char* key, uint32_t key_len, const void* value,
                                                uint32_t value_len);
+/* expected_len -1: store only if the key is absent. NEXUS_E_CONFLICT when the
+ * key holds anything other than expected. */
+NEXUS_IMPORT("kv_cas") int32_t nexus_kv_cas_raw(const char* key, uint32_t key_len, const void* expected,
+                                               int32_t expected_len, const void* value, uint32_t value_len);
+/* Adds delta to the decimal integer under key (absent = 0); the sum to *out. */
+NEXUS_IMPORT("kv_incr") int32_t nexus_kv_incr_raw(const char* key, uint32_t key_len, int64_t delta, int64_t* out);
 NEXUS_IMPORT("http_get") int32_t nexus_http_get_raw(const char* url, uint32_t url_len, void* out,
                                                    uint32_t out_cap, uint32_t* out_len);
 NEXUS_IMPORT("http_post") int32_t nexus_http_post_raw(const char* url, uint32_t url_len, const void* body,
@@ -61,6 +68,23 @@ static inline int32_t nexus_kv_get(const char* key, void* out, uint32_t out_cap,
 
 static inline int32_t nexus_kv_set(const char* key, const void* value, uint32_t value_len) {
   return nexus_kv_set_raw(key, (uint32_t)strlen(key), value, value_len);
+}
+
+/* Stores value under key only if the key holds expected (expected_len bytes;
+ * expected == NULL: only if the key is absent). NEXUS_E_CONFLICT when it held
+ * something else: read it again and retry. Unlike nexus_kv_get +
+ * nexus_kv_set, concurrent runs of one agent lose no update. */
+static inline int32_t nexus_kv_cas(const char* key, const void* expected, uint32_t expected_len, const void* value,
+                                   uint32_t value_len) {
+  return nexus_kv_cas_raw(key, (uint32_t)strlen(key), expected, expected ? (int32_t)expected_len : -1, value,
+                          value_len);
+}
+
+/* Adds delta to the decimal integer stored under key (absent counts as 0),
+ * atomically, and writes the new value to *out. NEXUS_E_INVALID when the value
+ * is not a decimal integer or the sum would overflow. */
+static inline int32_t nexus_kv_incr(const char* key, int64_t delta, int64_t* out) {
+  return nexus_kv_incr_raw(key, (uint32_t)strlen(key), delta, out);
 }
 
 static inline int32_t nexus_http_get(const char* url, void* out, uint32_t out_cap, uint32_t* out_len) {
@@ -93,6 +117,7 @@ static inline const char* nexus_strerror(int32_t code) {
     case NEXUS_E_NETWORK: return "network";
     case NEXUS_E_LIMIT: return "limit";
     case NEXUS_E_INTERNAL: return "internal";
+    case NEXUS_E_CONFLICT: return "conflict";
     default: return code > 0 ? "ok" : "unknown";
   }
 }

@@ -22,6 +22,19 @@ Status AgentHost::kv_set(std::string_view key, std::string_view value) {
   return kv_->set(agent_, key, value, clock_.now_ms());
 }
 
+Result<bool> AgentHost::kv_cas(std::string_view key, std::optional<std::string_view> expected,
+                               std::string_view value) {
+  if (kv_ == nullptr) return Error(Code::kFailedPrecondition, "kv needs a project database", agent_);
+  used_.insert("kv");
+  return kv_->compare_and_set(agent_, key, expected, value, clock_.now_ms());
+}
+
+Result<int64_t> AgentHost::kv_incr(std::string_view key, int64_t delta) {
+  if (kv_ == nullptr) return Error(Code::kFailedPrecondition, "kv needs a project database", agent_);
+  used_.insert("kv");
+  return kv_->increment(agent_, key, delta, clock_.now_ms());
+}
+
 Result<sandbox::HttpResponse> AgentHost::http(const sandbox::HttpRequest& request,
                                               std::chrono::steady_clock::time_point deadline) {
   if (http_ == nullptr) return Error(Code::kPermissionDenied, "network is not granted", request.url);

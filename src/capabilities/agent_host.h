@@ -32,6 +32,9 @@ class AgentHost final : public sandbox::AgentCalls {
   int64_t time_now_ms() override;
   Result<std::optional<std::string>> kv_get(std::string_view key) override;
   Status kv_set(std::string_view key, std::string_view value) override;
+  Result<bool> kv_cas(std::string_view key, std::optional<std::string_view> expected,
+                      std::string_view value) override;
+  Result<int64_t> kv_incr(std::string_view key, int64_t delta) override;
   Result<sandbox::HttpResponse> http(const sandbox::HttpRequest& request,
                                      std::chrono::steady_clock::time_point deadline) override;
   Status cost_record(int64_t amount_microcents, std::string_view detail) override;

@@ -45,6 +45,18 @@ class AgentCalls {
   // Returns nullopt when the key is absent.
   virtual Result<std::optional<std::string>> kv_get(std::string_view key) = 0;
   virtual Status kv_set(std::string_view key, std::string_view value) = 0;
+  // nexus.kv_cas: stores `value` if the key holds `expected` (nullopt: if it
+  // is absent), atomically. True when stored, false on a conflict.
+  virtual Result<bool> kv_cas(std::string_view /*key*/, std::optional<std::string_view> /*expected*/,
+                              std::string_view /*value*/) {
+    return Error(Code::kFailedPrecondition, "kv needs a project database");
+  }
+  // nexus.kv_incr: adds `delta` to the decimal integer under the key (absent
+  // is 0), atomically; the new value. kInvalidArgument when the value is not
+  // a decimal integer or the sum overflows.
+  virtual Result<int64_t> kv_incr(std::string_view /*key*/, int64_t /*delta*/) {
+    return Error(Code::kFailedPrecondition, "kv needs a project database");
+  }
   // `deadline` is when the run's own timeout elapses; the call must not outlive it.
   virtual Result<HttpResponse> http(const HttpRequest& request,
                                     std::chrono::steady_clock::time_point deadline) = 0;

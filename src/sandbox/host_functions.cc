@@ -86,6 +86,13 @@ bool GuestMemory::write_u32(uint32_t ptr, uint32_t value) const {
   return true;
 }
 
+bool GuestMemory::write_i64(uint32_t ptr, int64_t value) const {
+  uint8_t* bytes = span(ptr, 8);
+  if (bytes == nullptr) return false;
+  std::memcpy(bytes, &value, 8);
+  return true;
+}
+
 void flush_stderr(RunContext& context, bool flush) {
   std::string& pending = context.stderr_partial;
   size_t start = 0;
@@ -222,6 +229,56 @@ wasm_trap_t* nexus_kv_set(void*, wasmtime_caller_t* caller, const wasmtime_val_t
     }
     auto status = context.calls.kv_set(key, value);
     return reply(results, status ? kNexusOk : fail(context, "kv", status.error()));
+  });
+}
+
+// ---- nexus.kv_cas(key, key_len, expected, expected_len, value, value_len) -> i32
+// expected_len -1: store only if the key is absent. NEXUS_E_CONFLICT when the
+// key holds anything else.
+wasm_trap_t* nexus_kv_cas(void*, wasmtime_caller_t* caller, const wasmtime_val_t* args, size_t,
+                          wasmtime_val_t* results, size_t) {
+  return guarded([&]() -> wasm_trap_t* {
+    RunContext& context = run_context(caller);
+    GuestMemory memory(caller);
+    std::string key, expected, value;
+    const bool must_be_absent = args[3].of.i32 == -1;
+    if (!memory.read(u32(args[0]), u32(args[1]), key)) return reply(results, kNexusInvalid);
+    if (key.empty() || key.size() > kMaxKeyBytes || u32(args[5]) > kMaxValueBytes ||
+        (!must_be_absent && u32(args[3]) > kMaxValueBytes)) {
+      return reply(results, kNexusLimit);
+    }
+    if (!must_be_absent && !memory.read(u32(args[2]), u32(args[3]), expected)) return reply(results, kNexusInvalid);
+    if (!memory.read(u32(args[4]), u32(args[5]), value)) return reply(results, kNexusInvalid);
+    if (!context.request.grants.kv) {
+      return reply(results, fail(context, "kv", Error(Code::kPermissionDenied, "kv is not granted", key)));
+    }
+    auto stored = context.calls.kv_cas(key, must_be_absent ? std::nullopt : std::optional<std::string_view>(expected),
+                                       value);
+    if (!stored) return reply(results, fail(context, "kv", stored.error()));
+    return reply(results, *stored ? kNexusOk : kNexusConflict);
+  });
+}
+
+// ---- nexus.kv_incr(key, key_len, delta: i64, out: i32) -> i32
+// The new value goes to the i64 at `out`.
+wasm_trap_t* nexus_kv_incr(void*, wasmtime_caller_t* caller, const wasmtime_val_t* args, size_t,
+                           wasmtime_val_t* results, size_t) {
+  return guarded([&]() -> wasm_trap_t* {
+    RunContext& context = run_context(caller);
+    GuestMemory memory(caller);
+    std::string key;
+    if (!memory.read(u32(args[0]), u32(args[1]), key)) return reply(results, kNexusInvalid);
+    if (key.empty() || key.size() > kMaxKeyBytes) return reply(results, kNexusLimit);
+    // Checked before the increment: a bad pointer must not leave a change
+    // the guest cannot learn of.
+    if (memory.span(u32(args[3]), 8) == nullptr) return reply(results, kNexusInvalid);
+    if (!context.request.grants.kv) {
+      return reply(results, fail(context, "kv", Error(Code::kPermissionDenied, "kv is not granted", key)));
+    }
+    auto sum = context.calls.kv_incr(key, args[2].of.i64);
+    if (!sum) return reply(results, fail(context, "kv", sum.error()));
+    memory.write_i64(u32(args[3]), *sum);
+    return reply(results, kNexusOk);
   });
 }
 
@@ -487,6 +544,8 @@ Status define_host_functions(wasmtime_linker_t* linker, CaptureStdio capture) {
       {kNexusModule, "time_now", {}, {I64}, nexus_time_now},
       {kNexusModule, "kv_get", {I32, I32, I32, I32, I32}, {I32}, nexus_kv_get},
       {kNexusModule, "kv_set", {I32, I32, I32, I32}, {I32}, nexus_kv_set},
+      {kNexusModule, "kv_cas", {I32, I32, I32, I32, I32, I32}, {I32}, nexus_kv_cas},
+      {kNexusModule, "kv_incr", {I32, I32, I64, I32}, {I32}, nexus_kv_incr},
       {kNexusModule, "http_get", {I32, I32, I32, I32, I32}, {I32}, nexus_http_get},
       {kNexusModule, "http_post", {I32, I32, I32, I32, I32, I32, I32, I32, I32}, {I32}, nexus_http_post},
       {kNexusModule, "cost_record", {I64, I32, I32}, {I32}, nexus_cost_record},

@@ -22,6 +22,8 @@ inline constexpr int32_t kNexusInvalid = -4;
 inline constexpr int32_t kNexusNetwork = -5;
 inline constexpr int32_t kNexusLimit = -6;
 inline constexpr int32_t kNexusInternal = -7;
+// kv_cas found the key holding something other than what the guest expected.
+inline constexpr int32_t kNexusConflict = -8;
 
 // ABI size limits.
 inline constexpr uint32_t kMaxKeyBytes = 256;
@@ -43,6 +45,7 @@ struct NexusFunction {
 inline constexpr NexusFunction kNexusFunctions[] = {
     {"log", Capability::kAlways},     {"time_now", Capability::kAlways},
     {"kv_get", Capability::kKv},      {"kv_set", Capability::kKv},
+    {"kv_cas", Capability::kKv},      {"kv_incr", Capability::kKv},
     {"http_get", Capability::kNetwork}, {"http_post", Capability::kNetwork},
     // Every agent may declare what it spent; budgets decide whether it may.
     {"cost_record", Capability::kAlways},

@@ -53,6 +53,7 @@ class GuestMemory {
   uint8_t* span(uint32_t ptr, uint32_t len) const;
   bool read(uint32_t ptr, uint32_t len, std::string& out) const;
   bool write_u32(uint32_t ptr, uint32_t value) const;
+  bool write_i64(uint32_t ptr, int64_t value) const;
 
  private:
   uint8_t* data_ = nullptr;

@@ -1,34 +1,29 @@
-/* kv-counter: proves kv_get/kv_set persist an agent's state from one run to the next. */
+/* kv-counter: counts its runs in its kv store and prints the new count.
+ *
+ * Many runs of it may go at once (a pool, a cron job and a shell loop on one
+ * project), so it never reads the count and writes it back, which would lose
+ * updates (two runs read 4, both write 5). nexus_kv_incr adds one in the host,
+ * atomically. nexus_kv_cas with expected == NULL writes "first_run" only if
+ * no run wrote it before: whichever run was first keeps its time. */
+#include <inttypes.h>
 #include <stdio.h>
-#include <stdlib.h>
 
 #include "nexus.h"
 
-static int fail(int32_t code) {
-  fprintf(stderr, "error: %s\n", nexus_strerror(code));
+static int fail(const char* what, int32_t code) {
+  fprintf(stderr, "error: %s: %s\n", what, nexus_strerror(code));
   return 2;
 }
 
 int main(void) {
-  char buf[32];
-  uint32_t len = 0;
-  unsigned long long count = 0;
-  int32_t rc = nexus_kv_get("count", buf, sizeof buf - 1, &len);
-  if (rc == NEXUS_OK) {
-    buf[len] = '\0';
-    char* end;
-    count = strtoull(buf, &end, 10);
-    if (len == 0 || *end != '\0') {
-      fprintf(stderr, "error: stored count '%s' is not a number\n", buf);
-      return 2;
-    }
-  } else if (rc != NEXUS_E_NOT_FOUND) {
-    return fail(rc);
-  }
-  count++;
-  int n = snprintf(buf, sizeof buf, "%llu", count);
-  rc = nexus_kv_set("count", buf, (uint32_t)n);
-  if (rc != NEXUS_OK) return fail(rc);
-  printf("%llu\n", count);
+  char now[24];
+  int n = snprintf(now, sizeof now, "%" PRId64, nexus_time_now());
+  int32_t rc = nexus_kv_cas("first_run", NULL, 0, now, (uint32_t)n);
+  if (rc != NEXUS_OK && rc != NEXUS_E_CONFLICT) return fail("kv_cas first_run", rc);
+
+  int64_t count = 0;
+  rc = nexus_kv_incr("count", 1, &count);
+  if (rc != NEXUS_OK) return fail("kv_incr count", rc);
+  printf("%" PRId64 "\n", count);
   return 0;
 }

@@ -17,6 +17,7 @@ const (
 	ErrNetwork  Error = -5 // DNS, connect, TLS or timeout failure
 	ErrLimit    Error = -6 // a size limit
 	ErrInternal Error = -7 // a host-side failure; the run may retry
+	ErrConflict Error = -8 // KVCompareAndSet: the key held something else
 )
 
 // ErrTruncated is returned with the first part of an HTTP response body when
@@ -42,6 +43,8 @@ func (e Error) Error() string {
 		return "nexus: limit"
 	case ErrInternal:
 		return "nexus: internal"
+	case ErrConflict:
+		return "nexus: conflict"
 	}
 	return "nexus: error " + strconv.Itoa(int(e))
 }

@@ -17,6 +17,10 @@ func hostKVGet(unsafe.Pointer, uint32, unsafe.Pointer, uint32, unsafe.Pointer) i
 	return notWasm
 }
 func hostKVSet(unsafe.Pointer, uint32, unsafe.Pointer, uint32) int32 { return notWasm }
+func hostKVCas(unsafe.Pointer, uint32, unsafe.Pointer, int32, unsafe.Pointer, uint32) int32 {
+	return notWasm
+}
+func hostKVIncr(unsafe.Pointer, uint32, int64, unsafe.Pointer) int32 { return notWasm }
 func hostHTTPGet(unsafe.Pointer, uint32, unsafe.Pointer, uint32, unsafe.Pointer) int32 {
 	return notWasm
 }

@@ -23,6 +23,15 @@ func hostKVGet(key unsafe.Pointer, keyLen uint32, out unsafe.Pointer, outCap uin
 //go:noescape
 func hostKVSet(key unsafe.Pointer, keyLen uint32, value unsafe.Pointer, valueLen uint32) int32
 
+//go:wasmimport nexus kv_cas
+//go:noescape
+func hostKVCas(key unsafe.Pointer, keyLen uint32, expected unsafe.Pointer, expectedLen int32,
+	value unsafe.Pointer, valueLen uint32) int32
+
+//go:wasmimport nexus kv_incr
+//go:noescape
+func hostKVIncr(key unsafe.Pointer, keyLen uint32, delta int64, out unsafe.Pointer) int32
+
 //go:wasmimport nexus http_get
 //go:noescape
 func hostHTTPGet(url unsafe.Pointer, urlLen uint32, out unsafe.Pointer, outCap uint32, outLen unsafe.Pointer) int32

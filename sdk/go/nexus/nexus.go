@@ -66,6 +66,35 @@ func KVSet(key string, value []byte) error {
 	return check(hostKVSet(kp, kn, vp, vn))
 }
 
+// KVCompareAndSet stores value under key only if the key now holds exactly
+// expected; a nil expected means "only if the key is absent". It returns
+// ErrConflict when the key held something else: read it again and retry.
+// Many instances of one agent may update a key at once; KVGet + KVSet would
+// lose updates, this does not.
+func KVCompareAndSet(key string, expected, value []byte) error {
+	kp, kn := strPtr(key)
+	vp, vn := bytesPtr(value)
+	ep, en := unsafe.Pointer(nil), int32(-1)
+	if expected != nil {
+		var n uint32
+		ep, n = bytesPtr(expected)
+		en = int32(n)
+	}
+	return check(hostKVCas(kp, kn, ep, en, vp, vn))
+}
+
+// KVIncr adds delta to the decimal integer stored under key (absent counts
+// as 0), atomically, and returns the new value. ErrInvalid when the value is
+// not a decimal integer or the sum would overflow.
+func KVIncr(key string, delta int64) (int64, error) {
+	kp, kn := strPtr(key)
+	var sum int64
+	if err := check(hostKVIncr(kp, kn, delta, unsafe.Pointer(&sum))); err != nil {
+		return 0, err
+	}
+	return sum, nil
+}
+
 // HTTPGet fetches url and returns the HTTP status and body. A body over
 // MaxResponse bytes comes back cut, with ErrTruncated.
 func HTTPGet(url string) (status int, body []byte, err error) {

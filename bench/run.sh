@@ -23,7 +23,8 @@ if [[ ! -f "${build}/CMakeCache.txt" ]]; then
   exit 2
 fi
 
-benchmarks=(bench_instantiate bench_audit_append bench_workflow_steps bench_pool_speedup bench_budget_reserve)
+benchmarks=(bench_instantiate bench_audit_append bench_workflow_steps bench_pool_speedup bench_budget_reserve
+  bench_concurrent_runs)
 
 cmake --build "${build}" --target "${benchmarks[@]}"
 for bench in "${benchmarks[@]}"; do

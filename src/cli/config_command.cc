@@ -3,8 +3,9 @@
 // Loads nexus.config.yaml (PATH: a config file or a project folder; default
 // the project from --project or found by walking up) and reports the first
 // problem with file, line, column, key path and a suggestion, exactly as every
-// command that loads the config does. Nothing is opened but the file: no
-// database, no secrets resolved.
+// command that loads the config does, and also refuses granted folders that
+// do not exist (project/grant_paths.h). Nothing is opened but the file and
+// the granted folders: no database, no secrets resolved.
 //
 // Exit status: 0 valid; 2 invalid or not found (docs/errors.md).
 
@@ -30,12 +31,13 @@ Result<project::Config> load(const Globals& globals, const std::string& path, fs
                                              : project::Project::open(globals.project_dir);
     if (!found) return found.error();
     file = found->config_file();
-    return found->config();
+    // Again, strictly: validation also refuses granted folders that do not exist.
+    return project::load_config(file, project::MissingFolders::kRefused);
   }
   file = path;
   if (fs::is_directory(file)) file /= project::kConfigFileName;
   if (!fs::exists(file)) return Error(Code::kNotFound, "no such config file", file.string());
-  return project::load_config(file);
+  return project::load_config(file, project::MissingFolders::kRefused);
 }
 
 // The file as the user would type it: relative to here when below here.

@@ -7,6 +7,7 @@
 #include "base/file.h"
 #include "base/process.h"
 #include "base/sha256.h"
+#include "project/grant_paths.h"
 
 #include <algorithm>
 #include <fstream>
@@ -134,14 +135,17 @@ Result<sandbox::Grants> Naos::grants_for(const project::AgentConfig* agent) {
   grants.allowed_hosts = capabilities.allowed_hosts;
   grants.kv = capabilities.kv;
   grants.llm = capabilities.llm;
+  // Checked again now, not only when the config was loaded: a folder may
+  // have become a symlink to data/ since. The preopen is the resolved path,
+  // so what was checked is what the guest gets.
   auto add_folders = [&](const std::vector<std::string>& folders, sandbox::Writable writable) -> Status {
     for (const auto& folder : folders) {
-      auto host = project_->root() / folder;
-      std::error_code ec;
-      if (!std::filesystem::is_directory(host, ec)) {
-        return Error(Code::kNotFound, "granted folder " + folder + " does not exist in the project", agent->name);
+      auto host = project::resolve_grant(project_->root(), folder);
+      if (!host) {
+        return Error(host.error().code(), "granted folder " + folder + " " + host.error().message(), agent->name);
       }
-      grants.preopens.push_back({host, "/" + std::filesystem::path(folder).lexically_normal().generic_string(), writable});
+      grants.preopens.push_back(
+          {*host, "/" + std::filesystem::path(folder).lexically_normal().generic_string(), writable});
     }
     return ok();
   };

@@ -15,6 +15,7 @@
 
 #include "base/units.h"
 #include "governance/cost_ledger.h"
+#include "project/grant_paths.h"
 #include "project/schedule.h"
 #include "capabilities/http.h"
 
@@ -294,6 +295,14 @@ class Reader {
  public:
   explicit Reader(std::string label) : label_(std::move(label)) {}
 
+  // Where granted folders are resolved on disk (load_config); none when
+  // parsing text alone.
+  struct FolderCheck {
+    std::filesystem::path root;
+    MissingFolders missing = MissingFolders::kAllowed;
+  };
+  void check_folders_on_disk(FolderCheck check) { folder_check_ = std::move(check); }
+
   Error error_at(const YAML::Mark& mark, const std::string& path, const std::string& message) const {
     std::string where = label_;
     if (mark.line >= 0) where += ":" + std::to_string(mark.line + 1) + ":" + std::to_string(mark.column + 1);
@@ -467,6 +476,17 @@ class Reader {
     return ok();
   }
 
+  // A folder an agent may be granted (project/grant_paths.h): as written,
+  // and on disk when the project is known.
+  Status grantable(const YAML::Node& node, const std::string& path, const std::string& folder) const {
+    if (std::string problem = grant_spelling_problem(folder); !problem.empty()) return error(node, path, problem);
+    if (!folder_check_) return ok();
+    auto resolved = resolve_grant(folder_check_->root, folder);
+    if (resolved) return ok();
+    if (resolved.error().code() == Code::kNotFound && folder_check_->missing == MissingFolders::kAllowed) return ok();
+    return error(node, path, resolved.error().message());
+  }
+
   // A map from names to sections: `fn(name, key_node, value_node, path)` per entry.
   template <typename Fn>
   Status named(const YAML::Node& node, const std::string& path, const std::string& kind, Fn fn) const {
@@ -551,7 +571,7 @@ class Reader {
           std::string mode = fs.first.Scalar();
           NAOS_ASSIGN_OR_RETURN(auto folders, strings(fs.second, join(at, mode)));
           for (size_t i = 0; i < folders.size(); ++i) {
-            NAOS_TRY(inside_project(fs.second[i], index(join(at, mode), i), folders[i], "a folder"));
+            NAOS_TRY(grantable(fs.second[i], index(join(at, mode), i), folders[i]));
           }
           (mode == "read" ? out.read : out.write) = std::move(folders);
         }
@@ -1493,6 +1513,7 @@ class Reader {
 
  private:
   std::string label_;
+  std::optional<FolderCheck> folder_check_;
   std::vector<Reference> references_;
 };
 
@@ -1588,7 +1609,10 @@ Result<std::string> resolve_secret(const SecretRef& secret,
 
 // ---- the file --------------------------------------------------------------
 
-Result<Config> parse_config(const std::string& text, const std::string& label) {
+namespace {
+
+Result<Config> parse(const std::string& text, const std::string& label,
+                     std::optional<Reader::FolderCheck> folder_check) {
   YAML::Node root;
   try {
     root = YAML::Load(text);
@@ -1597,6 +1621,7 @@ Result<Config> parse_config(const std::string& text, const std::string& label) {
                  label + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1));
   }
   Reader reader(label);
+  if (folder_check) reader.check_folders_on_disk(std::move(*folder_check));
   Config config;
   if (root.IsNull()) return config;
   NAOS_TRY(reader.check_keys(root, "", kTopLevelKeys));
@@ -1688,9 +1713,17 @@ Result<Config> parse_config(const std::string& text, const std::string& label) {
   return config;
 }
 
-Result<Config> load_config(const std::filesystem::path& file) {
+}  // namespace
+
+Result<Config> parse_config(const std::string& text, const std::string& label) {
+  return parse(text, label, std::nullopt);
+}
+
+Result<Config> load_config(const std::filesystem::path& file, MissingFolders missing) {
   NAOS_ASSIGN_OR_RETURN(std::string text, read_file(file, "config file"));
-  return parse_config(text, file.string());
+  std::error_code ec;
+  std::filesystem::path root = std::filesystem::absolute(file, ec).parent_path();
+  return parse(text, file.string(), Reader::FolderCheck{root, missing});
 }
 
 sandbox::Limits effective_limits(const Config& config, const AgentConfig* agent) {

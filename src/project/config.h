@@ -392,10 +392,20 @@ struct Config {
   AuditConfig audit;
 };
 
+// How strictly load_config() checks the folders of `filesystem` grants on
+// disk (project/grant_paths.h). Either way a folder that exists and resolves
+// to data/, around it or outside the project is refused. A missing folder is
+// an error for `naos config validate` (kRefused); other commands load the
+// config with kAllowed, so one agent's missing output folder does not stop
+// every command (its run is refused when it starts).
+enum class MissingFolders { kAllowed, kRefused };
+
 // Errors: kInvalidArgument with "file:line:col" context for any invalid
-// content; kNotFound when the file does not exist.
-Result<Config> load_config(const std::filesystem::path& file);
-// `label` names the source in errors (a file name).
+// content; kNotFound when the file does not exist. The project root, for the
+// grant checks, is the file's folder.
+Result<Config> load_config(const std::filesystem::path& file, MissingFolders missing = MissingFolders::kAllowed);
+// `label` names the source in errors (a file name). Grants are checked as
+// written only: nothing on disk is looked at.
 Result<Config> parse_config(const std::string& text, const std::string& label);
 
 // The limits for one run: built-in defaults, then `execution`, then the

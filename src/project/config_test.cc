@@ -434,11 +434,22 @@ TEST(ConfigCapabilities, RefusesFoldersOutsideTheProject) {
   ExpectRefused(WithCapabilities("{ filesystem: { read: [\"\"] } }"), "filesystem.read[0]");
 }
 
+TEST(ConfigCapabilities, RefusesTheProjectRootAndDataInAnySpelling) {
+  ExpectError(WithCapabilities("{ filesystem: { write: [data] } }"), 3, 43,
+              "agents.a.capabilities.filesystem.write[0]: data/ is the host's");
+  ExpectRefused(WithCapabilities("{ filesystem: { read: [data/cache] } }"), "filesystem.read[0]: data/ is the host's");
+  ExpectRefused(WithCapabilities("{ filesystem: { read: [./data/] } }"), "filesystem.read[0]: data/ is the host's");
+  ExpectRefused(WithCapabilities("{ filesystem: { read: [Data] } }"), "filesystem.read[0]: data/ is the host's");
+  ExpectRefused(WithCapabilities("{ filesystem: { read: [DATA/logs] } }"), "filesystem.read[0]: data/ is the host's");
+  ExpectRefused(WithCapabilities("{ filesystem: { write: [.] } }"), "filesystem.write[0]: is the project root");
+  ExpectRefused(WithCapabilities("{ filesystem: { write: [./] } }"), "filesystem.write[0]: is the project root");
+}
+
 TEST(ConfigCapabilities, AcceptsNestedProjectRelativeFolders) {
-  auto config = Parse(WithCapabilities("{ filesystem: { read: [inputs, data/raw, ./docs], write: [out/run] } }"));
+  auto config = Parse(WithCapabilities("{ filesystem: { read: [inputs, raw/data, ./docs, database], write: [out/run] } }"));
   ASSERT_TRUE(config) << config.error().to_string();
   const CapabilitiesConfig& caps = config->agents.at("a").capabilities;
-  EXPECT_EQ(caps.read, (std::vector<std::string>{"inputs", "data/raw", "./docs"}));
+  EXPECT_EQ(caps.read, (std::vector<std::string>{"inputs", "raw/data", "./docs", "database"}));
   EXPECT_EQ(caps.write, std::vector<std::string>{"out/run"});
 }
 

@@ -24,7 +24,7 @@ if [[ ! -f "${build}/CMakeCache.txt" ]]; then
 fi
 
 benchmarks=(bench_instantiate bench_audit_append bench_workflow_steps bench_pool_speedup bench_budget_reserve
-  bench_concurrent_runs)
+  bench_concurrent_runs bench_compile_bounded)
 
 cmake --build "${build}" --target "${benchmarks[@]}"
 for bench in "${benchmarks[@]}"; do

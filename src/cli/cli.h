@@ -52,6 +52,9 @@ std::string format_time(int64_t unix_ms);
 // Left-aligned columns, two spaces apart, with a header row.
 std::string format_table(const std::vector<std::vector<std::string>>& rows);
 
+// `naos __compile-module ...`: the bounded compile child (sandbox/module_compiler.h).
+int compile_module_command(int argc, char** argv);
+
 void add_run_command(CLI::App& app, Context& context, int& exit_status);
 void add_agent_commands(CLI::App& app, Context& context, int& exit_status);
 void add_audit_command(CLI::App& app, Context& context, int& exit_status);

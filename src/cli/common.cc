@@ -37,7 +37,8 @@ Result<std::unique_ptr<Naos>> open_naos(Context& context, bool need_project) {
   } else if (need_project || !dir.empty() || found.error().code() != Code::kNotFound) {
     return found.error();
   }
-  return Naos::open(std::move(project), context.clock, context.env);
+  // This very binary compiles new modules in a bounded child process.
+  return Naos::open(std::move(project), context.clock, context.env, {.compile_helper = "/proc/self/exe"});
 }
 
 Result<std::string> read_input(const std::string& spec) {

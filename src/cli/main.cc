@@ -2,13 +2,12 @@
 // pieces (clock, environment lookup) and hands them to the commands.
 
 #include <cstdio>
+#include <cstring>
 #include <iostream>
 
-
 #include "cli/cli.h"
+#include "sandbox/compile_limits.h"
 #include "sandbox/sandbox.h"
-
-
 
 int main(int argc, char** argv) {
   using namespace naos::cli;
@@ -16,6 +15,9 @@ int main(int argc, char** argv) {
   // naos never shows it, and capturing one costs milliseconds per trap. Set
   // before any thread starts, and only when the user did not choose.
   setenv("RUST_LIB_BACKTRACE", "0", /*overwrite=*/0);
+  if (argc > 1 && std::strcmp(argv[1], naos::sandbox::kCompileModuleCommand) == 0) {
+    return compile_module_command(argc, argv);
+  }
   CLI::App app{"naos — an operating system for AI agents", "naos"};
   app.set_version_flag("--version", std::string("naos 0.1.0 (agent ABI v1, Wasmtime ") + std::string(naos::sandbox::wasmtime_version()) + ")");
   app.require_subcommand(1);

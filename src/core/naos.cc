@@ -15,14 +15,28 @@
 
 namespace naos {
 
-Result<std::unique_ptr<Naos>> Naos::open(std::optional<project::Project> project, Clock& clock, EnvLookup env) {
+Result<std::unique_ptr<Naos>> Naos::open(std::optional<project::Project> project, Clock& clock, EnvLookup env,
+                                         const OpenOptions& open_options) {
   std::unique_ptr<Naos> naos(new Naos(std::move(project), clock, std::move(env)));
   sandbox::SandboxOptions options;
+  options.compile.helper = open_options.compile_helper;
   if (naos->project_) {
     const auto& execution = naos->project_->config().execution;
     if (execution.max_stack_bytes) options.engine.max_stack_bytes = *execution.max_stack_bytes;
     if (execution.max_instances) options.engine.max_instances = *execution.max_instances;
+    if (execution.compile_timeout) options.compile.timeout = *execution.compile_timeout;
+    if (execution.compile_memory_bytes) options.compile.memory_bytes = *execution.compile_memory_bytes;
     options.cache_dir = naos->project_->module_cache_dir();
+    options.cache_key_file = naos->project_->module_cache_key_file();
+    // A compiled module on disk that fails authentication is someone's
+    // attempt to run native code in the host, or a damaged disk: either way
+    // the operator should see it. The module is compiled again.
+    options.on_cache_rejected = [raw = naos.get()](const std::string& module_hash, const std::filesystem::path& file,
+                                                    const std::string& reason) {
+      raw->record({"naos", "", governance::event::kModuleCacheRejected,
+                   {{"module_hash", module_hash}, {"file", file.string()}, {"reason", reason}}})
+          .ignore_error();
+    };
     NAOS_ASSIGN_OR_RETURN(naos->database_, store::Database::open(naos->project_->database_file()));
     naos->kv_ = std::make_unique<store::KvStore>(*naos->database_);
     naos->registry_ = std::make_unique<project::Registry>(*naos->database_);

@@ -94,8 +94,15 @@ struct AgentRun {
 
 class Naos {
  public:
+  struct OpenOptions {
+    // The naos binary, which compiles new modules in a bounded child
+    // (`naos __compile-module`, sandbox/module_compiler.h); empty: compile
+    // in this process, unbounded (tests that drive Naos directly).
+    std::filesystem::path compile_helper;
+  };
   // `project` empty: only module paths can run, with no grants and no kv.
-  static Result<std::unique_ptr<Naos>> open(std::optional<project::Project> project, Clock& clock, EnvLookup env);
+  static Result<std::unique_ptr<Naos>> open(std::optional<project::Project> project, Clock& clock, EnvLookup env,
+                                            const OpenOptions& options = {});
   ~Naos();  // in naos.cc, where Pools is complete
   Naos(const Naos&) = delete;
   Naos& operator=(const Naos&) = delete;

@@ -56,6 +56,9 @@ inline constexpr const char* kAgentDeleted = "agent.deleted";
 inline constexpr const char* kCapabilityDenied = "capability.denied";
 inline constexpr const char* kConfigChanged = "config.changed";
 inline constexpr const char* kSecretAccessed = "secret.accessed";
+// A compiled module in data/cache/modules failed authentication and was
+// compiled again (sandbox/module_cache.h): payload module_hash, file, reason.
+inline constexpr const char* kModuleCacheRejected = "module.cache_rejected";
 }  // namespace event
 
 struct AuditEventDraft {

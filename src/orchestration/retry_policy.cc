@@ -8,7 +8,7 @@ namespace {
 
 bool never_retried(const std::string& error) {
   return error == "budget_exceeded" || error == "refused" || error == "cancelled" || error == "import_denied" ||
-         error == "invalid_module";
+         error == "invalid_module" || error == "module_too_complex";
 }
 
 // Fills what `retry` sets over `policy`.

@@ -6,7 +6,8 @@
 // Failures that retrying cannot fix are never retried, whatever the policy:
 // "budget_exceeded" (the budget paused or stopped the agent), "refused" (no
 // module, trust too low), "cancelled" (the operator stopped the run),
-// "import_denied" and "invalid_module" (the module can never run).
+// "import_denied", "invalid_module" and "module_too_complex" (the module can
+// never run).
 #pragma once
 
 #include <chrono>

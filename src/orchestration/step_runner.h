@@ -44,7 +44,7 @@ struct StepResult {
   // How it failed, a stable name: the sandbox's failure names ("exit_status",
   // "trap", "timeout", "fuel_exhausted", "memory_limit_exceeded",
   // "output_too_large", "stack_overflow", "import_denied", "invalid_module",
-  // "cancelled"), or "budget_exceeded" (a budget paused or stopped the agent:
+  // "module_too_complex", "cancelled"), or "budget_exceeded" (a budget paused or stopped the agent:
   // never retried), or "refused" (naos could not start it: no module, trust).
   std::string error;
   std::string message;  // for a person

@@ -29,9 +29,10 @@ using Keys = std::span<const std::string_view>;
 constexpr std::string_view kTopLevelKeys[] = {"name",   "version", "execution", "agents", "supervisors", "sagas",
                                 "workflows", "pools", "cost",      "trust",  "broker",      "skills",
                                 "llm",    "dashboard", "audit"};
-constexpr std::string_view kExecutionKeys[] = {"memoryLimit", "timeout", "fuel", "maxInstances", "maxOutput", "maxStack"};
+constexpr std::string_view kExecutionKeys[] = {"memoryLimit", "timeout",  "fuel",           "maxInstances",
+                                               "maxOutput",   "maxStack", "compileTimeout", "compileMemory"};
 // Engine-wide keys: top level only.
-constexpr std::string_view kEngineWideKeys[] = {"maxInstances", "maxStack"};
+constexpr std::string_view kEngineWideKeys[] = {"maxInstances", "maxStack", "compileTimeout", "compileMemory"};
 constexpr std::string_view kAgentExecutionKeys[] = {"memoryLimit", "timeout", "fuel", "maxOutput"};
 constexpr std::string_view kAgentKeys[] = {"template",     "source", "description", "execution",
                                            "capabilities", "tests",  "metadata",    "schedule"};
@@ -545,6 +546,14 @@ class Reader {
         NAOS_ASSIGN_OR_RETURN(out.max_stack_bytes, parsed<uint64_t>(item.second, at, parse_size));
         if (*out.max_stack_bytes < 64 * 1024 || *out.max_stack_bytes > (64ull << 20)) {
           return error(item.second, at, "must be between 64KiB and 64MiB");
+        }
+      } else if (key == "compileTimeout") {
+        NAOS_ASSIGN_OR_RETURN(out.compile_timeout, duration(item.second, at, Zero::kRefused));
+        if (*out.compile_timeout > std::chrono::hours(1)) return error(item.second, at, "must be at most 1h");
+      } else if (key == "compileMemory") {
+        NAOS_ASSIGN_OR_RETURN(out.compile_memory_bytes, parsed<uint64_t>(item.second, at, parse_size));
+        if (*out.compile_memory_bytes < (64ull << 20) || *out.compile_memory_bytes > (64ull << 30)) {
+          return error(item.second, at, "must be between 64MiB and 64GiB");
         }
       }
     }

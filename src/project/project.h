@@ -6,6 +6,7 @@
 //   data/audit.key           the audit log's signing key (governance/audit_key.h)
 //   data/secret.key          the key secrets are encrypted with (store/secret_store.h)
 //   data/cache/modules/      compiled modules (sandbox/module_cache.h)
+//   data/module_cache.key    the key that authenticates them (0600)
 //   data/logs/<agent>.log    each agent's log (capabilities/agent_log.h)
 //   agents/<name>/<name>.wasm  an agent's module unless `source:` says otherwise
 #pragma once
@@ -37,6 +38,7 @@ class Project {
   std::filesystem::path audit_key_file() const { return data_dir() / "audit.key"; }
   std::filesystem::path secret_key_file() const { return data_dir() / "secret.key"; }
   std::filesystem::path module_cache_dir() const { return data_dir() / "cache" / "modules"; }
+  std::filesystem::path module_cache_key_file() const { return data_dir() / "module_cache.key"; }
   std::filesystem::path log_file(const std::string& agent) const { return data_dir() / "logs" / (agent + ".log"); }
   // Where an agent's module is: its `source:`, else agents/<name>/<name>.wasm.
   std::filesystem::path module_file(const AgentConfig& agent) const;

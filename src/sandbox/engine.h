@@ -29,6 +29,11 @@ namespace naos::sandbox {
 class Engine {
  public:
   static Result<std::unique_ptr<Engine>> create(const EngineOptions& options);
+  // An engine that only compiles, with the same code-shaping settings and no
+  // pooling allocator (which reserves address space for every instance slot)
+  // and no ticker: what a compile child (sandbox/module_compiler.h) uses.
+  static Result<EngineHandle> create_compile_only(const EngineOptions& options);
+  static std::string fingerprint_of(const EngineOptions& options);
   ~Engine();
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;

@@ -1,8 +1,10 @@
 #include "sandbox/module_cache.h"
 
+#include <sodium.h>
 #include <unistd.h>
 
 #include <fstream>
+#include <sstream>
 
 namespace naos::sandbox {
 
@@ -15,71 +17,85 @@ std::string take_error_message(wasmtime_error_t* error) {
   return text;
 }
 
-ModuleCache::ModuleCache(Engine& engine, std::filesystem::path dir) : engine_(engine), dir_(std::move(dir)) {}
+namespace {
+constexpr size_t kTagBytes = crypto_auth_hmacsha256_BYTES;
+constexpr size_t kHeaderBytes = ModuleCache::kMagic.size() + kTagBytes;
+}  // namespace
+
+ModuleCache::ModuleCache(Engine& engine, ModuleCacheOptions options, CompileLimits limits)
+    : engine_(engine), options_(std::move(options)), compiler_(engine, std::move(limits)) {}
 
 Result<std::unique_ptr<CompiledModule>> ModuleCache::compile(std::string_view wasm, const std::string& hash) {
-  if (dir_.empty()) return compile_fresh(wasm, hash);
-  std::filesystem::path file = dir_ / (hash + "-" + engine_.fingerprint() + ".cwasm");
-  std::error_code ec;
-  if (std::filesystem::exists(file, ec)) {
-    wasmtime_module_t* raw = nullptr;
-    wasmtime_error_t* error = wasmtime_module_deserialize_file(engine_.raw(), file.c_str(), &raw);
-    if (error == nullptr) {
+  std::filesystem::path file;
+  if (!options_.dir.empty()) {
+    file = options_.dir / (hash + "-" + engine_.fingerprint() + ".cwasm");
+    auto loaded = load_authenticated(file, hash);
+    if (loaded) {
       ++stats_.loaded_from_disk;
-      return std::make_unique<CompiledModule>(CompiledModule{ModuleHandle(raw), hash});
+      return std::make_unique<CompiledModule>(CompiledModule{std::move(*loaded), hash});
     }
-    // Corrupt or from another Wasmtime: fall through, compile and replace it.
-    take_error_message(error);
-  }
-  NAOS_ASSIGN_OR_RETURN(auto compiled, compile_fresh(wasm, hash));
-  store(*compiled, file);
-  return compiled;
-}
-
-Result<std::unique_ptr<CompiledModule>> ModuleCache::compile_fresh(std::string_view wasm, const std::string& hash) {
-  wasmtime_module_t* raw = nullptr;
-  wasmtime_error_t* error = nullptr;
-  bool looks_binary = wasm.size() >= 4 && wasm.substr(0, 4) == std::string_view("\0asm", 4);
-  if (looks_binary) {
-    error = wasmtime_module_new(engine_.raw(), reinterpret_cast<const uint8_t*>(wasm.data()), wasm.size(), &raw);
-  } else {
-    wasm_byte_vec_t binary;
-    error = wasmtime_wat2wasm(wasm.data(), wasm.size(), &binary);
-    if (error != nullptr) {
-      return Error(Code::kInvalidArgument, "not a WebAssembly module (no \\0asm header, and not valid WAT text)");
+    if (loaded.error().code() != Code::kNotFound) {
+      ++stats_.rejected;
+      if (options_.on_rejected) options_.on_rejected(hash, file, loaded.error().message());
     }
-    error = wasmtime_module_new(engine_.raw(), reinterpret_cast<const uint8_t*>(binary.data), binary.size, &raw);
-    wasm_byte_vec_delete(&binary);
   }
-  if (error != nullptr) {
-    return Error(Code::kInvalidArgument, "invalid WebAssembly module: " + take_error_message(error));
-  }
+  NAOS_ASSIGN_OR_RETURN(CompileOutput compiled, compiler_.compile(wasm));
   ++stats_.compiled;
-  return std::make_unique<CompiledModule>(CompiledModule{ModuleHandle(raw), hash});
+  if (!file.empty()) store(hash, compiled.artifact, file);
+  return std::make_unique<CompiledModule>(CompiledModule{std::move(compiled.module), hash});
 }
 
-void ModuleCache::store(const CompiledModule& compiled, const std::filesystem::path& file) {
-  wasm_byte_vec_t bytes;
-  wasmtime_error_t* error = wasmtime_module_serialize(compiled.module.raw(), &bytes);
-  if (error != nullptr) {
-    take_error_message(error);
-    return;  // the cache is an optimization; the compiled module is still good
+std::string ModuleCache::tag(const std::string& hash, std::string_view artifact) const {
+  crypto_auth_hmacsha256_state state;
+  crypto_auth_hmacsha256_init(&state, reinterpret_cast<const unsigned char*>(options_.key.data()), options_.key.size());
+  std::string context = "naos module cache v1\n" + hash + "\n" + engine_.fingerprint() + "\n";
+  crypto_auth_hmacsha256_update(&state, reinterpret_cast<const unsigned char*>(context.data()), context.size());
+  crypto_auth_hmacsha256_update(&state, reinterpret_cast<const unsigned char*>(artifact.data()), artifact.size());
+  std::string out(kTagBytes, '\0');
+  crypto_auth_hmacsha256_final(&state, reinterpret_cast<unsigned char*>(out.data()));
+  return out;
+}
+
+Result<ModuleHandle> ModuleCache::load_authenticated(const std::filesystem::path& file, const std::string& hash) const {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return Error(Code::kNotFound, "no cached artifact");
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  const std::string bytes = std::move(buffer).str();
+  if (bytes.size() < kHeaderBytes || std::string_view(bytes).substr(0, kMagic.size()) != kMagic) {
+    return Error(Code::kPermissionDenied, "it has no naos authentication header");
   }
+  std::string_view artifact = std::string_view(bytes).substr(kHeaderBytes);
+  std::string expected = tag(hash, artifact);
+  if (sodium_memcmp(expected.data(), bytes.data() + kMagic.size(), kTagBytes) != 0) {
+    return Error(Code::kPermissionDenied,
+                 "its authentication tag does not match: it was not written by this project's naos for this module");
+  }
+  wasmtime_module_t* raw = nullptr;
+  if (wasmtime_error_t* error = wasmtime_module_deserialize(
+          engine_.raw(), reinterpret_cast<const uint8_t*>(artifact.data()), artifact.size(), &raw)) {
+    return Error(Code::kFailedPrecondition, "Wasmtime refused it: " + take_error_message(error));
+  }
+  return ModuleHandle(raw);
+}
+
+void ModuleCache::store(const std::string& hash, std::string_view artifact, const std::filesystem::path& file) const {
   std::error_code ec;
-  std::filesystem::create_directories(dir_, ec);
+  std::filesystem::create_directories(options_.dir, ec);
   auto temp = file;
   temp += ".tmp" + std::to_string(::getpid());
   {
     std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    out.write(bytes.data, static_cast<std::streamsize>(bytes.size));
+    out.write(kMagic.data(), static_cast<std::streamsize>(kMagic.size()));
+    std::string mac = tag(hash, artifact);
+    out.write(mac.data(), static_cast<std::streamsize>(mac.size()));
+    out.write(artifact.data(), static_cast<std::streamsize>(artifact.size()));
     out.flush();
     if (!out) {
-      wasm_byte_vec_delete(&bytes);
       std::filesystem::remove(temp, ec);
-      return;
+      return;  // the cache is an optimization; the compiled module is still good
     }
   }
-  wasm_byte_vec_delete(&bytes);
   std::filesystem::rename(temp, file, ec);
   if (ec) std::filesystem::remove(temp, ec);
 }

@@ -23,6 +23,7 @@ enum class Failure {
   kImportDenied,         // refused before running: an import not granted or not provided
   kInvalidModule,        // refused before running: not wasm, or no _start
   kCancelled,            // the host asked it to stop (RunRequest::cancel)
+  kModuleTooComplex,     // refused before running: not compilable within compileTimeout/compileMemory
 };
 
 std::string_view failure_name(Failure failure);

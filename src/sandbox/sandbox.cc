@@ -1,10 +1,12 @@
 #include "sandbox/sandbox.h"
 
+#include <sodium.h>
 #include <sys/stat.h>
 
 #include <algorithm>
 
 #include "base/file.h"
+#include "base/key_file.h"
 #include "base/sha256.h"
 #include "base/units.h"
 #include "sandbox/engine.h"
@@ -29,6 +31,7 @@ std::string_view failure_name(Failure failure) {
     case Failure::kStackOverflow: return "stack_overflow";
     case Failure::kImportDenied: return "import_denied";
     case Failure::kInvalidModule: return "invalid_module";
+    case Failure::kModuleTooComplex: return "module_too_complex";
   }
   return "trap";
 }
@@ -51,14 +54,20 @@ struct Sandbox::Linkers {
 
 Result<std::unique_ptr<Sandbox>> Sandbox::create(const SandboxOptions& options) {
   NAOS_ASSIGN_OR_RETURN(auto engine, Engine::create(options.engine));
-  std::unique_ptr<Sandbox> sandbox(new Sandbox(std::move(engine), options.cache_dir));
+  ModuleCacheOptions cache{options.cache_dir, {}, options.on_cache_rejected};
+  if (!cache.dir.empty()) {
+    NAOS_ASSIGN_OR_RETURN(cache.key, load_or_create_key(options.cache_key_file, crypto_auth_hmacsha256_KEYBYTES,
+                                                        "module cache key"));
+  }
+  auto module_cache = std::make_unique<ModuleCache>(*engine, std::move(cache), options.compile);
+  std::unique_ptr<Sandbox> sandbox(new Sandbox(std::move(engine), std::move(module_cache)));
   NAOS_TRY(sandbox->define_imports());
   return sandbox;
 }
 
-Sandbox::Sandbox(std::unique_ptr<Engine> engine, const std::filesystem::path& cache_dir)
+Sandbox::Sandbox(std::unique_ptr<Engine> engine, std::unique_ptr<ModuleCache> cache)
     : engine_(std::move(engine)),
-      cache_(std::make_unique<ModuleCache>(*engine_, cache_dir)),
+      cache_(std::move(cache)),
       linkers_(std::make_unique<Linkers>()),
       slots_(std::make_unique<InstanceSlots>(engine_->options().max_instances)) {}
 
@@ -73,6 +82,8 @@ Sandbox::~Sandbox() {
 const EngineOptions& Sandbox::engine_options() const { return engine_->options(); }
 
 uint64_t Sandbox::compiled_modules() const { return cache_->stats().compiled.load(); }
+
+uint64_t Sandbox::rejected_artifacts() const { return cache_->stats().rejected.load(); }
 
 Status Sandbox::define_imports() {
   linkers_->captured = LinkerHandle(wasmtime_linker_new(engine_->raw()));
@@ -190,7 +201,16 @@ Result<std::shared_ptr<const AgentModule>> Sandbox::compile_and_link(std::string
   std::shared_ptr<AgentModule> module(new AgentModule());
   module->hash_ = hash;
   module->compiled_ = std::make_unique<AgentModule::Compiled>();
-  NAOS_ASSIGN_OR_RETURN(module->compiled_->module, cache_->compile(wasm, hash));
+  auto compiled = cache_->compile(wasm, hash);
+  if (!compiled && compiled.error().code() == Code::kResourceExhausted) {
+    // Wasm, but more than the compile limits allow: refused, like a module
+    // without _start, and remembered so the next run does not compile again.
+    module->refusal_ = Failure::kModuleTooComplex;
+    module->refusal_message_ = compiled.error().message();
+    return std::shared_ptr<const AgentModule>(std::move(module));
+  }
+  if (!compiled) return compiled.error();
+  module->compiled_->module = std::move(*compiled);
   inspect_imports(*module);
   bool has_start = false;
   inspect_exports(module->compiled_->module->module.raw(), module->initial_memory_bytes_, has_start);

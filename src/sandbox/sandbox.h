@@ -3,7 +3,8 @@
 // what it can consume is bounded by its Limits.
 //
 // Loading: Sandbox::load() hashes the bytes, compiles through the ModuleCache
-// (memory, then disk, then Cranelift), checks the imports against the ABI
+// (memory, then an authenticated artifact on disk, then Cranelift in a
+// bounded child process), checks the imports against the ABI
 // (docs/abi.md) and pre-instantiates against the shared linker. A loaded
 // AgentModule is kept in memory by hash, so the second load of the same bytes
 // costs one SHA-256; callers that load the same new bytes at once wait for one
@@ -39,6 +40,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -50,6 +52,7 @@
 
 #include "base/result.h"
 #include "sandbox/agent_calls.h"
+#include "sandbox/compile_limits.h"
 #include "sandbox/engine_options.h"
 #include "sandbox/grants.h"
 #include "sandbox/limits.h"
@@ -104,6 +107,16 @@ struct SandboxOptions {
   EngineOptions engine;
   // Where compiled modules are kept between processes; empty keeps none.
   std::filesystem::path cache_dir;
+  // The key that authenticates them (sandbox/module_cache.h), created on
+  // first use; required with cache_dir. Never in a grantable folder.
+  std::filesystem::path cache_key_file;
+  // Told of each cached artifact that failed authentication (and was
+  // compiled again): module hash, file, why. Called on the loading thread.
+  std::function<void(const std::string& module_hash, const std::filesystem::path& file, const std::string& reason)>
+      on_cache_rejected;
+  // How compiles are bounded (execution.compileTimeout / compileMemory) and
+  // the binary that runs them (sandbox/module_compiler.h).
+  CompileLimits compile;
 };
 
 class Sandbox {
@@ -115,7 +128,9 @@ class Sandbox {
 
   // Errors: kInvalidArgument when the bytes are not a WebAssembly module.
   // A module that is wasm but cannot run (bad import, no _start) loads, and
-  // every run of it ends with kImportDenied or kInvalidModule.
+  // every run of it ends with kImportDenied or kInvalidModule; one that
+  // cannot be compiled within the compile limits loads the same way, and
+  // every run of it ends with kModuleTooComplex.
   Result<std::shared_ptr<const AgentModule>> load(std::string_view wasm);
   // load() of the file's contents. Errors also: kNotFound, kUnavailable when
   // the file cannot be read (the message names it).
@@ -128,10 +143,12 @@ class Sandbox {
   const EngineOptions& engine_options() const;
   // Modules compiled by Cranelift since creation (not found in memory or on disk).
   uint64_t compiled_modules() const;
+  // Cached artifacts rejected since creation (failed authentication).
+  uint64_t rejected_artifacts() const;
 
  private:
   struct Linkers;  // sandbox.cc
-  Sandbox(std::unique_ptr<Engine> engine, const std::filesystem::path& cache_dir);
+  Sandbox(std::unique_ptr<Engine> engine, std::unique_ptr<ModuleCache> cache);
   Status define_imports();
   void inspect_imports(AgentModule& module) const;
 

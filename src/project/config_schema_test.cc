@@ -300,7 +300,8 @@ TEST(ConfigSchema, AcceptedSpellingsAddTheUnderscoreFormOfKebabCaseValues) {
 const char* const kEveryKey = R"yaml(
 name: sink
 version: "1.0"
-execution: { memoryLimit: 256MB, timeout: 30s, fuel: 0, maxInstances: 100, maxOutput: 1MB, maxStack: 1MB }
+execution: { memoryLimit: 256MB, timeout: 30s, fuel: 0, maxInstances: 100, maxOutput: 1MB, maxStack: 1MB,
+             compileTimeout: 60s, compileMemory: 2GB }
 agents:
   a:
     template: echo

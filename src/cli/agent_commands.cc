@@ -88,15 +88,13 @@ int show_one(Context& context, const std::string& name, bool state) {
     if (!entries) return report_error(context.globals, entries.error());
     out["state"] = nlohmann::json::object();
     for (const auto& entry : *entries) {
-      // Values are bytes; show text as text and anything else by size.
-      bool printable = std::all_of(entry.value.begin(), entry.value.end(),
-                                   [](unsigned char ch) { return ch >= 0x20 || ch == '\n' || ch == '\t'; });
-      out["state"][entry.key] =
-          printable ? nlohmann::json(entry.value) : nlohmann::json("<" + std::to_string(entry.value.size()) + " bytes>");
+      // Values are bytes: a string when UTF-8, else {"base64": ...}. Keys are
+      // UTF-8 (kv_set refuses others); one stored before that shows as "base64:...".
+      out["state"][bytes_key(entry.key)] = bytes_json(entry.value);
     }
   }
   if (context.globals.json) {
-    std::cout << out.dump(2) << "\n";
+    std::cout << dump_lossless(out, 2) << "\n";
     return 0;
   }
   std::vector<std::vector<std::string>> rows;
@@ -106,7 +104,7 @@ int show_one(Context& context, const std::string& name, bool state) {
   }
   std::cout << format_table(rows);
   for (const char* section : {"capabilities", "state", "recent_events"}) {
-    if (out.contains(section)) std::cout << section << ": " << out[section].dump() << "\n";
+    if (out.contains(section)) std::cout << section << ": " << dump_lossless(out[section]) << "\n";
   }
   return 0;
 }

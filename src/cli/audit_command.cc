@@ -33,10 +33,10 @@ std::string detail(const governance::AuditEvent& event) {
   if (!payload.is_object()) return "";
   if (payload.contains("detail") && payload["detail"].is_string()) return payload["detail"];
   if (event.type == governance::event::kCapabilityDenied) {
-    return payload.value("capability", "") + ": " + payload.value("detail", "");
+    return bytes_field(payload, "capability") + ": " + bytes_field(payload, "detail");
   }
   if (event.type == governance::event::kAgentFailed) {
-    return payload.value("error", "") + ": " + payload.value("message", "");
+    return bytes_field(payload, "error") + ": " + bytes_field(payload, "message");
   }
   std::string text;
   for (const auto& [key, value] : payload.items()) {
@@ -140,7 +140,7 @@ int verify(Context& context) {
   if (globals.json) {
     nlohmann::json out = {{"ok", report->intact}, {"events", report->events}, {"checkpoints", report->checkpoints}};
     if (!report->intact) out["first_bad_event"] = *report->first_bad_seq, out["problem"] = report->problem;
-    std::cout << out.dump(2) << "\n";
+    std::cout << dump_lossless(out, 2) << "\n";
   }
   if (report->intact) {
     if (!globals.json) {

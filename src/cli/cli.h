@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "base/bytes_json.h"
 #include "base/clock.h"
 #include "base/result.h"
 #include "core/naos.h"

@@ -14,7 +14,8 @@ int report_error(const Globals& globals, const Error& error, std::optional<Produ
     nlohmann::json out = {{"ok", false},
                           {"error", {{"kind", std::string(code_name(error.code()))}, {"message", error.to_string()}}}};
     if (code) out["error"]["code"] = code->number, out["error"]["name"] = code->name;
-    std::cout << out.dump(2) << "\n";
+    // An error message is text for a person: bytes that are not UTF-8 are replaced.
+    std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   }
   std::string prefix = code ? std::string(code->name) + " (" + std::to_string(code->number) + "): " : "";
   std::cerr << "error: " << prefix << error.to_string() << "\n";

@@ -185,7 +185,7 @@ int history(Context& context, int64_t days, const std::string& agent) {
                      {"amount_microcents", r.amount_microcents},
                      {"amount", governance::format_microcents(r.amount_microcents)},
                      {"source", r.source},
-                     {"detail", r.detail}});
+                     {"detail", bytes_json(r.detail)}});  // an agent's note: any bytes
     }
     std::cout << out.dump(2) << "\n";
     return 0;

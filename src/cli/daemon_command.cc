@@ -62,7 +62,7 @@ int daemon(Context& context) {
     nlohmann::json line = {{"resumed", run.run_id}, {"kind", run.kind}, {"name", run.name}, {"state", run.state}};
     if (!run.error.empty()) line["error"] = run.error;
     if (globals.json) {
-      std::cout << line.dump() << std::endl;
+      std::cout << dump_lossless(line) << std::endl;
     } else if (!globals.quiet) {
       std::cout << "resumed " << run.kind << " " << run.name << " run " << run.run_id << ": " << run.state
                 << (run.error.empty() ? "" : " (" + run.error + ")") << std::endl;
@@ -90,7 +90,7 @@ int daemon(Context& context) {
       if (!outcome.ok()) line["error"] = std::string(sandbox::failure_name(outcome.failure)) + ": " + outcome.message;
     }
     if (globals.json) {
-      std::cout << line.dump() << std::endl;
+      std::cout << dump_lossless(line) << std::endl;
     } else if (!globals.quiet || !line["ok"].get<bool>()) {
       std::cout << "[" << format_time(run.due_ms) << "] " << run.agent << " "
                 << (line["ok"].get<bool>() ? "ok" : "failed: " + line["error"].get<std::string>()) << std::endl;

@@ -153,7 +153,7 @@ int status(Context& context, const std::string& kind, const FlowFlags& flags) {
     out.push_back(std::move(item));
   }
   if (globals.json) {
-    std::cout << (names.size() == 1 && !flags.all && !flags.name.empty() ? out[0] : out).dump(2) << "\n";
+    std::cout << dump_lossless(names.size() == 1 && !flags.all && !flags.name.empty() ? out[0] : out, 2) << "\n";
     return 0;
   }
   std::vector<std::vector<std::string>> rows = {{"NAME", "STATE", "STEPS", "LAST RUN", "UPDATED"}};

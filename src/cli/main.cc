@@ -2,12 +2,42 @@
 // pieces (clock, environment lookup) and hands them to the commands.
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <iostream>
+
+#include <nlohmann/json.hpp>
 
 #include "cli/cli.h"
 #include "sandbox/compile_limits.h"
 #include "sandbox/sandbox.h"
+
+namespace {
+
+// What naos says when a bug escapes a command: `error: INTERNAL <what>` and
+// exit status 2 (naos could not run it), never an abort with a core dump.
+int report_internal(const naos::cli::Globals& globals, const std::string& what) {
+  if (globals.json) {
+    nlohmann::json out = {{"ok", false}, {"error", {{"kind", "internal"}, {"message", what}}}};
+    std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n" << std::flush;
+  }
+  std::cerr << "error: INTERNAL " << what << "\n" << std::flush;
+  return 2;
+}
+
+std::string current_exception_text() {
+  try {
+    if (auto current = std::current_exception()) std::rethrow_exception(current);
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "an exception of unknown type";
+  }
+  return "std::terminate without an exception";
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace naos::cli;
@@ -21,6 +51,14 @@ int main(int argc, char** argv) {
   CLI::App app{"naos — an operating system for AI agents", "naos"};
   app.set_version_flag("--version", std::string("naos 0.1.0 (agent ABI v1, Wasmtime ") + std::string(naos::sandbox::wasmtime_version()) + ")");
   app.require_subcommand(1);
+  // The last resort for an exception that escapes a thread of naos's own
+  // (main's handler below covers the commands): the same message and exit
+  // status 2, not SIGABRT. A run it interrupts is an orphan the next resume
+  // finds (its owner's pid is gone).
+  std::set_terminate([] {
+    std::cerr << "error: INTERNAL " << current_exception_text() << "\n" << std::flush;
+    std::_Exit(2);
+  });
   Context context;
   context.env = [](const std::string& name) -> std::optional<std::string> {
     const char* value = std::getenv(name.c_str());
@@ -57,6 +95,10 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
+  } catch (const std::exception& e) {
+    return report_internal(globals, e.what());
+  } catch (...) {
+    return report_internal(globals, "an exception of unknown type");
   }
   return exit_status;
 }

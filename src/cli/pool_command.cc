@@ -125,7 +125,7 @@ nlohmann::json item_json(const PoolItem& item) {
                         {"attempts", item.attempts},
                         {"worker", item.worker}};
   if (item.task_id > 0) out["task"] = item.task_id;
-  if (item.state == ItemState::kCompleted) out["output"] = item.output;
+  if (item.state == ItemState::kCompleted) out["output"] = bytes_json(item.output);
   if (!item.error.empty() && item.state != ItemState::kCompleted) {
     out["error"] = item.error;
     out["message"] = item.message;
@@ -190,12 +190,12 @@ int run_members(Context& context, Pools& pools, const project::PoolConfig& pool,
                           {"pool", result->pool},
                           {"run", result->run_id},
                           {"state", result->state},
-                          {"output", result->output},
+                          {"output", bytes_json(result->output)},
                           {"resumed", result->resumed},
                           {"reused", result->reused},
                           {"items", items}};
     if (!result->error.empty()) out["error"] = result->error;
-    std::cout << out.dump(2) << "\n";
+    std::cout << dump_lossless(out, 2) << "\n";
     return exit_for(result->state);
   }
   if (result->resumed && !globals.quiet) std::cerr << "resumed run " << result->run_id << "\n";
@@ -234,7 +234,7 @@ int serve_queue(Context& context, Pools& pools, const project::PoolConfig& pool,
     options.observer.item_ended = [&bar, &globals](const PoolItem& item) {
       bar.clear();
       if (globals.json) {
-        std::cout << item_json(item).dump() << std::endl;
+        std::cout << dump_lossless(item_json(item)) << std::endl;
       } else if (!globals.quiet || item.state == ItemState::kFailed) {
         std::cout << "[" << format_time(item.ended_ms) << "] " << item_line(item) << std::endl;
       }
@@ -266,7 +266,7 @@ int serve_queue(Context& context, Pools& pools, const project::PoolConfig& pool,
       for (const auto& item : result->items) tasks.push_back(item_json(item));
       out["tasks"] = tasks;
     }
-    std::cout << out.dump(2) << "\n";
+    std::cout << dump_lossless(out, 2) << "\n";
     return result->stopped ? 0 : exit_for(result->state);
   }
   if (result->recovered > 0 && !globals.quiet) {
@@ -395,11 +395,11 @@ int status(Context& context, const std::string& name) {
   }
   if (globals.json) {
     if (!name.empty()) {
-      std::cout << status_json(all.front()).dump(2) << "\n";
+      std::cout << dump_lossless(status_json(all.front()), 2) << "\n";
     } else {
       nlohmann::json out = nlohmann::json::array();
       for (const auto& s : all) out.push_back(status_json(s));
-      std::cout << out.dump(2) << "\n";
+      std::cout << dump_lossless(out, 2) << "\n";
     }
     return 0;
   }
@@ -546,7 +546,7 @@ int create(Context& context, const CreateFlags& flags) {
       out["agent"] = spec.agent;
       out["size"] = spec.size;
     }
-    std::cout << out.dump(2) << "\n";
+    std::cout << dump_lossless(out, 2) << "\n";
   } else if (!globals.quiet) {
     std::cout << "created pool " << flags.name << " in nexus.config.yaml\n";
   }

@@ -45,8 +45,8 @@ nlohmann::json to_json(const AgentRun& run) {
       {"error", o.ok() ? nlohmann::json(nullptr) : nlohmann::json(std::string(sandbox::failure_name(o.failure)))},
       {"message", o.message},
       {"exit_status", o.exit_status},
-      // Output is bytes; JSON carries it as text with invalid UTF-8 replaced.
-      {"output", o.output},
+      // Output is bytes: a string when it is UTF-8, else {"base64": ...}.
+      {"output", bytes_json(o.output)},
       {"elapsed_us", o.elapsed.count()},
       {"fuel_consumed", o.fuel_consumed},
       {"memory_bytes", o.memory_bytes},
@@ -108,7 +108,7 @@ int run(Context& context, const RunFlags& flags) {
               << "\n";
   }
   if (globals.json) {
-    std::cout << to_json(*result).dump(2) << "\n";
+    std::cout << dump_lossless(to_json(*result), 2) << "\n";
   } else {
     // The partial output of a run stopped for writing too much is not shown.
     if (outcome.failure != sandbox::Failure::kOutputTooLarge) std::cout << outcome.output << std::flush;

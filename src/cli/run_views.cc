@@ -34,7 +34,7 @@ const std::atomic<bool>* StopOnSignal::flag() const { return &stop_requested; }
 nlohmann::json run_json(const orchestration::RunRecord& run) {
   nlohmann::json out = {{"id", run.id},           {"kind", run.kind},
                         {"name", run.name},       {"state", run.state},
-                        {"input", run.input},     {"output", run.output},
+                        {"input", bytes_json(run.input)}, {"output", bytes_json(run.output)},
                         {"error", run.error},     {"started", format_utc_ms(run.created_ms)},
                         {"updated", format_utc_ms(run.updated_ms)}};
   if (!run.parent.empty()) out["parent"] = run.parent;
@@ -44,7 +44,7 @@ nlohmann::json run_json(const orchestration::RunRecord& run) {
 
 nlohmann::json result_json(const orchestration::RunResult& result) {
   return {{"id", result.run_id}, {"kind", result.kind},     {"name", result.name},    {"state", result.state},
-          {"output", result.output}, {"error", result.error}, {"reused", result.reused}};
+          {"output", bytes_json(result.output)}, {"error", result.error}, {"reused", result.reused}};
 }
 
 nlohmann::json entry_json(const orchestration::Entry& entry) {
@@ -58,7 +58,7 @@ int print_result(const Globals& globals, const orchestration::RunResult& result)
   namespace st = orchestration::state;
   bool completed = result.state == st::kCompleted;
   if (globals.json) {
-    std::cout << result_json(result).dump(2) << "\n";
+    std::cout << dump_lossless(result_json(result), 2) << "\n";
   } else {
     if (!globals.quiet) {
       std::cerr << result.kind << " " << result.name << " run " << result.run_id << ": " << result.state
@@ -84,7 +84,7 @@ void print_runs(const Globals& globals, const std::vector<orchestration::RunReco
   if (globals.json) {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& run : runs) out.push_back(run_json(run));
-    std::cout << out.dump(2) << "\n";
+    std::cout << dump_lossless(out, 2) << "\n";
     return;
   }
   std::vector<std::vector<std::string>> rows = {{"ID", "KIND", "NAME", "STATE", "STARTED", "UPDATED", "ERROR"}};
@@ -102,7 +102,7 @@ int print_history(const Globals& globals, orchestration::Journal& journal, const
     nlohmann::json out = run_json(run);
     out["journal"] = nlohmann::json::array();
     for (const auto& e : *entries) out["journal"].push_back(entry_json(e));
-    std::cout << out.dump(2) << "\n";
+    std::cout << dump_lossless(out, 2) << "\n";
     return 0;
   }
   std::cout << run.kind << " " << run.name << "  run " << run.id << "\n"
@@ -112,11 +112,12 @@ int print_history(const Globals& globals, orchestration::Journal& journal, const
   std::vector<std::vector<std::string>> rows = {{"TIME", "STEP", "EVENT", "ATTEMPT", "DETAIL"}};
   for (const auto& e : *entries) {
     std::string detail;
-    if (e.data.contains("output")) detail = "output: " + e.data["output"].get<std::string>();
-    if (e.data.contains("error")) detail = e.data.value("error", "") + ": " + e.data.value("message", "");
-    if (e.data.contains("reason")) detail = "skipped: " + e.data.value("reason", "");
+    // Inputs and outputs are bytes (bytes_json in the journal); shown as they are.
+    if (e.data.contains("output")) detail = "output: " + bytes_field(e.data, "output");
+    if (e.data.contains("error")) detail = bytes_field(e.data, "error") + ": " + bytes_field(e.data, "message");
+    if (e.data.contains("reason")) detail = "skipped: " + bytes_field(e.data, "reason");
     if (e.event == orchestration::entry::kStepStarted || e.event == orchestration::entry::kCompensationStarted) {
-      detail = "input: " + e.data.value("input", "");
+      detail = "input: " + bytes_field(e.data, "input");
     }
     rows.push_back({format_time(e.ts_ms), e.step < 0 ? "-" : std::to_string(e.step) + " " + e.step_name, e.event,
                     e.attempt > 0 ? std::to_string(e.attempt) : "", clip(detail, 70)});

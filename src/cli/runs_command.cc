@@ -1,5 +1,6 @@
 // `naos runs [--kind K] [--name N] [--state S] [--last N]`: runs of
-// workflows, sagas and pools with their state; `naos inspect RUN` (via
+// workflows, sagas and pools with their state; `naos runs cancel RUN
+// [--no-compensate]` ends one for good; `naos inspect RUN` (via
 // inspect_run) shows one with its step journal.
 #include <iostream>
 
@@ -32,6 +33,39 @@ int runs(Context& context, const RunsFlags& flags) {
   return 0;
 }
 
+struct CancelFlags {
+  std::string run;
+  bool no_compensate = false;
+};
+
+int cancel(Context& context, const CancelFlags& flags) {
+  auto& globals = context.globals;
+  auto naos = open_naos(context, true);
+  if (!naos) return report_error(globals, naos.error());
+  StopOnSignal stop;  // a saga's compensation may take a while; Ctrl-C leaves it resumable
+  auto compensate = flags.no_compensate ? orchestration::Compensate::kNo : orchestration::Compensate::kYes;
+  auto done = (*naos)->orchestrator()->cancel(flags.run, "cli", compensate, stop.flag());
+  if (!done) return report_error(globals, done.error());
+  namespace st = orchestration::state;
+  bool ended = done->state == st::kAbandoned || done->state == st::kRolledBack;
+  if (globals.json) {
+    nlohmann::json out = {{"ok", ended},           {"run", done->run_id},   {"kind", done->kind},
+                          {"name", done->name},    {"was", done->was},      {"state", done->state},
+                          {"compensated", done->compensated}, {"error", done->error}};
+    std::cout << dump_lossless(out, 2) << "\n";
+  } else if (!globals.quiet) {
+    std::cout << "cancelled " << done->kind << " " << done->name << " run " << done->run_id << " (was " << done->was
+              << "): " << done->state << (done->compensated ? ", its completed steps compensated" : "") << "\n";
+  }
+  if (ended) return 0;
+  if (done->state == st::kCompensationFailed) {
+    std::cerr << "error: SAGA_COMPENSATION_FAILED (202): " << done->error << "\n";
+  } else {
+    std::cerr << "stopped while compensating; `naos runs cancel " << done->run_id << "` again to go on\n";
+  }
+  return 1;
+}
+
 }  // namespace
 
 Result<int> inspect_run(Context& context, const std::string& run_id) {
@@ -51,7 +85,23 @@ void add_runs_command(CLI::App& app, Context& context, int& exit_status) {
   command->add_option("--last", flags->last, "The newest N runs (0: all)")->capture_default_str();
   command->add_flag("--nested", flags->nested, "Include runs nested in other runs");
   command->add_flag("--json", context.globals.json, "Print JSON");
-  command->callback([&, flags] { exit_status = runs(context, *flags); });
+
+  auto cancel_flags = std::make_shared<CancelFlags>();
+  CLI::App* cancel_command = command->add_subcommand(
+      "cancel",
+      "End an unfinished run for good (it ends abandoned); a saga is compensated first (rolled_back) unless "
+      "--no-compensate. Refused for a run that has ended or that a live process drives");
+  cancel_command->add_option("run", cancel_flags->run, "The run's id (see `naos runs`)")->required();
+  cancel_command->add_flag("--no-compensate", cancel_flags->no_compensate,
+                           "Do not undo a saga's completed steps; just end it");
+  cancel_command->add_flag("--json", context.globals.json, "Print JSON");
+  cancel_command->callback([&, cancel_flags] { exit_status = cancel(context, *cancel_flags); });
+
+  // CLI11 runs this after a subcommand's callback too: `runs cancel` lists nothing.
+  command->callback([&, flags, cancel_command] {
+    if (cancel_command->parsed()) return;
+    exit_status = runs(context, *flags);
+  });
 }
 
 }  // namespace naos::cli

@@ -350,7 +350,7 @@ int start(Context& context, const std::string& name, bool detach) {
       nlohmann::json line = {{"timestamp", format_utc_ms(now)}, {"type", e.type},     {"supervisor", e.supervisor},
                              {"child", e.child},                {"detail", e.detail}};
       if (!e.child.empty()) line["kind"] = std::string(orchestration::child_kind_name(e.kind));
-      std::cout << line.dump() << std::endl;
+      std::cout << dump_lossless(line) << std::endl;
     } else if (!globals.quiet || e.type == orchestration::supervisor_event::kEscalated) {
       std::cout << event_line(e, now) << std::endl;
     }

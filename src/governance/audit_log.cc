@@ -1,5 +1,6 @@
 #include "governance/audit_log.h"
 
+#include "base/bytes_json.h"
 #include "base/sha256.h"
 
 namespace naos::governance {
@@ -41,7 +42,13 @@ AuditLog::~AuditLog() {
 
 std::future<Result<int64_t>> AuditLog::append_async(AuditEventDraft draft) {
   auto pending = std::make_shared<Pending>();
-  pending->payload = draft.payload.dump();
+  // Lossless, so an event carrying bytes that are not UTF-8 (a guest's cost
+  // detail, a URL) is kept, never lost to a throw (base/bytes_json.h). The
+  // actor and agent are names, stored as text that verify can re-hash.
+  pending->payload = dump_lossless(draft.payload);
+  draft.actor = bytes_key(draft.actor);
+  draft.agent = bytes_key(draft.agent);
+  draft.type = bytes_key(draft.type);
   std::string middle = nlohmann::json{draft.actor, draft.agent, draft.type, pending->payload}.dump();
   pending->canonical_middle = middle.substr(1, middle.size() - 2);  // without the brackets
   pending->actor = std::move(draft.actor);

@@ -6,6 +6,7 @@
 #include <limits>
 #include <set>
 
+#include "base/bytes_json.h"
 #include "base/process.h"
 
 namespace naos::governance {
@@ -299,7 +300,8 @@ Status BudgetEnforcer::settle(Reservation& reservation, int64_t actual, std::str
     nlohmann::json recorded = {{"detail", format_microcents(actual)},
                                {"amount_microcents", actual},
                                {"source", std::string(source)},
-                               {"note", std::string(detail).substr(0, kMaxCostDetailBytes)},
+                               // The agent's own words, as bytes: {"base64": ...} unless UTF-8.
+                               {"note", bytes_json(detail.substr(0, kMaxCostDetailBytes))},
                                {"ledger_id", id}};
     if (fields.is_object()) {
       for (const auto& [key, value] : fields.items()) {

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <random>
 
+#include "base/bytes_json.h"
 #include "base/process.h"
 #include "base/sha256.h"
 
@@ -104,7 +105,8 @@ Status Journal::claim_run(const std::string& id, const std::string& owner) {
 Status Journal::append(Entry entry, Wait wait) {
   entry.ts_ms = clock_.now_ms();
   // Serialized here: the one writer thread is what every step waits for.
-  std::string data = entry.data.dump();
+  // Lossless: bytes a caller did not wrap in bytes_json() still cannot throw.
+  std::string data = dump_lossless(entry.data);
   auto done = writer_->submit(
       [entry = std::move(entry), data = std::move(data)](store::Database& db) -> Status {
         return write_entry(db, entry, data);
@@ -185,7 +187,9 @@ bool Journal::owner_alive(const std::string& owner) {
   return process_alive(pid);
 }
 
-Status write_entry(store::Database& db, const Entry& entry) { return write_entry(db, entry, entry.data.dump()); }
+Status write_entry(store::Database& db, const Entry& entry) {
+  return write_entry(db, entry, dump_lossless(entry.data));
+}
 
 Status write_entry(store::Database& db, const Entry& entry, std::string_view data_json) {
   NAOS_ASSIGN_OR_RETURN(auto stmt, db.prepare("INSERT INTO orch_journal(run_id, step, step_name, event, attempt, "

@@ -9,6 +9,8 @@
 //   step.started     an attempt of a forward step begins       data: {input}
 //   step.completed   it succeeded                              data: {input, output}
 //   step.failed      the attempt failed                        data: {error, message, final}
+// Inputs, outputs and messages are bytes, written with bytes_json() (a
+// string when UTF-8, else {"base64": ...}) and read with bytes_field().
 //   step.skipped     condition false or onError skip           data: {reason, ...}
 //   compensation.started / compensation.completed / compensation.failed
 //                    the same for a saga step's compensation

@@ -2,6 +2,7 @@
 
 #include <thread>
 
+#include "base/bytes_json.h"
 #include "orchestration/replay.h"
 
 namespace naos::orchestration {
@@ -91,6 +92,37 @@ Result<RunResult> Orchestrator::start(const std::string& kind, const std::string
 }
 
 Result<RunResult> Orchestrator::drive(RunRecord run, const std::atomic<bool>* cancel) {
+  // An exception here is a bug in naos. The run must not stay `running`
+  // forever (a saga would refuse every later start): it ends, with the
+  // reason. A saga first rolls back what it completed, if that can run.
+  auto internal = [](const char* what) { return std::string("INTERNAL: ") + what; };
+  std::string why;
+  try {
+    return drive_unguarded(run, cancel);
+  } catch (const std::exception& e) {
+    why = internal(e.what());
+  } catch (...) {
+    why = internal("an exception of unknown type");
+  }
+  if (run.kind == "saga") {
+    auto saga = config_.sagas.find(run.name);
+    try {
+      if (saga != config_.sagas.end() && run.state != state::kCompensating) {
+        NAOS_TRY(journal_.update_run(run.id, state::kCompensating, "", why, run.owner));
+        run.state = state::kCompensating;
+        run.error = why;
+        return compensate(saga->second, run, cancel);
+      }
+    } catch (const std::exception& e) {
+      why += "; then, compensating: " + internal(e.what());
+    } catch (...) {
+      why += "; then, compensating: " + internal("an exception of unknown type");
+    }
+  }
+  return finish(run, state::kFailed, "", why);
+}
+
+Result<RunResult> Orchestrator::drive_unguarded(RunRecord& run, const std::atomic<bool>* cancel) {
   if (run.kind == "workflow") {
     auto found = config_.workflows.find(run.name);
     if (found == config_.workflows.end()) {
@@ -215,21 +247,23 @@ StepResult Orchestrator::attempt_step(const RunRecord& run, int index, const std
   uint32_t attempt = prior_failures;
   for (;;) {
     ++attempt;
-    journal_.append({0, run.id, index, step_name, started, static_cast<int>(attempt), {{"input", input}}, 0},
-                    Wait::kQueued)
+    journal_.append(
+                {0, run.id, index, step_name, started, static_cast<int>(attempt), {{"input", bytes_json(input)}}, 0},
+                Wait::kQueued)
         .ignore_error();
     StepResult result = run_target(target, input, run, nested_name, attempt, timeout, key, cancel);
     if (result.ok) {
       auto written = journal_.append({0, run.id, index, step_name, completed, static_cast<int>(attempt),
-                                      {{"input", input}, {"output", result.output}}, 0});
+                                      {{"input", bytes_json(input)}, {"output", bytes_json(result.output)}}, 0});
       if (!written) return StepResult::failure("refused", "could not journal the step: " + written.error().to_string());
       return result;
     }
     // A stop by the operator is not the step's failure: it runs again on resume.
     if (result.error == "cancelled") return result;
     bool again = policy.retries(result.error, attempt);
-    auto written = journal_.append({0, run.id, index, step_name, failed, static_cast<int>(attempt),
-                                    {{"error", result.error}, {"message", result.message}, {"final", !again}}, 0});
+    nlohmann::json data = {{"error", result.error}, {"message", bytes_json(result.message)}, {"final", !again}};
+    auto written =
+        journal_.append({0, run.id, index, step_name, failed, static_cast<int>(attempt), std::move(data), 0});
     if (!written) return StepResult::failure("refused", "could not journal the step: " + written.error().to_string());
     if (!again) return result;
     if (!waiter_.wait(policy.delay_after(attempt), cancel)) {

@@ -61,10 +61,26 @@ inline constexpr const char* kCompensating = "compensating";
 inline constexpr const char* kRolledBack = "rolled_back";
 inline constexpr const char* kCompensationFailed = "compensation_failed";
 inline constexpr const char* kPartial = "partial";  // pools
-inline constexpr const char* kAbandoned = "abandoned";  // `saga reset`
+inline constexpr const char* kAbandoned = "abandoned";  // `saga reset`, `runs cancel`
 }  // namespace state
 
 bool is_terminal(const std::string& run_state);
+
+// The audit event of `naos runs cancel` (any kind of run).
+inline constexpr const char* kRunCancelledEvent = "run.cancelled";
+
+// How `naos runs cancel` ended a run.
+struct CancelResult {
+  std::string run_id;
+  std::string kind;
+  std::string name;
+  std::string was;    // its state before
+  std::string state;  // abandoned; a compensated saga rolled_back (or compensation_failed)
+  bool compensated = false;
+  std::string error;  // the reason recorded on the run
+};
+
+enum class Compensate : bool { kNo, kYes };
 
 struct RunResult {
   std::string run_id;
@@ -134,6 +150,15 @@ class Orchestrator {
   // `naos saga reset NAME`: abandons its unfinished run (kept in history), so
   // the saga is ready again. Errors: kNotFound; kFailedPrecondition (a live process drives it).
   Status reset_saga(const std::string& name, const std::string& actor);
+  // `naos runs cancel RUN`: ends an unfinished run (running, compensating,
+  // compensation_failed; a pool run interrupted by Ctrl-C) for good, with
+  // its unfinished nested runs. A saga is compensated first (its completed
+  // steps undone, newest first: rolled_back) unless kNo; any other run, or
+  // a saga with kNo, ends `abandoned`. Audited as run.cancelled.
+  // Errors: kNotFound (no such run); kFailedPrecondition (it has ended, or a
+  // live process drives it).
+  Result<CancelResult> cancel(const std::string& run_id, const std::string& actor, Compensate compensate_first,
+                              const std::atomic<bool>* stop = nullptr);
 
   // The latest run of `name`, or null.
   Result<std::optional<RunRecord>> latest(const std::string& kind, const std::string& name);
@@ -141,7 +166,10 @@ class Orchestrator {
  private:
   Result<RunResult> start(const std::string& kind, const std::string& name, const std::string& input,
                           const std::string& id, const std::string& parent, const std::atomic<bool>* cancel);
+  // drive_unguarded(), and a run it throws out of ends failed (a saga
+  // compensates first) with "INTERNAL: ..." as its error.
   Result<RunResult> drive(RunRecord run, const std::atomic<bool>* cancel);
+  Result<RunResult> drive_unguarded(RunRecord& run, const std::atomic<bool>* cancel);
   Result<RunResult> drive_workflow(const project::WorkflowConfig& workflow, RunRecord& run,
                                    const std::atomic<bool>* cancel);
   Result<RunResult> drive_saga(const project::SagaConfig& saga, RunRecord& run, const std::atomic<bool>* cancel);
@@ -164,6 +192,8 @@ class Orchestrator {
                           std::optional<std::chrono::milliseconds> timeout, bool compensation,
                           const std::atomic<bool>* cancel);
   void audit(const RunRecord& run, const std::string& type, nlohmann::json payload, bool wait = false);
+  void audit_cancelled(const RunRecord& run, const std::string& actor, const std::string& was,
+                       const std::string& detail);
 
   const project::Config& config_;
   Journal& journal_;

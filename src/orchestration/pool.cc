@@ -6,6 +6,7 @@
 #include <deque>
 #include <mutex>
 
+#include "base/bytes_json.h"
 #include "orchestration/pool_slots.h"
 
 namespace naos::orchestration {
@@ -42,7 +43,7 @@ class Recorder {
 };
 
 nlohmann::json failure_data(const PoolItem& item, const StepResult& result, bool final) {
-  return {{"worker", item.worker}, {"error", result.error}, {"message", result.message}, {"final", final}};
+  return {{"worker", item.worker}, {"error", result.error}, {"message", bytes_json(result.message)}, {"final", final}};
 }
 
 class JournalRecorder final : public Recorder {
@@ -51,7 +52,7 @@ class JournalRecorder final : public Recorder {
 
   Status started(const PoolItem& item, int attempt) override {
     // Queued: a lost `started` only means the attempt is not counted (journal.h).
-    return append(item, entry::kStepStarted, attempt, {{"worker", item.worker}, {"input", item.input}},
+    return append(item, entry::kStepStarted, attempt, {{"worker", item.worker}, {"input", bytes_json(item.input)}},
                   Wait::kQueued);
   }
   Status retrying(const PoolItem& item, int attempt, const StepResult& result) override {
@@ -60,7 +61,8 @@ class JournalRecorder final : public Recorder {
   Status ended(const PoolItem& item, int attempt, Ending how, bool ran, const StepResult& result) override {
     switch (how) {
       case Ending::kCompleted:
-        return append(item, entry::kStepCompleted, attempt, {{"worker", item.worker}, {"output", result.output}});
+        return append(item, entry::kStepCompleted, attempt,
+                      {{"worker", item.worker}, {"output", bytes_json(result.output)}});
       case Ending::kFailed:
         return append(item, entry::kStepFailed, attempt, failure_data(item, result, true));
       case Ending::kLost:
@@ -88,7 +90,8 @@ class QueueRecorder final : public Recorder {
       : queue_(queue), pool_(std::move(pool)), run_id_(std::move(run_id)) {}
 
   Status started(const PoolItem& item, int attempt) override {
-    return queue_.start_attempt(pool_, item.task_id, entry_of(attempt, {{"worker", item.worker}, {"input", item.input}}));
+    return queue_.start_attempt(pool_, item.task_id,
+                                entry_of(attempt, {{"worker", item.worker}, {"input", bytes_json(item.input)}}));
   }
   Status retrying(const PoolItem& item, int attempt, const StepResult& result) override {
     return queue_.attempt_failed(pool_, item.task_id, entry_of(attempt, failure_data(item, result, false)));
@@ -97,7 +100,7 @@ class QueueRecorder final : public Recorder {
     switch (how) {
       case Ending::kCompleted:
         return queue_.complete(pool_, item.task_id, result.output,
-                               entry_of(attempt, {{"worker", item.worker}, {"output", result.output}}));
+                               entry_of(attempt, {{"worker", item.worker}, {"output", bytes_json(result.output)}}));
       case Ending::kFailed:
         return queue_.fail(pool_, item.task_id, result.error + ": " + result.message,
                            entry_of(attempt, failure_data(item, result, true)));
@@ -172,7 +175,7 @@ Status replay(const std::vector<Entry>& entries, std::vector<PoolItem>& items) {
                    e.run_id);
     }
     PoolItem& item = items[static_cast<size_t>(e.step)];
-    auto text = [&e](const char* key) { return e.data.is_object() ? e.data.value(key, std::string()) : std::string(); };
+    auto text = [&e](const char* key) { return bytes_field(e.data, key); };
     if (e.data.is_object() && e.data.contains("worker") && e.data["worker"].is_number_integer()) {
       item.worker = e.data["worker"].get<int>();
     }
@@ -212,8 +215,10 @@ Status replay(const std::vector<Entry>& entries, std::vector<PoolItem>& items) {
   return ok();
 }
 
+// Abandoned: ended by `naos runs cancel` (orchestrator.h).
 bool terminal(const std::string& state) {
-  return state == pool_run::kCompleted || state == pool_run::kPartial || state == pool_run::kFailed;
+  return state == pool_run::kCompleted || state == pool_run::kPartial || state == pool_run::kFailed ||
+         state == pool_run::kAbandoned;
 }
 
 std::string mode_of(const project::PoolConfig& pool, bool queue) {
@@ -309,7 +314,16 @@ void run_job(StepRunner& runner, Clock& clock, Recorder& recorder, const project
     item = shared.items[index];
   }
   item.worker = slot;
-  Attempted attempted = attempt_item(runner, clock, recorder, pool, std::move(item), key, shared);
+  Attempted attempted;
+  // On a worker thread an escaping exception would end naos: it becomes the
+  // run's host error instead, and the run ends failed (drive()).
+  try {
+    attempted = attempt_item(runner, clock, recorder, pool, item, key, shared);
+  } catch (const std::exception& e) {
+    attempted = Attempted{item, Ending::kFailed, Error(Code::kInternal, std::string("INTERNAL: ") + e.what())};
+  } catch (...) {
+    attempted = Attempted{item, Ending::kFailed, Error(Code::kInternal, "INTERNAL: an exception of unknown type")};
+  }
   bool ended = attempted.item.state != ItemState::kPending;
   Status audited = ok();
   if (attempted.host && ended) audited = audit_item(attempted.item);
@@ -336,6 +350,15 @@ size_t ServeResult::completed() const {
 size_t ServeResult::failed() const {
   return static_cast<size_t>(
       std::count_if(items.begin(), items.end(), [](const PoolItem& i) { return i.state == ItemState::kFailed; }));
+}
+
+Error PoolRunner::end_on_host_error(const RunRecord& run, const Error& error) {
+  // A bug (kInternal) would only happen again on resume: the run ends failed
+  // with the reason. Other host errors (a full disk) leave it resumable.
+  if (error.code() == Code::kInternal) {
+    journal_.update_run(run.id, pool_run::kFailed, "", error.message(), "").ignore_error();
+  }
+  return error;
 }
 
 void PoolRunner::audit(const project::PoolConfig& pool, const std::string& agent, const std::string& type,
@@ -370,7 +393,9 @@ Result<std::vector<PoolItem>> PoolRunner::items_for(const project::PoolConfig& p
     item.step = static_cast<int>(i);
     item.name = "task " + std::to_string(i + 1);
     item.agent = pool.agent;
-    item.input = tasks[i].is_string() ? tasks[i].get<std::string>() : tasks[i].dump();
+    // A string is the task's text, {"base64": ...} its bytes, anything else its JSON.
+    auto bytes = bytes_from_json(tasks[i]);
+    item.input = bytes ? std::move(*bytes) : tasks[i].dump();
     items.push_back(std::move(item));
   }
   return items;
@@ -515,7 +540,7 @@ Result<PoolResult> PoolRunner::drive(const project::PoolConfig& pool, RunRecord 
       shared.wake.wait_for(lock, kCancelPoll);
     }
   }
-  if (shared.host_error) return *shared.host_error;
+  if (shared.host_error) return end_on_host_error(run, *shared.host_error);
   // The items never started once the result was decided end cancelled.
   for (size_t index : todo) {
     PoolItem& item = shared.items[index];
@@ -722,7 +747,7 @@ Result<ServeResult> PoolRunner::serve(const project::PoolConfig& pool, TaskQueue
       shared.wake.wait_for(lock, empty ? std::min<std::chrono::milliseconds>(options.poll, 100ms) : kCancelPoll);
     }
   }
-  if (shared.host_error) return *shared.host_error;
+  if (shared.host_error) return end_on_host_error(run, *shared.host_error);
 
   size_t completed = 0, failed = 0;
   for (auto& item : shared.items) {

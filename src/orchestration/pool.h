@@ -99,7 +99,8 @@ inline constexpr const char* kRunning = "running";
 inline constexpr const char* kCompleted = "completed";
 inline constexpr const char* kPartial = "partial";
 inline constexpr const char* kFailed = "failed";
-inline constexpr const char* kCancelled = "cancelled";
+inline constexpr const char* kCancelled = "cancelled";  // Ctrl-C or `pool stop`: resumable
+inline constexpr const char* kAbandoned = "abandoned";  // `naos runs cancel`: for good
 }  // namespace pool_run
 
 // One member or task of a pool run, as it ended (or stands).
@@ -205,6 +206,8 @@ class PoolRunner {
   Result<PoolResult> drive(const project::PoolConfig& pool, RunRecord run, std::vector<PoolItem> items,
                            bool resumed, const std::atomic<bool>* cancel, const PoolObserver& observer);
   Result<std::vector<PoolItem>> items_for(const project::PoolConfig& pool, const std::string& input);
+  // Returns `error`; a kInternal one (a bug, caught) first ends the run failed.
+  Error end_on_host_error(const RunRecord& run, const Error& error);
   void audit(const project::PoolConfig& pool, const std::string& agent, const std::string& type,
              nlohmann::json payload);
 

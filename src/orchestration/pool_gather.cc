@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/bytes_json.h"
+
 namespace naos::orchestration {
 
 std::string_view item_state_name(ItemState state) {
@@ -70,7 +72,7 @@ Verdict judge(project::MergeMode merge, uint32_t quorum, const project::Toleranc
       if (open > 0) return verdict;
       nlohmann::json out = nlohmann::json::array();
       for (const auto& item : items) {
-        out.push_back(item.state == ItemState::kCompleted ? nlohmann::json(item.output) : nlohmann::json(nullptr));
+        out.push_back(item.state == ItemState::kCompleted ? bytes_json(item.output) : nlohmann::json(nullptr));
       }
       return decide(success, out.dump(), "");
     }

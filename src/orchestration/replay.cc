@@ -1,5 +1,7 @@
 #include "orchestration/replay.h"
 
+#include "base/bytes_json.h"
+
 namespace naos::orchestration {
 
 Replay Replay::of(const std::vector<Entry>& entries) {
@@ -16,7 +18,7 @@ Replay Replay::of(const std::vector<Entry>& entries) {
     }
     StepReplay& step = replay.steps[e.step];
     step.name = e.step_name;
-    auto text = [&e](const char* key) { return e.data.is_object() ? e.data.value(key, std::string()) : std::string(); };
+    auto text = [&e](const char* key) { return bytes_field(e.data, key); };
     if (e.event == entry::kStepCompleted) {
       step.completed = true;
       step.input = text("input");

@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/bytes_json.h"
 #include "orchestration/orchestrator.h"
 #include "orchestration/replay.h"
 
@@ -49,8 +50,8 @@ Result<RunResult> Orchestrator::drive_saga(const project::SagaConfig& saga, RunR
       return RunResult{run.id, run.kind, run.name, state::kRunning, "", "stopped at step " + step.name, false};
     }
     if (!done.failed_final && result.error == "saga_timeout") {
-      NAOS_TRY(journal_.append({0, run.id, index, step.name, entry::kStepFailed, 0,
-                                {{"error", result.error}, {"message", result.message}, {"final", true}}, 0}));
+      nlohmann::json data = {{"error", result.error}, {"message", bytes_json(result.message)}, {"final", true}};
+      NAOS_TRY(journal_.append({0, run.id, index, step.name, entry::kStepFailed, 0, std::move(data), 0}));
     }
     audit(run, "step_failed", {{"step", step.name}, {"agent", step.agent}, {"error", result.error},
                                {"detail", step.name + ": " + result.error + ": " + result.message}});
@@ -73,7 +74,7 @@ Result<RunResult> Orchestrator::compensate(const project::SagaConfig& saga, RunR
   std::string why = run.error;
   for (const auto& e : entries) {
     if (e.event == entry::kStepFailed && e.data.value("final", false)) {
-      why = "step " + e.step_name + " failed: " + e.data.value("error", "") + ": " + e.data.value("message", "");
+      why = "step " + e.step_name + " failed: " + bytes_field(e.data, "error") + ": " + bytes_field(e.data, "message");
     }
   }
 
@@ -90,7 +91,9 @@ Result<RunResult> Orchestrator::compensate(const project::SagaConfig& saga, RunR
   auto undo = [&](int index) {
     const project::SagaStep& step = saga.steps[index];
     const StepReplay& done = replay.at(index);
-    nlohmann::json input = {{"saga", run.id}, {"step", step.name}, {"input", done.input}, {"output", done.output}};
+    // The step's input and output are bytes: a string when UTF-8, else {"base64": ...}.
+    nlohmann::json input = {
+        {"saga", run.id}, {"step", step.name}, {"input", bytes_json(done.input)}, {"output", bytes_json(done.output)}};
     return attempt_step(run, index, step.name, step.compensate, input.dump(), policy, done.compensation_failures,
                         std::nullopt, /*compensation=*/true, cancel);
   };

@@ -1,6 +1,7 @@
 // Orchestrator: workflows (see orchestrator.h for the rules).
 #include <nlohmann/json.hpp>
 
+#include "base/bytes_json.h"
 #include "orchestration/orchestrator.h"
 #include "orchestration/replay.h"
 
@@ -70,12 +71,12 @@ Result<RunResult> Orchestrator::drive_workflow(const project::WorkflowConfig& wo
       result = StepResult::failure(done.error, done.message);
     } else if (auto input = select_input(current, step.input); !input) {
       result = StepResult::failure("input_mapping", input.error().message());
-      NAOS_TRY(journal_.append({0, run.id, index, step.name, entry::kStepFailed, 1,
-                                {{"error", result.error}, {"message", result.message}, {"final", true}}, 0}));
+      nlohmann::json data = {{"error", result.error}, {"message", bytes_json(result.message)}, {"final", true}};
+      NAOS_TRY(journal_.append({0, run.id, index, step.name, entry::kStepFailed, 1, std::move(data), 0}));
     } else if (step.condition && !holds(*step.condition, *input)) {
-      NAOS_TRY(journal_.append({0, run.id, index, step.name, entry::kStepSkipped, 0,
-                                {{"reason", "condition"}, {"condition", step.condition->text}, {"output", current}},
-                                0}));
+      nlohmann::json data = {
+          {"reason", "condition"}, {"condition", step.condition->text}, {"output", bytes_json(current)}};
+      NAOS_TRY(journal_.append({0, run.id, index, step.name, entry::kStepSkipped, 0, std::move(data), 0}));
       audit(run, "step_skipped", {{"step", step.name}, {"detail", step.name + ": condition " + step.condition->text +
                                                                        " is false"}});
       continue;
@@ -98,7 +99,7 @@ Result<RunResult> Orchestrator::drive_workflow(const project::WorkflowConfig& wo
                                {"detail", step.name + ": " + result.error + ": " + result.message}});
     if (on_error == project::OnError::kSkip) {
       NAOS_TRY(journal_.append({0, run.id, index, step.name, entry::kStepSkipped, 0,
-                                {{"reason", "failed"}, {"error", result.error}, {"output", current}}, 0}));
+                                {{"reason", "failed"}, {"error", result.error}, {"output", bytes_json(current)}}, 0}));
       audit(run, "step_skipped", {{"step", step.name}, {"detail", step.name + ": failed, skipped (onError: skip)"}});
       continue;
     }

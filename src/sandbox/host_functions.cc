@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/bytes_json.h"
 #include "sandbox/nexus_abi.h"
 #include "sandbox/run_context.h"
 
@@ -196,6 +197,7 @@ wasm_trap_t* nexus_kv_get(void*, wasmtime_caller_t* caller, const wasmtime_val_t
     std::string key;
     if (!memory.read(u32(args[0]), u32(args[1]), key)) return reply(results, kNexusInvalid);
     if (key.empty() || key.size() > kMaxKeyBytes) return reply(results, kNexusLimit);
+    if (!is_utf8(key)) return reply(results, kNexusInvalid);  // keys are UTF-8 text (docs/abi.md)
     if (!context.request.grants.kv) {
       return reply(results, fail(context, "kv", Error(Code::kPermissionDenied, "kv is not granted", key)));
     }
@@ -224,6 +226,7 @@ wasm_trap_t* nexus_kv_set(void*, wasmtime_caller_t* caller, const wasmtime_val_t
       return reply(results, kNexusLimit);
     }
     if (!memory.read(u32(args[2]), u32(args[3]), value)) return reply(results, kNexusInvalid);
+    if (!is_utf8(key)) return reply(results, kNexusInvalid);  // keys are UTF-8 text; values are bytes
     if (!context.request.grants.kv) {
       return reply(results, fail(context, "kv", Error(Code::kPermissionDenied, "kv is not granted", key)));
     }
@@ -302,6 +305,12 @@ wasm_trap_t* nexus_cost_record(void*, wasmtime_caller_t* caller, const wasmtime_
 // Shared by http_get and http_post once the request is read from memory.
 void do_http(RunContext& context, const GuestMemory& memory, const HttpRequest& request, uint32_t out,
              uint32_t out_cap, uint32_t out_len, wasmtime_val_t* results) {
+  // A URL is text (docs/abi.md): invalid UTF-8 is a bad argument, refused
+  // before it reaches the allow-list, curl or the audit log.
+  if (!is_utf8(request.url) || !is_utf8(request.content_type)) {
+    reply(results, kNexusInvalid);
+    return;
+  }
   if (context.request.grants.network == NetworkAccess::kNone) {
     reply(results, fail(context, "http", Error(Code::kPermissionDenied, "network is not granted", request.url)));
     return;

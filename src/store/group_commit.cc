@@ -105,11 +105,15 @@ void GroupCommit::commit_batch(std::vector<Pending>& batch) {
     for (auto& pending : batch) {
       bool savepoint = pending.undo == Undo::kSavepoint;
       if (savepoint) NAOS_TRY(database_->run("SAVEPOINT w"));
+      // A write that throws (a bug) fails alone: its savepoint is undone,
+      // and an Undo::kItself write throws before its one statement runs.
       Status status = ok();
       try {
         status = pending.write(*database_);
       } catch (const std::exception& e) {
         status = Error(Code::kInternal, std::string("a group-commit write threw: ") + e.what());
+      } catch (...) {
+        status = Error(Code::kInternal, "a group-commit write threw an exception of unknown type");
       }
       if (savepoint) NAOS_TRY(status ? database_->run("RELEASE w") : database_->exec("ROLLBACK TO w; RELEASE w"));
       if (!status && !database_->in_transaction()) {
@@ -118,16 +122,33 @@ void GroupCommit::commit_batch(std::vector<Pending>& batch) {
       }
       results.push_back(std::move(status));
     }
-    for (BatchParticipant* participant : participants_) NAOS_TRY(participant->before_commit(*database_));
+    for (BatchParticipant* participant : participants_) {
+      Status ready = ok();
+      try {
+        ready = participant->before_commit(*database_);
+      } catch (const std::exception& e) {
+        ready = Error(Code::kInternal, std::string("a batch participant threw: ") + e.what());
+      }
+      NAOS_TRY(ready);
+    }
     return transaction.commit();  // on an early return, the Transaction rolls back
   }();
-  for (BatchParticipant* participant : participants_) participant->after_batch(bool(batch_status));
+  for (BatchParticipant* participant : participants_) {
+    try {
+      participant->after_batch(bool(batch_status));
+    } catch (...) {
+    }
+  }
   if (batch_status) {
     std::lock_guard lock(checkpoint_mutex_);
     committed_ = true;
   }
   for (size_t i = 0; i < batch.size(); ++i) {
-    batch[i].done(batch_status ? std::move(results[i]) : Status(batch_status.error()));
+    // A throwing callback must not end the writer thread (and every later write with it).
+    try {
+      batch[i].done(batch_status ? std::move(results[i]) : Status(batch_status.error()));
+    } catch (...) {
+    }
   }
 }
 

@@ -252,6 +252,7 @@ wasm_trap_t* nexus_kv_cas(void*, wasmtime_caller_t* caller, const wasmtime_val_t
     }
     if (!must_be_absent && !memory.read(u32(args[2]), u32(args[3]), expected)) return reply(results, kNexusInvalid);
     if (!memory.read(u32(args[4]), u32(args[5]), value)) return reply(results, kNexusInvalid);
+    if (!is_utf8(key)) return reply(results, kNexusInvalid);  // keys are UTF-8 text
     if (!context.request.grants.kv) {
       return reply(results, fail(context, "kv", Error(Code::kPermissionDenied, "kv is not granted", key)));
     }
@@ -274,7 +275,7 @@ wasm_trap_t* nexus_kv_incr(void*, wasmtime_caller_t* caller, const wasmtime_val_
     if (key.empty() || key.size() > kMaxKeyBytes) return reply(results, kNexusLimit);
     // Checked before the increment: a bad pointer must not leave a change
     // the guest cannot learn of.
-    if (memory.span(u32(args[3]), 8) == nullptr) return reply(results, kNexusInvalid);
+    if (memory.span(u32(args[3]), 8) == nullptr || !is_utf8(key)) return reply(results, kNexusInvalid);
     if (!context.request.grants.kv) {
       return reply(results, fail(context, "kv", Error(Code::kPermissionDenied, "kv is not granted", key)));
     }

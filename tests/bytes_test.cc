@@ -233,7 +233,6 @@ TEST_F(BytesTest, ClonePoolTakesBytesAsBase64TasksAndRefusesNonJsonInputCleanly)
 TEST_F(BytesTest, KvRefusesAKeyThatIsNotUtf8AndInspectStateWorks) {
   auto out = json({"run", "badkey", "--json"});
   EXPECT_EQ(out["output"], "set=-4 get=-4 ok=0");
-  EXPECT_EQ(naos({"create", "badkey", "--from-config"}).exit_status, 0);
   auto state = json({"inspect", "badkey", "--state", "--json"});
   EXPECT_EQ(state["state"], (nlohmann::json{{"ok", "v"}}));
 }
@@ -267,7 +266,7 @@ TEST_F(BytesTest, DaemonResumesAKilledWorkflowWithBytesInItsJournal) {
   pid_t pid = fork();
   if (pid == 0) {
     if (chdir(root().c_str()) != 0) _exit(127);
-    execl(NAOS_BINARY, NAOS_BINARY, "workflow", "run", "slow", "--input", "@input.bin", "--quiet",
+    execl(NAOS_BINARY, NAOS_BINARY, "--quiet", "workflow", "run", "slow", "--input", "@input.bin",
           static_cast<char*>(nullptr));
     _exit(127);
   }

@@ -61,7 +61,7 @@ class RunsCancelTest : public ::testing::Test {
     child_ = fork();
     if (child_ == 0) {
       if (chdir(root().c_str()) != 0) _exit(127);
-      execl(NAOS_BINARY, NAOS_BINARY, kind.c_str(), "run", name.c_str(), "--input", "in", "--quiet",
+      execl(NAOS_BINARY, NAOS_BINARY, "--quiet", kind.c_str(), "run", name.c_str(), "--input", "in",
             static_cast<char*>(nullptr));
       _exit(127);
     }

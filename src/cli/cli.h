@@ -73,6 +73,13 @@ void add_workflow_command(CLI::App& app, Context& context, int& exit_status);
 void add_saga_command(CLI::App& app, Context& context, int& exit_status);
 void add_pool_command(CLI::App& app, Context& context, int& exit_status);
 void add_runs_command(CLI::App& app, Context& context, int& exit_status);
+// A usage error (an unknown or missing command word, an unknown flag, a
+// missing argument) as one line that suggests the command meant
+// (cli/command_words.cc); `args` are the words after `naos`.
+std::string usage_message(const CLI::App& app, const std::vector<std::string>& args, const CLI::ParseError& error);
+// Prints usage_message as an error (JSON too with --json among `args`); returns 2.
+int report_usage_error(const CLI::App& app, const std::vector<std::string>& args, const CLI::ParseError& error);
+
 // `naos inspect RUN`: a workflow, saga or pool run and its step journal;
 // kNotFound when no run has that id (inspect then tries an agent).
 Result<int> inspect_run(Context& context, const std::string& run_id);

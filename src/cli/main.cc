@@ -93,8 +93,11 @@ int main(int argc, char** argv) {
   }
   try {
     app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
+  } catch (const CLI::Success& e) {  // --help, --version
     return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    // Usage errors exit 2 like every error naos cannot run past (docs/errors.md), not CLI11's 104-109.
+    return report_usage_error(app, std::vector<std::string>(argv + 1, argv + argc), e);
   } catch (const std::exception& e) {
     return report_internal(globals, e.what());
   } catch (...) {

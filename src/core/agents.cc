@@ -6,6 +6,7 @@
 
 #include "base/file.h"
 #include "base/sha256.h"
+#include "base/words.h"
 #include "core/naos.h"
 #include "project/templates.h"
 
@@ -41,7 +42,13 @@ Result<Naos::AgentView> Naos::agent(std::string_view name) {
     view.config = &found->second;
   }
   NAOS_ASSIGN_OR_RETURN(view.record, registry_->find(name));
-  if (!view.record && view.config == nullptr) return Error(Code::kNotFound, "no such agent", view.name);
+  if (!view.record && view.config == nullptr) {
+    std::vector<std::string> names;
+    for (const auto& [known, config] : project_->config().agents) names.push_back(known);
+    NAOS_ASSIGN_OR_RETURN(auto records, registry_->list());
+    for (const auto& record : records) names.push_back(record.name);
+    return Error(Code::kNotFound, "no such agent" + did_you_mean(view.name, names), view.name);
+  }
   return view;
 }
 

@@ -1,4 +1,5 @@
 #include "base/file.h"
+#include "base/words.h"
 #include "project/config.h"
 
 #include <arpa/inet.h>
@@ -157,21 +158,13 @@ std::string one_of(Keys names) {
   return out;
 }
 
-// The closest of `candidates` to `word`, if it is close enough to be a typo.
+// The closest of `candidates` to `word`, if it is close enough to be a typo
+// (base/words.h decides, for config keys and command words alike).
 template <typename Range>
 std::optional<std::string> closest(std::string_view word, const Range& candidates) {
-  std::string best;
-  size_t best_distance = SIZE_MAX;
-  for (const auto& candidate : candidates) {
-    size_t d = edit_distance(word, candidate);
-    if (d < best_distance) best_distance = d, best = std::string(candidate);
-  }
-  if (best_distance == SIZE_MAX || best_distance > std::max<size_t>(2, word.size() / 3)) return std::nullopt;
-  if (best_distance >= word.size()) return std::nullopt;
-  // In a word of one or two letters any change is a different word ("T6" is
-  // not a typo of "T1"); only the case may differ ("t3").
-  if (word.size() <= 2 && best_distance > 0) return std::nullopt;
-  return best;
+  std::vector<std::string> words;
+  for (const auto& candidate : candidates) words.emplace_back(candidate);
+  return closest_word(word, words);
 }
 
 std::string did_you_mean(std::optional<std::string> suggestion) {

@@ -7,6 +7,7 @@
 #include "base/file.h"
 #include "base/process.h"
 #include "base/sha256.h"
+#include "base/words.h"
 #include "project/grant_paths.h"
 
 #include <algorithm>
@@ -114,6 +115,10 @@ bool looks_like_path(std::string_view target) {
 
 }  // namespace
 
+std::string anonymous_agent_name(std::string_view module_hash) {
+  return std::string(kAnonymousAgentPrefix) + std::string(module_hash.substr(0, 12));
+}
+
 Result<Naos::Target> Naos::resolve(std::string_view target) const {
   std::string text(target);
   if (project_) {
@@ -132,13 +137,18 @@ Result<Naos::Target> Naos::resolve(std::string_view target) const {
         }
       }
     }
-    return Target{std::filesystem::path(text).stem().string(), canonical, nullptr};
+    // Not any agent's module: named by its hash once it is loaded (run()),
+    // never by its file name, which could be any agent's name.
+    return Target{"", canonical, nullptr};
   }
   if (looks_like_path(target)) return Error(Code::kNotFound, "no such file", text);
+  if (!project_) {
+    return Error(Code::kNotFound, "no agent with this name (not inside a project; give a .wasm path)", text);
+  }
+  std::vector<std::string> names;
+  for (const auto& [name, agent] : project_->config().agents) names.push_back(name);
   return Error(Code::kNotFound,
-               project_ ? "no agent with this name in " + project_->config_file().string()
-                        : std::string("no agent with this name (not inside a project; give a .wasm path)"),
-               text);
+               "no agent with this name in " + project_->config_file().string() + did_you_mean(text, names), text);
 }
 
 Result<sandbox::Grants> Naos::grants_for(const project::AgentConfig* agent) {
@@ -417,6 +427,7 @@ Result<AgentRun> Naos::run(std::string_view target_text, const RunOptions& optio
                  target.name);
   }
   if (!loaded) return Error(loaded.error().code(), loaded.error().message(), target.module_file.string());
+  if (target.name.empty()) target.name = anonymous_agent_name((*loaded)->hash());
 
   sandbox::RunRequest request;
   request.agent_name = target.name;

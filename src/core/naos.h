@@ -92,6 +92,14 @@ struct AgentRun {
   std::optional<Error> end_not_recorded;
 };
 
+// A module path that is no agent's module (no `source:` names it) runs as an
+// agent of its own, named by what it is, not by its file name:
+// "module:" + the first 12 hex digits of its SHA-256. So
+// `naos run other/ok-reserve.wasm` is never audited, scored or budgeted as
+// the agent ok-reserve.
+inline constexpr std::string_view kAnonymousAgentPrefix = "module:";
+std::string anonymous_agent_name(std::string_view module_hash);
+
 class Naos {
  public:
   struct OpenOptions {
@@ -107,8 +115,8 @@ class Naos {
   Naos(const Naos&) = delete;
   Naos& operator=(const Naos&) = delete;
 
-  // Runs an agent by config name, or a .wasm/.wat path (which gets the grants
-  // of the agent whose `source:` it is, or none).
+  // Runs an agent by config name, or a .wasm/.wat path (which is the agent
+  // whose `source:` it is, with its grants; else anonymous_agent_name, with none).
   // Errors: kNotFound (no such agent or file), kInvalidArgument (not wasm,
   // a malformed allow-list), and host failures. How the agent ended is in
   // AgentRun::outcome.

@@ -109,7 +109,7 @@ TrustReport compute_trust(std::string_view agent, const std::vector<AuditEvent>&
   int64_t good = 0, bad = 0, cost_penalty = 0;
   int64_t completed = 0, failed = 0, denials = 0, restarts = 0, breaches = 0, alerts = 0;
   // Credit, in the window.
-  int64_t w_completed = 0, w_failed = 0, w_saga_completed = 0, w_compensated = 0, w_rolled_back = 0,
+  int64_t w_completed = 0, w_failed = 0, w_saga_completed = 0, w_rolled_back = 0,
           w_compensation_failed = 0, w_overruns = 0;
   std::set<std::string> used;
 
@@ -144,8 +144,6 @@ TrustReport compute_trust(std::string_view agent, const std::vector<AuditEvent>&
       ++alerts, cost_penalty += trust::kAlertPenalty * decay;
     } else if (type == "saga.completed") {
       if (in_window) ++w_saga_completed;
-    } else if (type == "saga.compensated") {
-      if (in_window) ++w_compensated;
     } else if (type == "saga.rolled_back") {
       if (in_window) ++w_rolled_back;
     } else if (type == "saga.compensation_failed") {
@@ -247,10 +245,8 @@ TrustReport compute_trust(std::string_view agent, const std::vector<AuditEvent>&
   report.tier = tier_for(report.t_score);
 
   // Credit Rating.
-  report.transactions = w_completed + w_failed + w_saga_completed + w_compensated + w_rolled_back +
-                        w_compensation_failed + w_overruns;
-  int64_t credit = trust::kCreditCompleted * (w_completed + w_saga_completed) +
-                   trust::kCreditCompensated * w_compensated + trust::kCreditRolledBack * w_rolled_back;
+  report.transactions = w_completed + w_failed + w_saga_completed + w_rolled_back + w_compensation_failed + w_overruns;
+  int64_t credit = trust::kCreditCompleted * (w_completed + w_saga_completed) + trust::kCreditRolledBack * w_rolled_back;
   report.reliability_permille = report.transactions == 0 ? 0 : credit / report.transactions;
   report.rating = rating_for(report.reliability_permille, report.transactions);
   return report;

@@ -73,8 +73,10 @@ inline constexpr int64_t kBreachPenalty = 10;    // budget.exceeded (not the cos
 inline constexpr int64_t kAlertPenalty = 3;      // cost.alert
 // Credit: credit per transaction, in per-mille of a full success.
 inline constexpr int64_t kCreditCompleted = 1000;  // agent.completed, saga.completed
-inline constexpr int64_t kCreditCompensated = 500; // saga.compensated
 inline constexpr int64_t kCreditRolledBack = 250;  // saga.rolled_back
+// saga.compensated is no transaction: it names the agent that compensated,
+// whose run is already its agent.completed (a compensation that succeeds is
+// good behaviour, not half a failure).
 // agent.failed, saga.compensation_failed and each cost overrun: 0.
 inline constexpr int64_t kThinHistory = 10;  // fewer transactions: rating at most A
 // Reliability (per mille) needed for each rating, best first; below the last: D.

@@ -166,11 +166,11 @@ TEST(TrustScore, ExampleBGivesTheDocumentedNumbers) {
 TEST(TrustScore, SagasCountTowardTheCreditRating) {
   History h;
   h.add("agent.completed", kDay, {}, 40);
-  h.add("saga.compensated", kDay, {}, 2);
+  h.add("saga.rolled_back", kDay, {}, 2);
   auto report = compute_trust("bot", h.events(), {}, kNow);
   EXPECT_EQ(report.transactions, 42);
-  EXPECT_EQ(report.reliability_permille, 976);  // (40*1000 + 2*500) / 42
-  EXPECT_EQ(report.rating, Rating::kAA);
+  EXPECT_EQ(report.reliability_permille, 964);  // (40*1000 + 2*250) / 42
+  EXPECT_EQ(report.rating, Rating::kA);
   // Outside the 30-day window nothing counts.
   History old;
   old.add("agent.failed", 31 * kDay, {}, 5).add("saga.rolled_back", kDay).add("saga.completed", kDay, {}, 3);
@@ -178,6 +178,18 @@ TEST(TrustScore, SagasCountTowardTheCreditRating) {
   EXPECT_EQ(later.transactions, 4);
   EXPECT_EQ(later.reliability_permille, 812);  // (3*1000 + 250) / 4
   EXPECT_EQ(later.rating, Rating::kB);         // the thin-history cap only ever lowers
+}
+
+// Issue 11: an agent that only ever compensated (each run an agent.completed,
+// each followed by the saga's saga.compensated naming it) fell to CCC.
+TEST(TrustScore, ASuccessfulCompensationIsGoodBehaviour) {
+  History h;
+  h.add("agent.completed", kDay, {}, 12);
+  h.add("saga.compensated", kDay, {}, 12);
+  auto report = compute_trust("bot", h.events(), {}, kNow);
+  EXPECT_EQ(report.transactions, 12);
+  EXPECT_EQ(report.reliability_permille, 1000);
+  EXPECT_EQ(report.rating, Rating::kAAA);
 }
 
 TEST(TrustScore, ANewAgentStartsAtSixty) {

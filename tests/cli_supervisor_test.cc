@@ -237,7 +237,7 @@ TEST_F(CliSupervisorTest, ATreeThatGivesUpExitsWithItsReport) {
   ok({"supervisor", "create", "root", "--strategy", "one-for-one", "--max-restarts", "2"});
   ok({"supervisor", "add", "root", "worker-a", "fail-x"});
   auto result = naos({"supervisor", "start", "root"});
-  EXPECT_EQ(result.exit_status, 2);
+  EXPECT_EQ(result.exit_status, 1);  // its agents failed (issue 11: it used to exit 2, "naos could not run it")
   EXPECT_NE(result.err.find("AGENT_CRASHED (103)"), std::string::npos) << result.err;
   EXPECT_NE(result.err.find("supervisor root gave up: 3 restarts within 60s (maxRestarts 2); the last: agent fail-x "
                             "failed: exit_status"),

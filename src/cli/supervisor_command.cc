@@ -401,7 +401,9 @@ int start(Context& context, const std::string& name, bool detach) {
   }
   if (outcome.end == orchestration::SupervisorEnd::kEscalated) {
     if (live) std::cout << "\033[H\033[2J" << render_tree(from_status(status), true) << std::flush;
-    return report_error(globals, Error(Code::kAborted, outcome.report, name), kAgentCrashed);
+    // The tree ran and its children failed: exit 1 like any failed agent (2 is for naos not getting that far).
+    report_error(globals, Error(Code::kAborted, outcome.report, name), kAgentCrashed);
+    return 1;
   }
   if (globals.json) {
     std::cout << nlohmann::json{{"ok", true},

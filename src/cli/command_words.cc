@@ -105,7 +105,8 @@ std::string usage_message(const CLI::App& app, const std::vector<std::string>& a
     if (hint.empty()) hint = " (commands: " + join(names_of(command)) + ")";
     return message + hint;
   }
-  if (!at.any_word_after && !subcommands_of(command).empty() && command.get_require_subcommand_min() > 0) {
+  if (dynamic_cast<const CLI::RequiredError*>(&error) != nullptr && !at.any_word_after &&
+      !subcommands_of(command).empty() && command.get_require_subcommand_min() > 0) {
     return "'" + path_of(command) + "' needs a command: " + join(names_of(command));
   }
   // Anything else CLI11 found (a missing argument, an unknown flag): its

@@ -260,11 +260,14 @@ TEST_F(SupervisorTreeTest, ACrashedSubSupervisorIsRestartedWithAllItsChildren) {
   ASSERT_FALSE(restarts.empty());
   EXPECT_EQ(Payload(restarts[0])["child"], "sub");
   EXPECT_EQ(Payload(restarts[0])["kind"], "supervisor");
-  // worker-s was stopped by sub's shutdown, not by a crash of its own.
-  auto stopped = Audit("agent.failed");
+  // worker-s was stopped by sub's shutdown, not by a crash of its own: it
+  // ended `stopped`, not failed (issue 11: a stopped run is not a failure).
+  auto stopped = Audit("agent.stopped");
   ASSERT_TRUE(std::any_of(stopped.begin(), stopped.end(), [&](const auto& e) {
-    return e.agent == "worker-s" && Payload(e)["error"] == "cancelled";
+    return e.agent == "worker-s" && Payload(e)["reason"].template get<std::string>().starts_with("stopped by");
   }));
+  auto failed = Audit("agent.failed");
+  EXPECT_FALSE(std::any_of(failed.begin(), failed.end(), [&](const auto& e) { return e.agent == "worker-s"; }));
   Stop();
 }
 
@@ -281,13 +284,14 @@ TEST_F(SupervisorTreeTest, ChildrenStartInDeclaredOrderAndStopInReverse) {
   EXPECT_EQ(started[0].child, "worker-a");
   EXPECT_EQ(started[1].child, "worker-b");
   EXPECT_EQ(started[2].child, "worker-c");
-  // Each run ended (cancelled) before the next was asked to stop.
-  auto ended = Audit("agent.failed");
+  // Each run ended (stopped, not failed) before the next was asked to stop.
+  auto ended = Audit("agent.stopped");
   ASSERT_EQ(ended.size(), 3u);
   EXPECT_EQ(ended[0].agent, "worker-c");
   EXPECT_EQ(ended[1].agent, "worker-b");
   EXPECT_EQ(ended[2].agent, "worker-a");
-  for (const auto& e : ended) EXPECT_EQ(Payload(e)["error"], "cancelled");
+  for (const auto& e : ended) EXPECT_EQ(Payload(e)["from"], "running");
+  EXPECT_TRUE(Audit("agent.failed").empty());
 }
 
 // ---- budgets -------------------------------------------------------------------------------

@@ -52,16 +52,6 @@ Result<Naos::AgentView> Naos::agent(std::string_view name) {
   return view;
 }
 
-Status Naos::stop_agent(std::string_view name, const std::string& actor) {
-  NAOS_ASSIGN_OR_RETURN(AgentView view, agent(name));
-  if (!view.record) {
-    return Error(Code::kFailedPrecondition, "the agent is in the config but not created (naos create " + view.name +
-                                                " --from-config)", view.name);
-  }
-  NAOS_ASSIGN_OR_RETURN(auto from, registry_->transition(name, project::AgentStatus::kStopped, clock_.now_ms()));
-  return record({actor, view.name, governance::event::kAgentStopped, {{"from", project::status_name(from)}}});
-}
-
 Status Naos::delete_agent(std::string_view name, const std::string& actor) {
   NAOS_ASSIGN_OR_RETURN(AgentView view, agent(name));
   if (!view.record) return Error(Code::kNotFound, "the agent is not created; nothing to delete", view.name);

@@ -75,7 +75,9 @@ Result<std::unique_ptr<Naos>> Naos::open(std::optional<project::Project> project
 }
 
 Naos::Naos(std::optional<project::Project> project, Clock& clock, EnvLookup env)
-    : project_(std::move(project)), clock_(clock), env_(std::move(env)) {}
+    : project_(std::move(project)), clock_(clock), env_(std::move(env)) {
+  run_stops_ = std::make_unique<RunStops>(project_ ? project_->stops_dir() : std::filesystem::path());
+}
 
 Naos::~Naos() {
   {
@@ -104,6 +106,23 @@ std::set<std::string> capabilities_used(const capabilities::AgentHost& host, con
   if (env_granted && imports("environ_get")) used.insert("env");
   if (folders_granted && imports("path_open")) used.insert("filesystem");
   return used;
+}
+
+// What an agent.stopped event of a run says about why it was stopped.
+nlohmann::json stop_detail(RunStops::Why why, const std::optional<StopRequest>& request, const RunOptions& options) {
+  switch (why) {
+    case RunStops::Why::kStopRequest: {
+      nlohmann::json detail = {{"reason", request ? request->reason : std::string("naos stop")}};
+      if (request) detail["by_pid"] = request->by_pid, detail["no_restart"] = request->no_restart;
+      return detail;
+    }
+    case RunStops::Why::kInterrupt:
+      return {{"reason", "naos process " + std::to_string(this_process().pid) + " was interrupted (Ctrl-C or SIGTERM)"}};
+    case RunStops::Why::kCaller:
+    case RunStops::Why::kNone:
+      break;
+  }
+  return {{"reason", "stopped by " + options.actor}};
 }
 
 bool looks_like_path(std::string_view target) {
@@ -350,10 +369,13 @@ void Naos::await_lifecycle(const std::string& agent) {
 Status Naos::end_run(const std::string& agent, bool registered, const RunOptions& options,
                      const sandbox::RunOutcome& outcome,
                      const std::optional<governance::BudgetRefusal>& refusal,
-                     const std::set<std::string>& capabilities_used) {
+                     const std::set<std::string>& capabilities_used, const nlohmann::json* stop) {
   const std::string& actor = options.actor;
+  const bool stopped = stop != nullptr && outcome.failure == sandbox::Failure::kCancelled;
   if (registered) {
-    auto to = outcome.ok() ? project::AgentStatus::kCompleted : project::AgentStatus::kFailed;
+    auto to = outcome.ok() ? project::AgentStatus::kCompleted
+              : stopped    ? project::AgentStatus::kStopped
+                           : project::AgentStatus::kFailed;
     if (refusal && refusal->action == project::OnExceed::kPause) to = project::AgentStatus::kBudgetExceeded;
     if (refusal && refusal->action == project::OnExceed::kStop) to = project::AgentStatus::kStopped;
     std::lock_guard lock(instances_mutex_);
@@ -399,13 +421,18 @@ Status Naos::end_run(const std::string& agent, bool registered, const RunOptions
   if (!capabilities_used.empty()) payload["capabilities_used"] = capabilities_used;
   if (outcome.ok()) {
     payload["output_bytes"] = outcome.output.size();
+  } else if (stopped) {
+    payload["from"] = "running";
+    payload.update(*stop);
   } else {
     payload["error"] = std::string(sandbox::failure_name(outcome.failure));
     payload["message"] = outcome.message;
     payload["exit_status"] = outcome.exit_status;
   }
-  pending.push_back(audit_->append_async(
-      {actor, agent, outcome.ok() ? governance::event::kAgentCompleted : governance::event::kAgentFailed, payload}));
+  const char* type = outcome.ok() ? governance::event::kAgentCompleted
+                     : stopped    ? governance::event::kAgentStopped
+                                  : governance::event::kAgentFailed;
+  pending.push_back(audit_->append_async({actor, agent, type, payload}));
   // An instance run does not wait: the workflow, saga or pool it belongs to
   // waits for its own later event, and the one audit writer commits in order,
   // so those events are durable before the orchestration's step is.
@@ -429,10 +456,12 @@ Result<AgentRun> Naos::run(std::string_view target_text, const RunOptions& optio
   if (!loaded) return Error(loaded.error().code(), loaded.error().message(), target.module_file.string());
   if (target.name.empty()) target.name = anonymous_agent_name((*loaded)->hash());
 
+  // The sandbox's cancel flag: the caller's, an interrupt, or a `naos stop` from any process.
+  auto watch = run_stops_->watch(target.name, options.cancel);
   sandbox::RunRequest request;
   request.agent_name = target.name;
   request.input = options.input;
-  request.cancel = options.cancel;
+  request.cancel = watch->flag();
   request.limits = project_ ? project::effective_limits(project_->config(), target.config) : sandbox::Limits{};
   if (options.timeout) request.limits.timeout = *options.timeout;
   if (options.memory_bytes) request.limits.memory_bytes = *options.memory_bytes;
@@ -510,10 +539,19 @@ Result<AgentRun> Naos::run(std::string_view target_text, const RunOptions& optio
   }
   // From here on the agent has run (and may have spent money): its outcome
   // is the result, whether or not its end could be recorded.
+  RunStops::Why why = watch->why();
+  std::optional<StopRequest> stop_request = watch->request();
+  nlohmann::json stop;
+  if (outcome->failure == sandbox::Failure::kCancelled) stop = stop_detail(why, stop_request, options);
   auto ended = end_run(target.name, registered, options, *outcome, refusal,
-                       capabilities_used(host, **loaded, env_granted, !request.grants.preopens.empty()));
+                       capabilities_used(host, **loaded, env_granted, !request.grants.preopens.empty()),
+                       stop.is_null() ? nullptr : &stop);
   AgentRun run{target.name, hash, std::move(*outcome), {}, {}};
   if (!ended) run.end_not_recorded = ended.error();
+  if (run.outcome.failure == sandbox::Failure::kCancelled) {
+    run.stopped = why;
+    run.stop_request = std::move(stop_request);
+  }
   if (refusal && (refusal->action == project::OnExceed::kPause || refusal->action == project::OnExceed::kStop)) {
     run.budget_action = refusal->action;
   }

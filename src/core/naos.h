@@ -27,6 +27,7 @@
 
 #include "base/clock.h"
 #include "capabilities/agent_host.h"
+#include "core/run_stops.h"
 #include "capabilities/agent_log.h"
 #include "capabilities/http.h"
 #include "governance/audit_log.h"
@@ -90,6 +91,37 @@ struct AgentRun {
   // reported as it ended, with this as a warning, never as a run that did
   // not happen (which a caller would retry, paying twice).
   std::optional<Error> end_not_recorded;
+  // Why a run that ended Failure::kCancelled was stopped (RunStops), and the
+  // `naos stop` request that did it, if one did. The run ended `stopped`
+  // with an agent.stopped event.
+  RunStops::Why stopped = RunStops::Why::kNone;
+  std::optional<StopRequest> stop_request;
+};
+
+// `naos stop NAME` (Naos::stop_agent).
+struct StopOptions {
+  // Past `timeout`, kill the process that runs the agent (SIGKILL) instead of failing.
+  bool force = false;
+  // Its supervisor leaves the agent stopped instead of restarting it.
+  bool no_restart = false;
+  // How long to wait for the run to end; default: the agent's shutdown time
+  // (its supervisor's `shutdown` for it, else project::kDefaultShutdown).
+  std::optional<std::chrono::milliseconds> timeout;
+  std::string actor = "cli";
+};
+
+struct StopReport {
+  enum class How {
+    kWasNotRunning,  // nothing ran: the status just became stopped
+    kOrphaned,       // the process that ran it had died; recorded as stopped
+    kStopped,        // the run saw the request and ended stopped
+    kKilled,         // --force: the process that ran it was killed
+  };
+  std::string agent;
+  project::AgentStatus from = project::AgentStatus::kStopped;
+  How how = How::kWasNotRunning;
+  int64_t pid = 0;  // the naos process that ran it, when known
+  std::chrono::milliseconds waited{0};
 };
 
 // A module path that is no agent's module (no `source:` names it) runs as an
@@ -204,8 +236,21 @@ class Naos {
   Result<std::vector<AgentView>> agents();
   // Errors: kNotFound (AGENT_NOT_FOUND).
   Result<AgentView> agent(std::string_view name);
-  // A registered agent -> stopped; audited as agent.stopped.
-  Status stop_agent(std::string_view name, const std::string& actor);
+  // `naos stop NAME` (core/stop.cc). A registered agent that is not running
+  // becomes stopped. A running one, in any process, is asked to stop
+  // (a stop request, core/run_stops.h) and waited for up to the timeout: its
+  // run ends `stopped` and records agent.stopped itself. One still running
+  // then is, with `force`, ended by killing the naos process that runs it
+  // (audited agent.stopped with `forced`); without, kDeadlineExceeded.
+  // Errors: kNotFound (AGENT_NOT_FOUND), kFailedPrecondition (in the config
+  // but not created), kDeadlineExceeded, kUnavailable (cannot signal).
+  Result<StopReport> stop_agent(std::string_view name, const StopOptions& options);
+  // How long `naos stop` waits for the agent by default (StopOptions::timeout).
+  std::chrono::milliseconds shutdown_time(std::string_view agent) const;
+
+  // Every run of this Naos also stops (ending `stopped`) once `*interrupt`
+  // becomes true: main()'s Ctrl-C / SIGTERM flag. Nullable; must outlive this.
+  void set_interrupt(const std::atomic<bool>* interrupt) { run_stops_->set_interrupt(interrupt); }
   // Removes a registered agent (refused while running); audited as agent.deleted.
   Status delete_agent(std::string_view name, const std::string& actor);
 
@@ -246,9 +291,10 @@ class Naos {
   // `refusal`: the budget that refused a priced call during the run, if any;
   // its onExceed decides the agent's status (governance/budget.h).
   // `capabilities_used` goes on the run's agent.completed / agent.failed event.
+  // `stop`: why a cancelled run was stopped (its agent.stopped payload), null otherwise.
   Status end_run(const std::string& agent, bool registered, const RunOptions& options,
                  const sandbox::RunOutcome& outcome, const std::optional<governance::BudgetRefusal>& refusal = {},
-                 const std::set<std::string>& capabilities_used = {});
+                 const std::set<std::string>& capabilities_used = {}, const nlohmann::json* stop = nullptr);
   // An instance run's lifecycle write (running, or how the last one ended),
   // queued on the journal's group commit without waiting: see instances_.
   // Call with instances_mutex_ held, so the writes queue in the order the
@@ -278,6 +324,8 @@ class Naos {
   std::unique_ptr<orchestration::Orchestrator> orchestrator_;
   std::unique_ptr<Pools> pools_;
   capabilities::HttpClient http_;
+  // Watches every run for a caller's cancel, an interrupt or a `naos stop`.
+  std::unique_ptr<RunStops> run_stops_;
   // Runs of each agent in progress in this process: the registry says
   // `running` from the first one's start to the last one's end. For instance
   // runs (workflow and saga steps, pool tasks, supervised children) those two

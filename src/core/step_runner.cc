@@ -26,6 +26,10 @@ orchestration::StepResult NaosStepRunner::run(const orchestration::StepCall& cal
                                                                       ran->outcome.message);
   }
   if (ran->outcome.ok()) return orchestration::StepResult::success(std::move(ran->outcome.output));
+  if (ran->stop_request && ran->stop_request->no_restart) {
+    // `naos stop --no-restart`: a supervisor leaves it stopped (orchestration::classify_exit).
+    return orchestration::StepResult::failure("stopped", ran->stop_request->reason);
+  }
   return orchestration::StepResult::failure(std::string(sandbox::failure_name(ran->outcome.failure)),
                                             ran->outcome.message);
 }

@@ -27,7 +27,7 @@ std::string_view child_kind_name(ChildKind kind) {
 
 ExitKind classify_exit(const StepResult& result) {
   if (result.ok) return ExitKind::kNormal;
-  if (result.error == "budget_exceeded") return ExitKind::kPaused;
+  if (result.error == "budget_exceeded" || result.error == "stopped") return ExitKind::kPaused;
   return ExitKind::kAbnormal;
 }
 

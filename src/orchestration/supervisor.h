@@ -12,6 +12,8 @@
 // How a child's run ends (classify_exit):
 //   ok                     kNormal    the run completed
 //   "budget_exceeded"      kPaused    a budget paused or stopped the agent
+//   "stopped"              kPaused    `naos stop --no-restart` stopped it; it
+//                                     stays paused while the registry says stopped
 //   any other error        kAbnormal  trap, exit status, timeout, a limit, ...
 //
 // Child states (what `naos supervisor status` shows):

@@ -8,6 +8,7 @@
 //   data/cache/modules/      compiled modules (sandbox/module_cache.h)
 //   data/module_cache.key    the key that authenticates them (0600)
 //   data/logs/<agent>.log    each agent's log (capabilities/agent_log.h)
+//   data/stops/<agent>.json  a pending `naos stop` (core/run_stops.h)
 //   agents/<name>/<name>.wasm  an agent's module unless `source:` says otherwise
 #pragma once
 
@@ -40,6 +41,7 @@ class Project {
   std::filesystem::path module_cache_dir() const { return data_dir() / "cache" / "modules"; }
   std::filesystem::path module_cache_key_file() const { return data_dir() / "module_cache.key"; }
   std::filesystem::path log_file(const std::string& agent) const { return data_dir() / "logs" / (agent + ".log"); }
+  std::filesystem::path stops_dir() const { return data_dir() / "stops"; }
   // Where an agent's module is: its `source:`, else agents/<name>/<name>.wasm.
   std::filesystem::path module_file(const AgentConfig& agent) const;
 

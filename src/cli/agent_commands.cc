@@ -1,14 +1,15 @@
 // `naos status [NAME]`, `naos list`, `naos inspect NAME [--state]`,
-// `naos stop NAME [--all]`, `naos delete NAME`, `naos logs NAME [--tail N] [--follow]`
+// `naos stop NAME... [--force] [--no-restart] [--timeout D] [--all]`, `naos delete NAME`, `naos logs NAME [--tail N] [--follow]`
 
-#include <csignal>
 #include <fstream>
 #include <iostream>
 #include <thread>
 
 #include <nlohmann/json.hpp>
 
+#include "base/units.h"
 #include "cli/cli.h"
+#include "cli/interrupt.h"
 
 namespace naos::cli {
 namespace {
@@ -109,7 +110,43 @@ int show_one(Context& context, const std::string& name, bool state) {
   return 0;
 }
 
-int stop(Context& context, const std::vector<std::string>& names, bool all) {
+struct StopFlags {
+  std::vector<std::string> names;
+  bool all = false;
+  bool force = false;
+  bool no_restart = false;
+  std::string timeout;
+};
+
+std::string describe(const StopReport& report) {
+  std::string pid = report.pid != 0 ? "naos process " + std::to_string(report.pid) : "its naos process";
+  switch (report.how) {
+    case StopReport::How::kWasNotRunning:
+      return "stopped " + report.agent + " (it was " + std::string(project::status_name(report.from)) + ")";
+    case StopReport::How::kOrphaned: return "stopped " + report.agent + " (" + pid + " had ended while it ran)";
+    case StopReport::How::kStopped:
+      return "stopped " + report.agent + " (its run in " + pid + " ended after " +
+             std::to_string(report.waited.count()) + " ms)";
+    case StopReport::How::kKilled:
+      return "stopped " + report.agent + " (killed " + pid + " after " + std::to_string(report.waited.count()) +
+             " ms)";
+  }
+  return "stopped " + report.agent;
+}
+
+int stop(Context& context, const StopFlags& flags) {
+  StopOptions options;
+  options.force = flags.force;
+  options.no_restart = flags.no_restart;
+  if (!flags.timeout.empty()) {
+    auto timeout = parse_duration(flags.timeout);
+    if (!timeout) {
+      return report_error(context.globals, Error(Code::kInvalidArgument, timeout.error().message(), "--timeout"));
+    }
+    options.timeout = *timeout;
+  }
+  const std::vector<std::string>& names = flags.names;
+  const bool all = flags.all;
   auto naos = open_naos(context, true);
   if (!naos) return report_error(context.globals, naos.error());
   std::vector<std::string> targets = names;
@@ -123,12 +160,40 @@ int stop(Context& context, const std::vector<std::string>& names, bool all) {
   if (targets.empty()) {
     return report_error(context.globals, Error(Code::kInvalidArgument, "name an agent, or use --all"));
   }
+  // Each in turn: a stop waits for its run, and --all stops every one even
+  // when one fails (the exit status says so).
+  int status = 0;
+  size_t done = 0;
+  nlohmann::json reports = nlohmann::json::array();
   for (const auto& name : targets) {
-    auto status = (*naos)->stop_agent(name, "cli");
-    if (!status) return report_agent_error(context.globals, status.error());
-    if (!context.globals.quiet) std::cout << "stopped " << name << "\n";
+    auto stopped = (*naos)->stop_agent(name, options);
+    if (!stopped) {
+      if (stopped.error().code() == Code::kDeadlineExceeded) {
+        status = report_error(context.globals, stopped.error(), ProductCode{104, "AGENT_TIMEOUT"});
+      } else {
+        status = report_agent_error(context.globals, stopped.error());
+      }
+      continue;
+    }
+    ++done;
+    if (context.globals.json) {
+      reports.push_back({{"agent", stopped->agent},
+                         {"from", project::status_name(stopped->from)},
+                         {"how", stopped->how == StopReport::How::kKilled    ? "killed"
+                                 : stopped->how == StopReport::How::kStopped ? "stopped"
+                                 : stopped->how == StopReport::How::kOrphaned ? "orphaned"
+                                                                              : "was_not_running"},
+                         {"pid", stopped->pid},
+                         {"waited_ms", stopped->waited.count()}});
+    } else if (!context.globals.quiet) {
+      std::cout << describe(*stopped) << "\n";
+    }
   }
-  return 0;
+  if (context.globals.json) std::cout << reports.dump(2) << "\n";
+  if (all && !context.globals.json && !context.globals.quiet) {
+    std::cout << done << " agent" << (done == 1 ? "" : "s") << " stopped\n";
+  }
+  return status;
 }
 
 int remove(Context& context, const std::string& name) {
@@ -142,8 +207,6 @@ int remove(Context& context, const std::string& name) {
   }
   return 0;
 }
-
-volatile std::sig_atomic_t interrupted = 0;
 
 int logs(Context& context, const std::string& name, int64_t tail, bool follow) {
   auto naos = open_naos(context, true);
@@ -159,11 +222,10 @@ int logs(Context& context, const std::string& name, int64_t tail, bool follow) {
   for (size_t i = start; i < lines.size(); ++i) std::cout << lines[i] << "\n";
   std::cout << std::flush;
   if (!follow) return 0;
-  std::signal(SIGINT, [](int) { interrupted = 1; });
   in.clear();
   if (!in.is_open()) in.open(file, std::ios::binary);
   std::string partial;
-  while (!interrupted) {
+  while (!interrupted()) {
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
     if (!in.is_open()) {
       in.open(file, std::ios::binary);
@@ -212,10 +274,18 @@ void add_agent_commands(CLI::App& app, Context& context, int& exit_status) {
     exit_status = run ? *run : show_one(context, *name, *flag);
   });
 
-  CLI::App* stop_command = app.add_subcommand("stop", "Stop an agent");
-  stop_command->add_option("agent", *names, "Agent names");
-  stop_command->add_flag("--all", *flag, "Stop every running agent");
-  stop_command->callback([&, names, flag] { exit_status = stop(context, *names, *flag); });
+  auto stop_flags = std::make_shared<StopFlags>();
+  CLI::App* stop_command =
+      app.add_subcommand("stop", "Stop an agent wherever it runs (its run ends `stopped`), waiting for it to end");
+  stop_command->add_option("agent", stop_flags->names, "Agent names");
+  stop_command->add_flag("--all", stop_flags->all, "Stop every running agent");
+  stop_command->add_flag("--force", stop_flags->force,
+                         "Past the wait, kill the naos process that runs it instead of failing");
+  stop_command->add_flag("--no-restart", stop_flags->no_restart, "Its supervisor leaves it stopped");
+  stop_command->add_option("--timeout", stop_flags->timeout,
+                           "How long to wait for the run to end, e.g. 5s (default: its shutdown time, 5s)");
+  stop_command->add_flag("--json", context.globals.json, "Print JSON");
+  stop_command->callback([&, stop_flags] { exit_status = stop(context, *stop_flags); });
 
   CLI::App* delete_command = app.add_subcommand("delete", "Delete an agent (it must be stopped)");
   delete_command->add_option("agent", *name, "An agent name")->required();

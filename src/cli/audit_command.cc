@@ -2,7 +2,6 @@
 //             [--format text|json] [--output F] [--follow]`
 // `naos audit verify`
 
-#include <csignal>
 #include <fstream>
 #include <iostream>
 #include <thread>
@@ -10,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/cli.h"
+#include "cli/interrupt.h"
 #include "project/registry.h"
 
 namespace naos::cli {
@@ -69,8 +69,6 @@ std::string to_text(const governance::AuditEvent& e) {
   return line;
 }
 
-volatile std::sig_atomic_t interrupted = 0;
-
 int list(Context& context, const AuditFlags& flags) {
   const Globals& globals = context.globals;
   auto naos = open_naos(context, true);
@@ -109,7 +107,6 @@ int list(Context& context, const AuditFlags& flags) {
   if (!flags.follow) return 0;
 
   // --follow: poll for new events until Ctrl-C (one JSON object a line with --json).
-  std::signal(SIGINT, [](int) { interrupted = 1; });
   query.last = 0;
   query.since_ms.reset();
   query.after_seq = events->empty() ? 0 : events->back().seq;
@@ -117,7 +114,7 @@ int list(Context& context, const AuditFlags& flags) {
     auto newest = governance::query_audit(*(*naos)->database(), {.last = 1});
     if (newest && !newest->empty()) query.after_seq = newest->back().seq;
   }
-  while (!interrupted) {
+  while (!interrupted()) {
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
     auto fresh = governance::query_audit(*(*naos)->database(), query);
     if (!fresh) return report_error(globals, fresh.error());

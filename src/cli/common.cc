@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/cli.h"
+#include "cli/interrupt.h"
 
 #include "base/file.h"
 
@@ -39,7 +40,11 @@ Result<std::unique_ptr<Naos>> open_naos(Context& context, bool need_project) {
     return found.error();
   }
   // This very binary compiles new modules in a bounded child process.
-  return Naos::open(std::move(project), context.clock, context.env, {.compile_helper = "/proc/self/exe"});
+  NAOS_ASSIGN_OR_RETURN(auto naos, Naos::open(std::move(project), context.clock, context.env,
+                                              {.compile_helper = "/proc/self/exe"}));
+  // Ctrl-C and SIGTERM stop every run of this process, which ends `stopped`.
+  naos->set_interrupt(&interrupt_flag());
+  return naos;
 }
 
 Result<std::string> read_input(const std::string& spec) {

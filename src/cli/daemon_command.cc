@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <csignal>
 #include <iostream>
 #include <thread>
 
@@ -19,11 +18,10 @@
 
 #include "base/file_lock.h"
 #include "cli/cli.h"
+#include "cli/interrupt.h"
 
 namespace naos::cli {
 namespace {
-
-std::atomic<bool> stop_requested{false};
 
 // This project's daemon lock, or kFailedPrecondition naming the pid of the
 // daemon that holds it.
@@ -54,8 +52,8 @@ int daemon(Context& context) {
   if (!naos) return report_error(globals, naos.error());
   auto daemon_lock = lock_daemon(*(*naos)->project());
   if (!daemon_lock) return report_error(globals, daemon_lock.error());
-  std::signal(SIGINT, [](int) { stop_requested = true; });
-  std::signal(SIGTERM, [](int) { stop_requested = true; });
+  // Ctrl-C / SIGTERM (cli/interrupt.h) end the daemon, and stop the run in progress.
+  const std::atomic<bool>& stop_requested = interrupt_flag();
   auto resumed = (*naos)->orchestrator()->resume_unfinished(&stop_requested);
   if (!resumed) return report_error(globals, resumed.error());
   for (const auto& run : *resumed) {

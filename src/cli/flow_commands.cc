@@ -5,6 +5,7 @@
 
 #include <iostream>
 
+#include "cli/interrupt.h"
 #include "cli/run_views.h"
 
 namespace naos::cli {
@@ -80,10 +81,9 @@ int run(Context& context, const std::string& kind, const FlowFlags& flags) {
   if (!naos) return report_error(globals, naos.error());
   auto input = read_input(flags.input);
   if (!input) return report_error(globals, input.error());
-  StopOnSignal stop;
   auto* orchestrator = (*naos)->orchestrator();
-  auto result = kind == "workflow" ? orchestrator->run_workflow(flags.name, *input, flags.id, stop.flag())
-                                   : orchestrator->run_saga(flags.name, *input, flags.id, stop.flag());
+  auto result = kind == "workflow" ? orchestrator->run_workflow(flags.name, *input, flags.id, &interrupt_flag())
+                                   : orchestrator->run_saga(flags.name, *input, flags.id, &interrupt_flag());
   if (!result) return report_run_error(globals, result.error(), kind, /*starting=*/true);
   return print_result(globals, *result);
 }
@@ -210,8 +210,7 @@ int resume(Context& context, const std::string& kind, const FlowFlags& flags) {
   }
   auto run = pick_run(**naos, kind, flags.name, flags.run);
   if (!run) return report_run_error(globals, run.error(), kind);
-  StopOnSignal stop;
-  auto result = (*naos)->orchestrator()->resume(run->id, stop.flag());
+  auto result = (*naos)->orchestrator()->resume(run->id, &interrupt_flag());
   if (!result) return report_run_error(globals, result.error(), kind);
   return print_result(globals, *result);
 }

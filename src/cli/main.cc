@@ -11,6 +11,7 @@
 
 #include "cli/cli.h"
 #include "sandbox/compile_limits.h"
+#include "cli/interrupt.h"
 #include "sandbox/sandbox.h"
 
 namespace {
@@ -48,6 +49,8 @@ int main(int argc, char** argv) {
   if (argc > 1 && std::strcmp(argv[1], naos::sandbox::kCompileModuleCommand) == 0) {
     return compile_module_command(argc, argv);
   }
+  // Before any command: a Ctrl-C from here on stops runs cleanly (cli/interrupt.h).
+  install_interrupt_handlers();
   CLI::App app{"naos — an operating system for AI agents", "naos"};
   app.set_version_flag("--version", std::string("naos 0.1.0 (agent ABI v1, Wasmtime ") + std::string(naos::sandbox::wasmtime_version()) + ")");
   app.require_subcommand(1);

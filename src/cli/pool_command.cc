@@ -19,7 +19,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <csignal>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -30,6 +29,7 @@
 
 #include "base/file.h"
 #include "cli/cli.h"
+#include "cli/interrupt.h"
 #include "core/pools.h"
 
 namespace naos::cli {
@@ -38,33 +38,6 @@ namespace {
 using orchestration::ItemState;
 using orchestration::PoolItem;
 
-// Ctrl-C and SIGTERM ask the pool to stop; a second Ctrl-C kills at once.
-std::atomic<bool> interrupted{false};
-
-extern "C" void pool_on_interrupt(int signal_number) {
-  interrupted = true;
-  std::signal(signal_number, SIG_DFL);
-}
-
-class CancelOnSignal {
- public:
-  CancelOnSignal() {
-    interrupted = false;
-    previous_int_ = std::signal(SIGINT, pool_on_interrupt);
-    previous_term_ = std::signal(SIGTERM, pool_on_interrupt);
-  }
-  ~CancelOnSignal() {
-    std::signal(SIGINT, previous_int_);
-    std::signal(SIGTERM, previous_term_);
-  }
-  CancelOnSignal(const CancelOnSignal&) = delete;
-  CancelOnSignal& operator=(const CancelOnSignal&) = delete;
-  const std::atomic<bool>* flag() const { return &interrupted; }
-
- private:
-  void (*previous_int_)(int) = SIG_DFL;
-  void (*previous_term_)(int) = SIG_DFL;
-};
 
 // "[#########-----------]  12/40  1 failed  3 running" on stderr, redrawn at
 // most ten times a second; only when stderr is a terminal. The pool calls it
@@ -153,7 +126,7 @@ std::string item_line(const PoolItem& item) {
 // The exit status of a run that ended in `state`.
 int exit_for(const std::string& state) {
   if (state == orchestration::pool_run::kFailed) return 1;
-  if (state == orchestration::pool_run::kCancelled) return 130;
+  if (state == orchestration::pool_run::kCancelled) return interrupt_exit_status();  // 130, or 143 for SIGTERM
   return 0;
 }
 
@@ -169,7 +142,6 @@ int run_members(Context& context, Pools& pools, const project::PoolConfig& pool,
   const Globals& globals = context.globals;
   auto input = input_from(flags.input);
   if (!input) return report_error(globals, input.error());
-  CancelOnSignal cancel;
   ProgressBar bar(globals);
   orchestration::PoolObserver observer;
   observer.progress = [&bar](const orchestration::PoolProgress& p) { bar.update(p); };
@@ -179,7 +151,7 @@ int run_members(Context& context, Pools& pools, const project::PoolConfig& pool,
       std::cerr << item_line(item) << "\n";
     };
   }
-  auto result = pools.run(pool.name, *input, flags.id, cancel.flag(), observer);
+  auto result = pools.run(pool.name, *input, flags.id, &interrupt_flag(), observer);
   bar.clear();
   if (!result) return report_error(globals, result.error());
   if (globals.json) {
@@ -222,12 +194,11 @@ int run_members(Context& context, Pools& pools, const project::PoolConfig& pool,
 
 int serve_queue(Context& context, Pools& pools, const project::PoolConfig& pool, const RunFlags& flags) {
   const Globals& globals = context.globals;
-  CancelOnSignal cancel;
   ProgressBar bar(globals);
   orchestration::ServeOptions options;
   options.run_id = flags.id;
   options.follow = flags.follow;
-  options.cancel = cancel.flag();
+  options.cancel = &interrupt_flag();
   options.observer.progress = [&bar](const orchestration::PoolProgress& p) { bar.update(p); };
   if (flags.follow || globals.verbose) {
     // Each task as it ends: a JSON line with --json, else a line of text.

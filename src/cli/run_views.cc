@@ -1,12 +1,9 @@
 #include "cli/run_views.h"
 
-#include <csignal>
 #include <iostream>
 
 namespace naos::cli {
 namespace {
-
-std::atomic<bool> stop_requested{false};
 
 std::string clip(const std::string& text, size_t width) {
   std::string one_line = text;
@@ -17,19 +14,6 @@ std::string clip(const std::string& text, size_t width) {
 }
 
 }  // namespace
-
-StopOnSignal::StopOnSignal() {
-  stop_requested = false;
-  std::signal(SIGINT, [](int) { stop_requested = true; });
-  std::signal(SIGTERM, [](int) { stop_requested = true; });
-}
-
-StopOnSignal::~StopOnSignal() {
-  std::signal(SIGINT, SIG_DFL);
-  std::signal(SIGTERM, SIG_DFL);
-}
-
-const std::atomic<bool>* StopOnSignal::flag() const { return &stop_requested; }
 
 nlohmann::json run_json(const orchestration::RunRecord& run) {
   nlohmann::json out = {{"id", run.id},           {"kind", run.kind},

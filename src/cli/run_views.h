@@ -13,16 +13,6 @@
 
 namespace naos::cli {
 
-// While alive, SIGINT and SIGTERM set the flag instead of killing naos, so a
-// run stops between steps (or cancels its running agent) and stays resumable.
-class StopOnSignal {
- public:
-  StopOnSignal();
-  ~StopOnSignal();
-  StopOnSignal(const StopOnSignal&) = delete;
-  StopOnSignal& operator=(const StopOnSignal&) = delete;
-  const std::atomic<bool>* flag() const;
-};
 
 nlohmann::json run_json(const orchestration::RunRecord& run);
 nlohmann::json result_json(const orchestration::RunResult& result);

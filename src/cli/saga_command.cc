@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "cli/flow_commands.h"
+#include "cli/interrupt.h"
 #include "cli/run_views.h"
 
 namespace naos::cli {
@@ -43,10 +44,9 @@ int fix(Context& context, const StepFlags& flags, Fix how) {
   if (!index) return report_error(globals, index.error());
   auto run = pick_run(**naos, "saga", flags.name, flags.run);
   if (!run) return report_run_error(globals, run.error(), "saga");
-  StopOnSignal stop;
   auto* orchestrator = (*naos)->orchestrator();
-  auto result = how == Fix::kRetry ? orchestrator->retry_compensation(run->id, *index, stop.flag())
-                                   : orchestrator->resolve(run->id, *index, "cli", stop.flag());
+  auto result = how == Fix::kRetry ? orchestrator->retry_compensation(run->id, *index, &interrupt_flag())
+                                   : orchestrator->resolve(run->id, *index, "cli", &interrupt_flag());
   if (!result) return report_run_error(globals, result.error(), "saga");
   return print_result(globals, *result);
 }

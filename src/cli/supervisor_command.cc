@@ -14,7 +14,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <csignal>
 #include <fstream>
 #include <iostream>
 #include <mutex>
@@ -24,6 +23,7 @@
 
 #include "base/units.h"
 #include "cli/cli.h"
+#include "cli/interrupt.h"
 #include "core/supervision.h"
 
 namespace naos::cli {
@@ -37,7 +37,6 @@ constexpr ProductCode kAgentNotFound{100, "AGENT_NOT_FOUND"};
 constexpr ProductCode kAgentCrashed{103, "AGENT_CRASHED"};
 constexpr ProductCode kAgentTimeout{104, "AGENT_TIMEOUT"};
 
-std::atomic<bool> stop_signalled{false};
 
 template <typename Enum, size_t N>
 std::optional<Enum> parse_enum(std::string text, const Enum (&values)[N]) {
@@ -357,10 +356,11 @@ int start(Context& context, const std::string& name, bool detach) {
   };
   auto tree = SupervisionTree::open(**naos, name, std::move(options));
   if (!tree) return report_error(globals, tree.error());
+  // On Ctrl-C the tree stops its children itself, in reverse start order and
+  // each within its shutdown time; an interrupt reaching every run at once
+  // would end them all first, as crashes it might restart.
+  (*naos)->set_interrupt(nullptr);
 
-  stop_signalled = false;
-  std::signal(SIGINT, [](int) { stop_signalled = true; });
-  std::signal(SIGTERM, [](int) { stop_signalled = true; });
   if (!live && !globals.json && !globals.quiet) {
     std::cout << "naos supervisor: running " << name << " (pid " << ::getpid() << "; Ctrl-C or `naos supervisor stop "
               << name << "` to stop)" << std::endl;
@@ -372,7 +372,7 @@ int start(Context& context, const std::string& name, bool detach) {
     auto next_draw = std::chrono::steady_clock::now();
     bool asked = false;
     while (!done) {
-      if (stop_signalled && !asked) {
+      if (interrupted() && !asked) {
         asked = true;
         (*tree)->request_stop();
       }
@@ -391,8 +391,6 @@ int start(Context& context, const std::string& name, bool detach) {
   orchestration::SupervisorOutcome outcome = (*tree)->run();
   done = true;
   watcher.join();
-  std::signal(SIGINT, SIG_DFL);
-  std::signal(SIGTERM, SIG_DFL);
 
   auto status = (*tree)->status();
   if (auto storage = (*tree)->storage_error()) {

@@ -1,12 +1,15 @@
 // init, create, build, run, status, stop, delete, config validate: the round
 // trip of a project through the real `naos` binary.
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <chrono>
+#include <thread>
 
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
-#include "project/registry.h"
 #include "test_support.h"
 
 namespace naos {
@@ -104,22 +107,26 @@ TEST_F(CliAgentsTest, CreateFromConfigRegistersEveryConfiguredAgent) {
 }
 
 TEST_F(CliAgentsTest, RunningAgentCannotBeDeletedOrStartedTwiceAndStopThenDeleteWorks) {
-  ASSERT_EQ(naos({"create", "bot", "--source", agent_path("echo").string()}).exit_status, 0);
-  {
-    // Another process is running it: the registry says so.
-    auto db = std::move(*store::Database::open(root() / "data" / "nexus.db"));
-    project::Registry registry(*db);
-    ASSERT_TRUE(registry.transition("bot", project::AgentStatus::kRunning, 1));
+  ASSERT_EQ(naos({"create", "bot", "--source", agent_path("sleeper").string()}).exit_status, 0);
+  // Another process is running it (a minute, unless stopped).
+  testing::ChildProcess runner({NAOS_BINARY, "--project", root().string(), "run", "bot", "--input", "60000"});
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (status("bot")["status"] != "running" && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
+  ASSERT_EQ(status("bot")["status"], "running");
   auto busy = naos({"run", "bot"});
   EXPECT_EQ(busy.exit_status, 2);
-  EXPECT_NE(busy.err.find("running already (naos process " + std::to_string(::getpid()) + ")"), std::string::npos)
+  EXPECT_NE(busy.err.find("running already (naos process " + std::to_string(runner.pid()) + ")"), std::string::npos)
       << busy.err;
   auto refused = naos({"delete", "bot"});
   EXPECT_EQ(refused.exit_status, 2);
   EXPECT_NE(refused.err.find("stop it first"), std::string::npos) << refused.err;
+  // Issue 11: stop used to mark it stopped while it ran on; now the run ends.
   EXPECT_EQ(naos({"stop", "bot"}).exit_status, 0);
   EXPECT_EQ(status("bot")["status"], "stopped");
+  int ended = runner.wait();
+  EXPECT_TRUE(WIFEXITED(ended) && WEXITSTATUS(ended) == 1) << ended;
   EXPECT_EQ(naos({"delete", "bot"}).exit_status, 0);
   EXPECT_EQ(status("bot")["status"], "not created");  // still in the config
   auto events = nlohmann::json::parse(naos({"audit", "--agent", "bot", "--json"}).out);

@@ -111,7 +111,8 @@ class BareWasmtime {
     if (auto* error = wasmtime_linker_instantiate_pre(linker_, module_, &pre_)) {
       die("bare: cannot pre-instantiate: " + take_message(error, nullptr));
     }
-    // Same deadline naos sets for its default 30 s timeout (Engine::ticks_for).
+    // A deadline in ticks covering the default 30 s timeout: never reached here
+    // (naos itself sets a deadline of one tick and checks the clock in its callback).
     auto tick = options.epoch_tick.count();
     deadline_ticks_ = static_cast<uint64_t>((sb::Limits{}.timeout.count() + tick - 1) / tick) + 1;
     ticker_ = std::thread([this] {

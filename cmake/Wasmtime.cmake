@@ -14,8 +14,9 @@ set(crate_dir "${PROJECT_SOURCE_DIR}/deps/wasmtime")
 
 find_program(CARGO cargo HINTS "$ENV{HOME}/.cargo/bin" REQUIRED)
 
+file(GLOB crate_sources CONFIGURE_DEPENDS "${crate_dir}/src/*.rs")
 set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS
-  "${crate_dir}/Cargo.toml" "${crate_dir}/src/lib.rs" "${crate_dir}/build.rs")
+  "${crate_dir}/Cargo.toml" "${crate_dir}/build.rs" ${crate_sources})
 
 message(STATUS "Building Wasmtime C API with cargo (cached in ${NAOS_WASMTIME_TARGET_DIR})")
 execute_process(

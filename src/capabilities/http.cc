@@ -5,8 +5,11 @@
 #include <netdb.h>
 
 #include <algorithm>
+#include <condition_variable>
 #include <cstring>
 #include <memory>
+#include <mutex>
+#include <thread>
 
 #include "base/units.h"
 
@@ -55,12 +58,20 @@ bool internal_v4(uint32_t a) {  // host byte order
 
 }  // namespace
 
+Status check_header(std::string_view name, std::string_view value) {
+  if (value.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos) return ok();
+  return Error(Code::kInvalidArgument, "a header value may not hold CR, LF or NUL", std::string(name));
+}
+
 Result<Url> parse_url(std::string_view text) {
   std::unique_ptr<CURLU, UrlDeleter> handle(curl_url());
   std::string copy(text);
-  if (copy.find_first_of(" \t\r\n") != std::string::npos ||
-      curl_url_set(handle.get(), CURLUPART_URL, copy.c_str(), 0) != CURLUE_OK) {
-    return Error(Code::kInvalidArgument, "malformed URL", copy);
+  bool has_control = std::any_of(copy.begin(), copy.end(), [](char c) {
+    auto byte = static_cast<unsigned char>(c);
+    return byte <= 0x20 || byte == 0x7F;
+  });
+  if (has_control || curl_url_set(handle.get(), CURLUPART_URL, copy.c_str(), 0) != CURLUE_OK) {
+    return Error(Code::kInvalidArgument, "malformed URL", has_control ? "a URL with a space or control character" : copy);
   }
   Url url;
   url.scheme = ascii_lowercase(url_part(handle.get(), CURLUPART_SCHEME).value_or(""));
@@ -68,8 +79,19 @@ Result<Url> parse_url(std::string_view text) {
     return Error(Code::kInvalidArgument, "only http and https URLs are allowed", copy);
   }
   url.host = ascii_lowercase(url_part(handle.get(), CURLUPART_HOST).value_or(""));
-  if (url.host.size() > 2 && url.host.front() == '[') url.host = url.host.substr(1, url.host.size() - 2);
+  bool bracketed = url.host.size() > 2 && url.host.front() == '[';
+  if (bracketed) url.host = url.host.substr(1, url.host.size() - 2);
   if (url.host.empty()) return Error(Code::kInvalidArgument, "URL has no host", copy);
+  if (!bracketed && url.host.back() == '.') {
+    // "example.com." names example.com and "127.0.0.1." the address: judged
+    // (and sent) without the dot, or a resolver would be asked about a name
+    // the allow-list never saw.
+    url.host.pop_back();
+    if (url.host.empty() || url.host.back() == '.') return Error(Code::kInvalidArgument, "URL has an empty host label", copy);
+    if (curl_url_set(handle.get(), CURLUPART_HOST, url.host.c_str(), 0) != CURLUE_OK) {
+      return Error(Code::kInvalidArgument, "malformed URL", copy);
+    }
+  }
   auto port = url_part(handle.get(), CURLUPART_PORT, CURLU_DEFAULT_PORT);
   int number = std::stoi(port.value_or(url.scheme == "https" ? "443" : "80"));
   if (number <= 0 || number > 65535) return Error(Code::kInvalidArgument, "URL has an invalid port", copy);
@@ -78,6 +100,9 @@ Result<Url> parse_url(std::string_view text) {
   in_addr v4;
   bool is_v4;
   url.host_is_ip = parse_ip(url.host, v6, v4, is_v4);
+  auto full = url_part(handle.get(), CURLUPART_URL);
+  if (!full) return Error(Code::kInvalidArgument, "malformed URL", copy);
+  url.text = std::move(*full);
   return url;
 }
 
@@ -145,6 +170,8 @@ Result<HttpPolicy> HttpPolicy::create(sandbox::NetworkAccess access, const std::
       entry.wildcard = true;
       host = host.substr(1);  // keep the dot: ".example.com"
     }
+    // "example.com." is example.com, as in a URL (parse_url).
+    if (host.size() > 1 && host.back() == '.' && host[host.size() - 2] != '.') host.pop_back();
     bool ipv6 = parse_ip(host, v6, v4, is_v4) && !is_v4;
     if (host.empty() || host == "." || host.find_first_of("/*@ ?#[]") != std::string::npos ||
         (!ipv6 && host.find(':') != std::string::npos)) {
@@ -173,7 +200,65 @@ const HttpPolicy::Entry* HttpPolicy::match(const Url& url) const {
   return nullptr;
 }
 
-Result<std::vector<std::string>> HttpPolicy::check(const Url& url) const {
+namespace {
+
+// getaddrinfo: the distinct addresses of `host`, or its error code.
+int lookup(const std::string& host, std::vector<std::string>& addresses) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (int rc = getaddrinfo(host.c_str(), nullptr, &hints, &found); rc != 0) return rc;
+  for (addrinfo* a = found; a != nullptr; a = a->ai_next) {
+    char text[INET6_ADDRSTRLEN] = {};
+    const void* raw = a->ai_family == AF_INET ? static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(a->ai_addr)->sin_addr)
+                                              : static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(a->ai_addr)->sin6_addr);
+    inet_ntop(a->ai_family, raw, text, sizeof text);
+    if (std::find(addresses.begin(), addresses.end(), text) == addresses.end()) addresses.emplace_back(text);
+  }
+  freeaddrinfo(found);
+  return 0;
+}
+
+// lookup() that returns by `deadline`. getaddrinfo cannot be cancelled and
+// may wait on unresponsive resolvers for many seconds, so it runs on a
+// detached thread that owns its share of the result; one abandoned at the
+// deadline finishes on its own and frees what it found.
+Result<std::vector<std::string>> lookup_until(const std::string& host, std::chrono::steady_clock::time_point deadline,
+                                              const std::string& where) {
+  struct Lookup {
+    std::mutex mutex;
+    std::condition_variable finished;
+    bool done = false;
+    int rc = 0;
+    std::vector<std::string> addresses;
+  };
+  auto state = std::make_shared<Lookup>();
+  if (deadline == std::chrono::steady_clock::time_point::max()) {
+    state->rc = lookup(host, state->addresses);
+  } else {
+    std::thread([state, host] {
+      std::vector<std::string> addresses;
+      int rc = lookup(host, addresses);
+      std::lock_guard lock(state->mutex);
+      state->rc = rc;
+      state->addresses = std::move(addresses);
+      state->done = true;
+      state->finished.notify_all();
+    }).detach();
+    std::unique_lock lock(state->mutex);
+    if (!state->finished.wait_until(lock, deadline, [&] { return state->done; })) {
+      return Error(Code::kDeadlineExceeded, "the host's address lookup did not finish within the run's timeout",
+                   where);
+    }
+  }
+  if (state->rc != 0) return Error(Code::kUnavailable, std::string("cannot resolve host: ") + gai_strerror(state->rc), where);
+  return std::move(state->addresses);
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> HttpPolicy::check(const Url& url, std::chrono::steady_clock::time_point deadline) const {
   std::string where = url.scheme + "://" + url.host + ":" + std::to_string(url.port);
   if (access_ == sandbox::NetworkAccess::kNone) return Error(Code::kPermissionDenied, "network is not granted", where);
   const Entry* entry = match(url);
@@ -184,21 +269,7 @@ Result<std::vector<std::string>> HttpPolicy::check(const Url& url) const {
   if (url.host_is_ip) {
     addresses.push_back(url.host);
   } else {
-    addrinfo hints{};
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    addrinfo* found = nullptr;
-    if (int rc = getaddrinfo(url.host.c_str(), nullptr, &hints, &found); rc != 0) {
-      return Error(Code::kUnavailable, std::string("cannot resolve host: ") + gai_strerror(rc), where);
-    }
-    for (addrinfo* a = found; a != nullptr; a = a->ai_next) {
-      char text[INET6_ADDRSTRLEN] = {};
-      const void* raw = a->ai_family == AF_INET ? static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(a->ai_addr)->sin_addr)
-                                                : static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(a->ai_addr)->sin6_addr);
-      inet_ntop(a->ai_family, raw, text, sizeof text);
-      if (std::find(addresses.begin(), addresses.end(), text) == addresses.end()) addresses.emplace_back(text);
-    }
-    freeaddrinfo(found);
+    NAOS_ASSIGN_OR_RETURN(addresses, lookup_until(url.host, deadline, where));
   }
   // Only an entry that is the literal address unlocks an internal one: a
   // hostname (even one on the list) that resolves inward is refused.
@@ -258,9 +329,10 @@ Result<sandbox::HttpResponse> HttpClient::fetch(const sandbox::HttpRequest& requ
                                                 std::chrono::steady_clock::time_point deadline) const {
   std::string url = request.url;
   std::string method = request.method;
+  NAOS_TRY(check_header("Content-Type", request.content_type));
   for (int hop = 0; hop <= kMaxRedirects; ++hop) {
     NAOS_ASSIGN_OR_RETURN(Url parsed, parse_url(url));
-    NAOS_ASSIGN_OR_RETURN(auto addresses, policy.check(parsed));
+    NAOS_ASSIGN_OR_RETURN(auto addresses, policy.check(parsed, deadline));
     auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (remaining.count() <= 0) return Error(Code::kDeadlineExceeded, "the run's timeout elapsed", url);
 
@@ -277,7 +349,7 @@ Result<sandbox::HttpResponse> HttpClient::fetch(const sandbox::HttpRequest& requ
     }
     Body body;
     CURL* h = curl.get();
-    set_transfer_options(h, url, remaining, "naos-agent/1", body);
+    set_transfer_options(h, parsed.text, remaining, "naos-agent/1", body);
     curl_easy_setopt(h, CURLOPT_RESOLVE, resolve.get());
     if (method == "POST") {
       curl_easy_setopt(h, CURLOPT_POST, 1L);
@@ -334,6 +406,8 @@ Result<sandbox::HttpResponse> HttpClient::post_to_service(const ServiceRequest& 
   if (!curl) return Error(Code::kInternal, "cannot create an HTTP handle");
   std::unique_ptr<curl_slist, SlistDeleter> headers;
   for (const auto& [name, value] : request.headers) {
+    NAOS_TRY(check_header(name, name));
+    NAOS_TRY(check_header(name, value));
     std::string line = name + ": " + value;
     curl_slist* grown = curl_slist_append(headers.get(), line.c_str());
     if (grown == nullptr) return Error(Code::kInternal, "cannot build the request headers");
@@ -342,7 +416,7 @@ Result<sandbox::HttpResponse> HttpClient::post_to_service(const ServiceRequest& 
   }
   Body body;
   CURL* h = curl.get();
-  set_transfer_options(h, request.url, remaining, "naos/1", body);
+  set_transfer_options(h, parsed.text, remaining, "naos/1", body);
   curl_easy_setopt(h, CURLOPT_POST, 1L);
   curl_easy_setopt(h, CURLOPT_POSTFIELDS, request.body.data());
   curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));

@@ -124,6 +124,40 @@ TEST(HttpParseUrl, RefusesWhitespaceAnywhere) {
   }
 }
 
+TEST(HttpParseUrl, RefusesControlCharactersAnywhere) {
+  for (std::string text : {std::string("http://example.com/a\0b", 22), std::string("http://example.com/\x1b[31m"),
+                           std::string("http://exa\x7fmple.com/"), std::string("http://example.com\0.evil/", 25)}) {
+    auto url = parse_url(text);
+    ASSERT_FALSE(url) << text;
+    EXPECT_EQ(url.error().code(), Code::kInvalidArgument) << text;
+  }
+}
+
+TEST(HttpParseUrl, DropsTheTrailingDotOfAFullyQualifiedHost) {
+  Url ip = MustParse("http://127.0.0.1.:8080/x?q=1");
+  EXPECT_EQ(ip.host, "127.0.0.1");
+  EXPECT_TRUE(ip.host_is_ip);
+  EXPECT_EQ(ip.port, 8080);
+  EXPECT_EQ(ip.text, "http://127.0.0.1:8080/x?q=1");  // what curl is given
+  Url name = MustParse("https://Example.COM./path");
+  EXPECT_EQ(name.host, "example.com");
+  EXPECT_FALSE(name.host_is_ip);
+  EXPECT_EQ(name.text, "https://example.com/path");
+  EXPECT_FALSE(parse_url("http://example.com../"));
+  EXPECT_FALSE(parse_url("http://./"));
+}
+
+TEST(HttpHeader, AValueWithCrLfOrNulIsRefusedWithoutQuotingIt) {
+  EXPECT_TRUE(check_header("Content-Type", "text/plain; charset=utf-8"));
+  for (std::string value : {std::string("text/plain\r\nAuthorization: Bearer X"), std::string("a\nb"),
+                            std::string("a\rb"), std::string("a\0b", 3)}) {
+    auto status = check_header("Content-Type", value);
+    ASSERT_FALSE(status) << value;
+    EXPECT_EQ(status.error().code(), Code::kInvalidArgument);
+    EXPECT_EQ(status.error().to_string().find("Bearer"), std::string::npos) << status.error().to_string();
+  }
+}
+
 TEST(HttpParseUrl, RefusesAPortOutOfRange) {
   EXPECT_FALSE(parse_url("http://example.com:65536/"));
   EXPECT_FALSE(parse_url("http://example.com:99999/"));
@@ -353,6 +387,22 @@ TEST(HttpPolicyCheck, ListedLoopbackAddressWithPortIsAllowedOnThatPortOnly) {
   EXPECT_EQ(*allowed, Addresses{"127.0.0.1"});
   ExpectDenied(policy, "http://127.0.0.1/");
   ExpectDenied(policy, "http://127.0.0.1:8081/");
+}
+
+TEST(HttpPolicyCheck, ATrailingDotHostIsJudgedAsTheHostWithoutIt) {
+  HttpPolicy listed = MustCreate(NetworkAccess::kRestricted, {"127.0.0.1:8080"});
+  auto allowed = Check(listed, "http://127.0.0.1.:8080/");
+  ASSERT_TRUE(allowed) << allowed.error().to_string();
+  EXPECT_EQ(*allowed, Addresses{"127.0.0.1"});
+  HttpPolicy open = MustCreate(NetworkAccess::kOpen, {});
+  ExpectDenied(open, "http://127.0.0.1./");
+  ExpectDenied(open, "http://localhost./");
+  // Refused by the allow-list before any lookup: no DNS query for it.
+  HttpPolicy restricted = MustCreate(NetworkAccess::kRestricted, {"api.example.com"});
+  ExpectDenied(restricted, "http://unlisted.example.org./");
+  // An entry written fully qualified is the same entry.
+  EXPECT_TRUE(MustCreate(NetworkAccess::kRestricted, {"example.com."}).matches(MustParse("http://example.com/")));
+  EXPECT_TRUE(MustCreate(NetworkAccess::kRestricted, {"*.example.com."}).matches(MustParse("http://a.example.com./")));
 }
 
 TEST(HttpPolicyCheck, ListedIpv6LoopbackLiteralIsAllowed) {

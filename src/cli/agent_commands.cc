@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/printable.h"
 #include "base/units.h"
 #include "cli/cli.h"
 #include "cli/interrupt.h"
@@ -219,7 +220,9 @@ int logs(Context& context, const std::string& name, int64_t tail, bool follow) {
   std::string line;
   while (in && std::getline(in, line)) lines.push_back(line);
   size_t start = tail > 0 && static_cast<size_t>(tail) < lines.size() ? lines.size() - static_cast<size_t>(tail) : 0;
-  for (size_t i = start; i < lines.size(); ++i) std::cout << lines[i] << "\n";
+  // Printed made printable again: a log written by an older naos (or edited
+  // by hand) may hold escapes that would drive the terminal.
+  for (size_t i = start; i < lines.size(); ++i) std::cout << printable(lines[i]) << "\n";
   std::cout << std::flush;
   if (!follow) return 0;
   in.clear();
@@ -237,11 +240,12 @@ int logs(Context& context, const std::string& name, int64_t tail, bool follow) {
       if (in.eof()) break;
     }
     in.clear();
-    size_t newline = partial.rfind('\n');
-    if (newline != std::string::npos) {
-      std::cout << partial.substr(0, newline + 1) << std::flush;
-      partial.erase(0, newline + 1);
+    size_t start = 0;
+    for (size_t newline; (newline = partial.find('\n', start)) != std::string::npos; start = newline + 1) {
+      std::cout << printable(std::string_view(partial).substr(start, newline - start)) << "\n";
     }
+    std::cout << std::flush;
+    partial.erase(0, start);
   }
   return 0;
 }

@@ -91,9 +91,4 @@ void Engine::tick_until_stopped() {
   }
 }
 
-uint64_t Engine::ticks_for(std::chrono::milliseconds timeout) const {
-  auto tick = options_.epoch_tick.count();
-  return static_cast<uint64_t>((timeout.count() + tick - 1) / tick) + 1;
-}
-
 }  // namespace naos::sandbox

@@ -2,8 +2,10 @@
 // Cranelift, fuel metering, epoch interruption, a bounded wasm stack, and the
 // pooling allocator so instantiation reuses pre-mapped slots.
 //
-// A background thread advances the engine's epoch every `epoch_tick`; a run's
-// wall-clock timeout is a deadline counted in those ticks (ticks_for()).
+// A background thread advances the engine's epoch every `epoch_tick`. Each
+// tick only wakes a run's epoch callback, which compares a monotonic clock
+// with the run's deadline (sandbox.cc): counting ticks instead drifted by half
+// the timeout on a busy machine, where the ticker oversleeps.
 //
 // Ownership: owns the wasm_engine_t and the ticker thread; both end in the
 // destructor, which must run after every module and store made from it is gone.
@@ -44,10 +46,6 @@ class Engine {
   // Identifies everything that makes compiled code incompatible (Wasmtime
   // version and engine settings); part of every module cache key.
   const std::string& fingerprint() const { return fingerprint_; }
-
-  // Epoch ticks that cover `timeout`, rounded up, plus one so a deadline
-  // never fires early.
-  uint64_t ticks_for(std::chrono::milliseconds timeout) const;
 
  private:
   Engine(EngineOptions options, EngineHandle engine);

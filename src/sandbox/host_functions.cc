@@ -13,6 +13,8 @@
 #include <nlohmann/json.hpp>
 
 #include "base/bytes_json.h"
+#include "base/printable.h"
+#include "base/units.h"
 #include "sandbox/nexus_abi.h"
 #include "sandbox/run_context.h"
 
@@ -94,19 +96,44 @@ bool GuestMemory::write_i64(uint32_t ptr, int64_t value) const {
   return true;
 }
 
-void flush_stderr(RunContext& context, bool flush) {
+LogWrite log_line(RunContext& context, LogLevel level, std::string_view line) {
+  std::string text = printable(line);
+  uint64_t cost = text.size() + kLogLineOverhead;
+  if (context.log_overflowed || context.outcome.log_bytes + cost > context.request.limits.max_log_bytes) {
+    context.log_overflowed = true;
+    return LogWrite::kLogFull;
+  }
+  context.outcome.log_bytes += cost;
+  ++context.outcome.log_lines;
+  context.calls.log(level, text);
+  return LogWrite::kWritten;
+}
+
+LogWrite flush_stderr(RunContext& context, bool flush) {
   std::string& pending = context.stderr_partial;
   size_t start = 0;
-  for (size_t newline; (newline = pending.find('\n', start)) != std::string::npos; start = newline + 1) {
-    context.calls.log(LogLevel::kInfo, std::string_view(pending).substr(start, newline - start));
+  LogWrite result = LogWrite::kWritten;
+  // Lines are written until one is refused. While the guest still runs
+  // (!flush), the deadline is checked at every line: 64 KiB of newlines are
+  // 65,536 lines, and one fd_write may hold many of them.
+  for (size_t newline; result == LogWrite::kWritten && (newline = pending.find('\n', start)) != std::string::npos;
+       start = newline + 1) {
+    if (!flush && context.stop_due()) {
+      result = LogWrite::kStopDue;
+      break;
+    }
+    result = log_line(context, LogLevel::kInfo, std::string_view(pending).substr(start, newline - start));
   }
   pending.erase(0, start);
+  if (result != LogWrite::kWritten) return result;
   // A line longer than the cap is logged in pieces rather than buffered forever.
   while (pending.size() >= kMaxLogLineBytes || (flush && !pending.empty())) {
     size_t take = std::min<size_t>(pending.size(), kMaxLogLineBytes);
-    context.calls.log(LogLevel::kInfo, std::string_view(pending).substr(0, take));
+    result = log_line(context, LogLevel::kInfo, std::string_view(pending).substr(0, take));
     pending.erase(0, take);
+    if (result != LogWrite::kWritten) return result;
   }
+  return LogWrite::kWritten;
 }
 
 namespace {
@@ -121,6 +148,18 @@ wasm_trap_t* reply(wasmtime_val_t* results, int32_t value) {
 }
 
 wasm_trap_t* trap(std::string_view message) { return wasmtime_trap_new(message.data(), message.size()); }
+
+// The trap that ends a run once RunContext::stop_due() said so; the flag it
+// set decides how the run is classified.
+wasm_trap_t* stop_trap(const RunContext& context, std::string_view where) {
+  return trap(std::string(context.cancelled ? "cancelled" : "timeout") + " in " + std::string(where));
+}
+
+// The trap for a log write that was refused.
+wasm_trap_t* log_trap(const RunContext& context, LogWrite refused, std::string_view where) {
+  if (refused == LogWrite::kStopDue) return stop_trap(context, where);
+  return trap("the log went over maxLog (" + format_size(context.request.limits.max_log_bytes) + ")");
+}
 
 // Runs a callback body, turning any exception into a trap of this run only.
 template <typename Body>
@@ -163,18 +202,15 @@ wasm_trap_t* nexus_log(void*, wasmtime_caller_t* caller, const wasmtime_val_t* a
                        size_t) {
   return guarded([&]() -> wasm_trap_t* {
     RunContext& context = run_context(caller);
+    if (context.stop_due()) return stop_trap(context, "nexus.log");
     GuestMemory memory(caller);
     int32_t level = args[0].of.i32;
     std::string line;
-    if (level < 0 || level > 3 || !memory.read(u32(args[1]), u32(args[2]), line)) {
-      reply(results, kNexusInvalid);
-    } else if (line.size() > kMaxLogLineBytes) {
-      reply(results, kNexusLimit);
-    } else {
-      context.calls.log(static_cast<LogLevel>(level), line);
-      reply(results, kNexusOk);
-    }
-    return nullptr;
+    if (level < 0 || level > 3 || !memory.read(u32(args[1]), u32(args[2]), line)) return reply(results, kNexusInvalid);
+    if (line.size() > kMaxLogLineBytes) return reply(results, kNexusLimit);
+    LogWrite written = log_line(context, static_cast<LogLevel>(level), line);
+    if (written != LogWrite::kWritten) return log_trap(context, written, "nexus.log");
+    return reply(results, kNexusOk);
   });
 }
 
@@ -182,8 +218,10 @@ wasm_trap_t* nexus_log(void*, wasmtime_caller_t* caller, const wasmtime_val_t* a
 wasm_trap_t* nexus_time_now(void*, wasmtime_caller_t* caller, const wasmtime_val_t*, size_t, wasmtime_val_t* results,
                             size_t) {
   return guarded([&]() -> wasm_trap_t* {
+    RunContext& context = run_context(caller);
+    if (context.stop_due()) return stop_trap(context, "nexus.time_now");
     results[0].kind = WASMTIME_I64;
-    results[0].of.i64 = run_context(caller).calls.time_now_ms();
+    results[0].of.i64 = context.calls.time_now_ms();
     return nullptr;
   });
 }
@@ -193,6 +231,7 @@ wasm_trap_t* nexus_kv_get(void*, wasmtime_caller_t* caller, const wasmtime_val_t
                           wasmtime_val_t* results, size_t) {
   return guarded([&]() -> wasm_trap_t* {
     RunContext& context = run_context(caller);
+    if (context.stop_due()) return stop_trap(context, "nexus.kv_get");
     GuestMemory memory(caller);
     std::string key;
     if (!memory.read(u32(args[0]), u32(args[1]), key)) return reply(results, kNexusInvalid);
@@ -201,6 +240,7 @@ wasm_trap_t* nexus_kv_get(void*, wasmtime_caller_t* caller, const wasmtime_val_t
     if (!context.request.grants.kv) {
       return reply(results, fail(context, "kv", Error(Code::kPermissionDenied, "kv is not granted", key)));
     }
+    if (++context.kv_calls > kMaxKvCallsPerRun) return reply(results, kNexusLimit);
     auto value = context.calls.kv_get(key);
     if (!value) return reply(results, fail(context, "kv", value.error()));
     if (!value->has_value()) return reply(results, kNexusNotFound);
@@ -219,6 +259,7 @@ wasm_trap_t* nexus_kv_set(void*, wasmtime_caller_t* caller, const wasmtime_val_t
                           wasmtime_val_t* results, size_t) {
   return guarded([&]() -> wasm_trap_t* {
     RunContext& context = run_context(caller);
+    if (context.stop_due()) return stop_trap(context, "nexus.kv_set");
     GuestMemory memory(caller);
     std::string key, value;
     if (!memory.read(u32(args[0]), u32(args[1]), key)) return reply(results, kNexusInvalid);
@@ -230,6 +271,7 @@ wasm_trap_t* nexus_kv_set(void*, wasmtime_caller_t* caller, const wasmtime_val_t
     if (!context.request.grants.kv) {
       return reply(results, fail(context, "kv", Error(Code::kPermissionDenied, "kv is not granted", key)));
     }
+    if (++context.kv_calls > kMaxKvCallsPerRun) return reply(results, kNexusLimit);
     auto status = context.calls.kv_set(key, value);
     return reply(results, status ? kNexusOk : fail(context, "kv", status.error()));
   });
@@ -242,6 +284,7 @@ wasm_trap_t* nexus_kv_cas(void*, wasmtime_caller_t* caller, const wasmtime_val_t
                           wasmtime_val_t* results, size_t) {
   return guarded([&]() -> wasm_trap_t* {
     RunContext& context = run_context(caller);
+    if (context.stop_due()) return stop_trap(context, "nexus.kv_cas");
     GuestMemory memory(caller);
     std::string key, expected, value;
     const bool must_be_absent = args[3].of.i32 == -1;
@@ -256,6 +299,7 @@ wasm_trap_t* nexus_kv_cas(void*, wasmtime_caller_t* caller, const wasmtime_val_t
     if (!context.request.grants.kv) {
       return reply(results, fail(context, "kv", Error(Code::kPermissionDenied, "kv is not granted", key)));
     }
+    if (++context.kv_calls > kMaxKvCallsPerRun) return reply(results, kNexusLimit);
     auto stored = context.calls.kv_cas(key, must_be_absent ? std::nullopt : std::optional<std::string_view>(expected),
                                        value);
     if (!stored) return reply(results, fail(context, "kv", stored.error()));
@@ -269,6 +313,7 @@ wasm_trap_t* nexus_kv_incr(void*, wasmtime_caller_t* caller, const wasmtime_val_
                            wasmtime_val_t* results, size_t) {
   return guarded([&]() -> wasm_trap_t* {
     RunContext& context = run_context(caller);
+    if (context.stop_due()) return stop_trap(context, "nexus.kv_incr");
     GuestMemory memory(caller);
     std::string key;
     if (!memory.read(u32(args[0]), u32(args[1]), key)) return reply(results, kNexusInvalid);
@@ -279,6 +324,7 @@ wasm_trap_t* nexus_kv_incr(void*, wasmtime_caller_t* caller, const wasmtime_val_
     if (!context.request.grants.kv) {
       return reply(results, fail(context, "kv", Error(Code::kPermissionDenied, "kv is not granted", key)));
     }
+    if (++context.kv_calls > kMaxKvCallsPerRun) return reply(results, kNexusLimit);
     auto sum = context.calls.kv_incr(key, args[2].of.i64);
     if (!sum) return reply(results, fail(context, "kv", sum.error()));
     memory.write_i64(u32(args[3]), *sum);
@@ -293,6 +339,7 @@ wasm_trap_t* nexus_cost_record(void*, wasmtime_caller_t* caller, const wasmtime_
                                wasmtime_val_t* results, size_t) {
   return guarded([&]() -> wasm_trap_t* {
     RunContext& context = run_context(caller);
+    if (context.stop_due()) return stop_trap(context, "nexus.cost_record");
     GuestMemory memory(caller);
     int64_t amount = args[0].of.i64;
     if (u32(args[2]) > kMaxCostDetailBytes) return reply(results, kNexusLimit);
@@ -333,6 +380,7 @@ wasm_trap_t* nexus_http_get(void*, wasmtime_caller_t* caller, const wasmtime_val
                             wasmtime_val_t* results, size_t) {
   return guarded([&]() -> wasm_trap_t* {
     RunContext& context = run_context(caller);
+    if (context.stop_due()) return stop_trap(context, "nexus.http_get");
     GuestMemory memory(caller);
     HttpRequest request{"GET", {}, {}, {}};
     if (u32(args[1]) > kMaxUrlBytes) return reply(results, kNexusLimit);
@@ -347,6 +395,7 @@ wasm_trap_t* nexus_http_post(void*, wasmtime_caller_t* caller, const wasmtime_va
                              wasmtime_val_t* results, size_t) {
   return guarded([&]() -> wasm_trap_t* {
     RunContext& context = run_context(caller);
+    if (context.stop_due()) return stop_trap(context, "nexus.http_post");
     GuestMemory memory(caller);
     HttpRequest request{"POST", {}, {}, {}};
     if (u32(args[1]) > kMaxUrlBytes || u32(args[3]) > kMaxValueBytes * 8 || u32(args[5]) > 256) {
@@ -371,6 +420,7 @@ wasm_trap_t* nexus_llm_complete(void*, wasmtime_caller_t* caller, const wasmtime
                                 wasmtime_val_t* results, size_t) {
   return guarded([&]() -> wasm_trap_t* {
     RunContext& context = run_context(caller);
+    if (context.stop_due()) return stop_trap(context, "nexus.llm_complete");
     GuestMemory memory(caller);
     if (u32(args[1]) > kMaxLlmRequestBytes) return reply(results, kNexusLimit);
     std::string request;
@@ -399,6 +449,7 @@ wasm_trap_t* wasi_fd_write(void*, wasmtime_caller_t* caller, const wasmtime_val_
                            wasmtime_val_t* results, size_t) {
   return guarded([&]() -> wasm_trap_t* {
     RunContext& context = run_context(caller);
+    if (context.stop_due()) return stop_trap(context, "fd_write");
     int32_t fd = args[0].of.i32;
     if (fd != 1 && fd != 2) return reply(results, kWasiNotCapable);
     GuestMemory memory(caller);
@@ -406,6 +457,9 @@ wasm_trap_t* wasi_fd_write(void*, wasmtime_caller_t* caller, const wasmtime_val_
     uint32_t count = u32(args[2]);
     uint64_t written = 0;
     for (uint32_t i = 0; i < count; ++i) {
+      // Many iovecs may name the same large buffer: the deadline holds
+      // between them as it does between the lines inside one.
+      if (context.stop_due()) return stop_trap(context, "fd_write");
       const uint8_t* iov = memory.span(iovs + i * 8, 8);
       if (iov == nullptr) return reply(results, kWasiFault);
       uint32_t buf, len;
@@ -422,8 +476,13 @@ wasm_trap_t* wasi_fd_write(void*, wasmtime_caller_t* caller, const wasmtime_val_
         }
         context.outcome.output.append(chunk);
       } else {
-        context.stderr_partial.append(chunk);
-        flush_stderr(context, false);
+        // In slices, so a huge buffer is never copied whole before the log
+        // cap or the deadline can refuse it.
+        for (size_t at = 0; at < chunk.size(); at += kMaxLogLineBytes) {
+          context.stderr_partial.append(chunk.substr(at, kMaxLogLineBytes));
+          LogWrite logged = flush_stderr(context, false);
+          if (logged != LogWrite::kWritten) return log_trap(context, logged, "fd_write");
+        }
       }
       written += len;
     }
@@ -459,6 +518,7 @@ wasm_trap_t* wasi_poll_oneoff(void*, wasmtime_caller_t* caller, const wasmtime_v
                               wasmtime_val_t* results, size_t) {
   return guarded([&]() -> wasm_trap_t* {
     RunContext& context = run_context(caller);
+    if (context.stop_due()) return stop_trap(context, "poll_oneoff");
     GuestMemory memory(caller);
     uint32_t count = u32(args[2]);
     if (count == 0) return reply(results, kWasiInvalid);

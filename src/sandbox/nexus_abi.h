@@ -32,6 +32,9 @@ inline constexpr uint32_t kMaxLogLineBytes = 64 * 1024;
 inline constexpr uint32_t kMaxUrlBytes = 8 * 1024;
 inline constexpr uint32_t kMaxCostDetailBytes = 256;
 inline constexpr uint32_t kMaxLlmRequestBytes = 1024 * 1024;
+// kv calls (kv_get, kv_set, kv_cas, kv_incr) one run may make; past it each
+// returns NEXUS_E_LIMIT.
+inline constexpr uint32_t kMaxKvCallsPerRun = 10'000;
 
 enum class Capability { kAlways, kKv, kNetwork };
 

@@ -30,11 +30,29 @@ struct RunContext {
   std::string stderr_partial;
   // Set just before naos traps the guest, so the trap is classified right.
   bool output_overflowed = false;
+  bool log_overflowed = false;
   bool timed_out = false;
   bool cancelled = false;
+  // Set by the store's memory limiter when it refuses a memory.grow for
+  // memoryLimit (sandbox/memory_limiter.h): the run's later failure is then
+  // memory_limit_exceeded, however far below the limit its memory stopped.
+  bool memory_refused = false;
+  // nexus.kv_get and kv_set calls so far (kMaxKvCallsPerRun).
+  uint32_t kv_calls = 0;
 
   bool cancel_requested() const {
     return request.cancel != nullptr && request.cancel->load(std::memory_order_relaxed);
+  }
+
+  // True once the run must end: it was cancelled, or its deadline (a
+  // monotonic time, not a count of epoch ticks) has passed; records which,
+  // so the trap that follows is classified right. The epoch callback asks
+  // at every tick, and every host function before and during work that
+  // could take long, so no call outlives the deadline by more than one step.
+  bool stop_due() {
+    if (cancel_requested()) return cancelled = true;
+    if (std::chrono::steady_clock::now() >= deadline) return timed_out = true;
+    return false;
   }
 };
 
@@ -67,7 +85,19 @@ enum class CaptureStdio : bool { kNo = false, kYes = true };
 // fd_write in place of WASI's (see Sandbox).
 Status define_host_functions(wasmtime_linker_t* linker, CaptureStdio capture);
 
+// How writing to the agent's log went.
+enum class LogWrite {
+  kWritten,
+  kLogFull,  // maxLog would be crossed: nothing more is written, the run must end
+  kStopDue,  // the run is past its deadline or cancelled (RunContext::stop_due)
+};
+
+// Writes one line to the agent's log as one event, made printable (a newline
+// or an escape in it cannot forge another line), and counts it against maxLog.
+LogWrite log_line(RunContext& context, LogLevel level, std::string_view line);
+
 // Sends complete stderr lines (and, when `flush`, the rest) to the agent's log.
-void flush_stderr(RunContext& context, bool flush);
+// Stops at the first line that is not written.
+LogWrite flush_stderr(RunContext& context, bool flush);
 
 }  // namespace naos::sandbox

@@ -11,6 +11,7 @@
 #include "base/units.h"
 #include "sandbox/engine.h"
 #include "sandbox/instance_slots.h"
+#include "sandbox/memory_limiter.h"
 #include "sandbox/module_cache.h"
 #include "sandbox/nexus_abi.h"
 #include "sandbox/run_context.h"
@@ -28,6 +29,7 @@ std::string_view failure_name(Failure failure) {
     case Failure::kFuelExhausted: return "fuel_exhausted";
     case Failure::kMemoryLimitExceeded: return "memory_limit_exceeded";
     case Failure::kOutputTooLarge: return "output_too_large";
+    case Failure::kLogTooLarge: return "log_too_large";
     case Failure::kStackOverflow: return "stack_overflow";
     case Failure::kImportDenied: return "import_denied";
     case Failure::kInvalidModule: return "invalid_module";
@@ -307,8 +309,7 @@ std::string trap_reason(const std::string& text) {
 // How a call to _start ended. A trap raised by wasm arrives as `trap`, one
 // raised by a host function (or proc_exit) as `error`; both are classified
 // the same way.
-void classify(wasmtime_error_t* error, wasm_trap_t* trap, const RunContext& context, uint64_t memory_bytes,
-              RunOutcome& outcome) {
+void classify(wasmtime_error_t* error, wasm_trap_t* trap, const RunContext& context, RunOutcome& outcome) {
   if (error == nullptr && trap == nullptr) return;
   std::optional<wasmtime_trap_code_t> code;
   std::string text;
@@ -338,6 +339,9 @@ void classify(wasmtime_error_t* error, wasm_trap_t* trap, const RunContext& cont
   const Limits& limits = context.request.limits;
   if (context.output_overflowed) {
     outcome.failure = Failure::kOutputTooLarge;
+  } else if (context.log_overflowed) {
+    outcome.failure = Failure::kLogTooLarge;
+    outcome.message = "the log went over maxLog (" + format_size(limits.max_log_bytes) + ")";
   } else if (context.cancelled) {
     outcome.failure = Failure::kCancelled;
     outcome.message = "stopped by naos";
@@ -349,47 +353,50 @@ void classify(wasmtime_error_t* error, wasm_trap_t* trap, const RunContext& cont
     outcome.message = "used all of its fuel (" + std::to_string(limits.fuel) + " units)";
   } else if (code == WASMTIME_TRAP_CODE_STACK_OVERFLOW) {
     outcome.failure = Failure::kStackOverflow;
-  } else if (memory_bytes + 65536 > limits.memory_bytes) {
+  } else if (context.memory_refused) {
     // Wasmtime answers a refused memory.grow with -1, as the spec says, not a
-    // trap; an agent that then fails with its memory at the limit failed
-    // because of the limit.
+    // trap; an agent that then fails had asked for more than its limit, so it
+    // failed because of the limit (the limiter recorded the refusal).
     outcome.failure = Failure::kMemoryLimitExceeded;
-    outcome.message = "memory reached memoryLimit (" + format_size(limits.memory_bytes) + "), then: " + outcome.message;
+    outcome.message = "a memory.grow past memoryLimit (" + format_size(limits.memory_bytes) +
+                      ") was refused, then: " + outcome.message;
   } else {
     outcome.failure = Failure::kTrap;
   }
 }
 
 // Logs the stderr bytes written to the in-memory file since the last call.
-void drain_stderr_file(RunContext& context, bool flush) {
-  std::string fresh = context.stderr_file->read(context.stderr_read, UINT64_MAX);
+// Reads no more than could still fit under maxLog (plus one byte, to know it
+// would not), however much the guest wrote.
+LogWrite drain_stderr_file(RunContext& context, bool flush) {
+  const RunOutcome& outcome = context.outcome;
+  uint64_t max_log = context.request.limits.max_log_bytes;
+  uint64_t room = max_log > outcome.log_bytes ? max_log - outcome.log_bytes : 0;
+  std::string fresh = context.stderr_file->read(context.stderr_read, room + 1);
   context.stderr_read += fresh.size();
   context.stderr_partial += fresh;
-  flush_stderr(context, flush);
+  return flush_stderr(context, flush);
 }
 
+// Every epoch tick: the deadline is the wall clock (a monotonic clock
+// compared with the run's deadline); ticks only wake this check, so a
+// ticker that oversleeps on a busy machine delays the stop by one late
+// tick, never by a share of the whole timeout.
 wasmtime_error_t* check_deadline_and_cancel(RunContext& context, uint64_t* delta,
                                             wasmtime_update_deadline_kind_t* kind) {
-  if (context.cancel_requested()) {
-    context.cancelled = true;
-    return wasmtime_error_new("cancelled");
-  }
-  if (std::chrono::steady_clock::now() >= context.deadline) {
-    context.timed_out = true;
-    return wasmtime_error_new("timeout");
-  }
+  if (context.stop_due()) return wasmtime_error_new(context.cancelled ? "cancelled" : "timeout");
   *delta = 1;
   *kind = WASMTIME_UPDATE_DEADLINE_CONTINUE;
   return nullptr;
 }
 
 // Every epoch tick of an agent whose stdio is on in-memory files: stream its
-// log, stop it once stdout is over maxOutput or its wall-clock time is up.
+// log, stop it once stdout or the log is over its limit or its time is up.
 wasmtime_error_t* watch_stdio_files(wasmtime_context_t*, void* data, uint64_t* delta,
                                     wasmtime_update_deadline_kind_t* kind) {
   auto& context = *static_cast<RunContext*>(data);
   try {
-    drain_stderr_file(context, false);
+    if (drain_stderr_file(context, false) == LogWrite::kLogFull) return wasmtime_error_new("the log went over maxLog");
     if (context.stdout_file->size() > context.request.limits.max_output_bytes) {
       context.output_overflowed = true;
       return wasmtime_error_new("stdout went over maxOutput");
@@ -400,10 +407,10 @@ wasmtime_error_t* watch_stdio_files(wasmtime_context_t*, void* data, uint64_t* d
   return check_deadline_and_cancel(context, delta, kind);
 }
 
-// Every epoch tick of a run that can be cancelled (and whose stdio naos
-// captures): stop it once cancelled or past its wall-clock time.
-wasmtime_error_t* watch_cancel(wasmtime_context_t*, void* data, uint64_t* delta,
-                               wasmtime_update_deadline_kind_t* kind) {
+// Every epoch tick of a run whose stdio naos captures: stop it once
+// cancelled or past its deadline.
+wasmtime_error_t* watch_deadline(wasmtime_context_t*, void* data, uint64_t* delta,
+                                 wasmtime_update_deadline_kind_t* kind) {
   return check_deadline_and_cancel(*static_cast<RunContext*>(data), delta, kind);
 }
 
@@ -459,20 +466,14 @@ Result<RunOutcome> Sandbox::run(const AgentModule& module, const RunRequest& req
   context.stderr_file = writes_files ? &*stderr_file : nullptr;
   StoreHandle store(wasmtime_store_new(engine_->raw(), &context, nullptr));
   wasmtime_context_t* ctx = wasmtime_store_context(store.raw());
-  wasmtime_store_limiter(store.raw(), static_cast<int64_t>(request.limits.memory_bytes), -1, -1, -1, -1);
+  naos_store_memory_limiter(store.raw(), request.limits.memory_bytes, &context.memory_refused);
   uint64_t fuel = request.limits.fuel > 0 ? request.limits.fuel : UINT64_MAX;
   if (wasmtime_error_t* error = wasmtime_context_set_fuel(ctx, fuel)) {
     return Error(Code::kInternal, take_error_message(error));
   }
-  if (writes_files) {
-    wasmtime_context_set_epoch_deadline(ctx, 1);
-    wasmtime_store_epoch_deadline_callback(store.raw(), watch_stdio_files, &context, nullptr);
-  } else if (request.cancel != nullptr) {
-    wasmtime_context_set_epoch_deadline(ctx, 1);
-    wasmtime_store_epoch_deadline_callback(store.raw(), watch_cancel, &context, nullptr);
-  } else {
-    wasmtime_context_set_epoch_deadline(ctx, engine_->ticks_for(request.limits.timeout));
-  }
+  wasmtime_context_set_epoch_deadline(ctx, 1);
+  wasmtime_store_epoch_deadline_callback(store.raw(), writes_files ? watch_stdio_files : watch_deadline, &context,
+                                         nullptr);
   NAOS_ASSIGN_OR_RETURN(wasi_config_t * wasi, make_wasi(request, context.stdout_file, context.stderr_file));
   if (wasmtime_error_t* error = wasmtime_context_set_wasi(ctx, wasi)) {
     return Error(Code::kInternal, "cannot set up WASI: " + take_error_message(error));
@@ -494,15 +495,20 @@ Result<RunOutcome> Sandbox::run(const AgentModule& module, const RunRequest& req
     uint64_t limit = request.limits.max_output_bytes;
     outcome.output = stdout_file->read(0, limit);
     if (stdout_file->size() > limit) context.output_overflowed = true;
-    drain_stderr_file(context, false);
+    drain_stderr_file(context, true);
+  } else {
+    flush_stderr(context, true);  // the last line, if it had no newline
   }
-  classify(error, trap, context, outcome.memory_bytes, outcome);
+  classify(error, trap, context, outcome);
   if (context.output_overflowed && outcome.failure == Failure::kNone) {
     // Finished normally, but wrote more than allowed into its stdout file.
     outcome.failure = Failure::kOutputTooLarge;
     outcome.message = "stdout went over maxOutput (" + std::to_string(request.limits.max_output_bytes) + " bytes)";
+  } else if (context.log_overflowed && outcome.failure == Failure::kNone) {
+    // Finished normally, but its last stderr bytes went over maxLog.
+    outcome.failure = Failure::kLogTooLarge;
+    outcome.message = "the log went over maxLog (" + format_size(request.limits.max_log_bytes) + ")";
   }
-  flush_stderr(context, true);
   uint64_t remaining = 0;
   if (wasmtime_context_get_fuel(ctx, &remaining) == nullptr) outcome.fuel_consumed = fuel - remaining;
   outcome.elapsed = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);

@@ -5,11 +5,9 @@
 #include <netdb.h>
 
 #include <algorithm>
-#include <condition_variable>
 #include <cstring>
 #include <memory>
-#include <mutex>
-#include <thread>
+
 
 #include "base/units.h"
 
@@ -58,12 +56,20 @@ bool internal_v4(uint32_t a) {  // host byte order
 
 }  // namespace
 
+namespace {
+
+// A header value with CR, LF or NUL would end its header early and start
+// another (header injection): such a value is refused whole, never cleaned.
+// The error names the header, never the value (it may be a credential).
 Status check_header(std::string_view name, std::string_view value) {
   if (value.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos) return ok();
   return Error(Code::kInvalidArgument, "a header value may not hold CR, LF or NUL", std::string(name));
 }
 
-Result<Url> parse_url(std::string_view text) {
+// parse_url, and the URL to send: as parsed, with the host parse_url judged
+// (no trailing dot). curl is given this, so it connects to the host that was
+// checked and never looks up a name the checks did not see.
+Result<std::pair<Url, std::string>> parse_url_to_send(std::string_view text) {
   std::unique_ptr<CURLU, UrlDeleter> handle(curl_url());
   std::string copy(text);
   bool has_control = std::any_of(copy.begin(), copy.end(), [](char c) {
@@ -102,8 +108,14 @@ Result<Url> parse_url(std::string_view text) {
   url.host_is_ip = parse_ip(url.host, v6, v4, is_v4);
   auto full = url_part(handle.get(), CURLUPART_URL);
   if (!full) return Error(Code::kInvalidArgument, "malformed URL", copy);
-  url.text = std::move(*full);
-  return url;
+  return std::pair<Url, std::string>(std::move(url), std::move(*full));
+}
+
+}  // namespace
+
+Result<Url> parse_url(std::string_view text) {
+  NAOS_ASSIGN_OR_RETURN(auto parsed, parse_url_to_send(text));
+  return std::move(parsed.first);
 }
 
 bool is_internal_address(std::string_view ip) {
@@ -200,65 +212,7 @@ const HttpPolicy::Entry* HttpPolicy::match(const Url& url) const {
   return nullptr;
 }
 
-namespace {
-
-// getaddrinfo: the distinct addresses of `host`, or its error code.
-int lookup(const std::string& host, std::vector<std::string>& addresses) {
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* found = nullptr;
-  if (int rc = getaddrinfo(host.c_str(), nullptr, &hints, &found); rc != 0) return rc;
-  for (addrinfo* a = found; a != nullptr; a = a->ai_next) {
-    char text[INET6_ADDRSTRLEN] = {};
-    const void* raw = a->ai_family == AF_INET ? static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(a->ai_addr)->sin_addr)
-                                              : static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(a->ai_addr)->sin6_addr);
-    inet_ntop(a->ai_family, raw, text, sizeof text);
-    if (std::find(addresses.begin(), addresses.end(), text) == addresses.end()) addresses.emplace_back(text);
-  }
-  freeaddrinfo(found);
-  return 0;
-}
-
-// lookup() that returns by `deadline`. getaddrinfo cannot be cancelled and
-// may wait on unresponsive resolvers for many seconds, so it runs on a
-// detached thread that owns its share of the result; one abandoned at the
-// deadline finishes on its own and frees what it found.
-Result<std::vector<std::string>> lookup_until(const std::string& host, std::chrono::steady_clock::time_point deadline,
-                                              const std::string& where) {
-  struct Lookup {
-    std::mutex mutex;
-    std::condition_variable finished;
-    bool done = false;
-    int rc = 0;
-    std::vector<std::string> addresses;
-  };
-  auto state = std::make_shared<Lookup>();
-  if (deadline == std::chrono::steady_clock::time_point::max()) {
-    state->rc = lookup(host, state->addresses);
-  } else {
-    std::thread([state, host] {
-      std::vector<std::string> addresses;
-      int rc = lookup(host, addresses);
-      std::lock_guard lock(state->mutex);
-      state->rc = rc;
-      state->addresses = std::move(addresses);
-      state->done = true;
-      state->finished.notify_all();
-    }).detach();
-    std::unique_lock lock(state->mutex);
-    if (!state->finished.wait_until(lock, deadline, [&] { return state->done; })) {
-      return Error(Code::kDeadlineExceeded, "the host's address lookup did not finish within the run's timeout",
-                   where);
-    }
-  }
-  if (state->rc != 0) return Error(Code::kUnavailable, std::string("cannot resolve host: ") + gai_strerror(state->rc), where);
-  return std::move(state->addresses);
-}
-
-}  // namespace
-
-Result<std::vector<std::string>> HttpPolicy::check(const Url& url, std::chrono::steady_clock::time_point deadline) const {
+Result<std::vector<std::string>> HttpPolicy::check(const Url& url) const {
   std::string where = url.scheme + "://" + url.host + ":" + std::to_string(url.port);
   if (access_ == sandbox::NetworkAccess::kNone) return Error(Code::kPermissionDenied, "network is not granted", where);
   const Entry* entry = match(url);
@@ -269,7 +223,21 @@ Result<std::vector<std::string>> HttpPolicy::check(const Url& url, std::chrono::
   if (url.host_is_ip) {
     addresses.push_back(url.host);
   } else {
-    NAOS_ASSIGN_OR_RETURN(addresses, lookup_until(url.host, deadline, where));
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo* found = nullptr;
+    if (int rc = getaddrinfo(url.host.c_str(), nullptr, &hints, &found); rc != 0) {
+      return Error(Code::kUnavailable, std::string("cannot resolve host: ") + gai_strerror(rc), where);
+    }
+    for (addrinfo* a = found; a != nullptr; a = a->ai_next) {
+      char text[INET6_ADDRSTRLEN] = {};
+      const void* raw = a->ai_family == AF_INET ? static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(a->ai_addr)->sin_addr)
+                                                : static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(a->ai_addr)->sin6_addr);
+      inet_ntop(a->ai_family, raw, text, sizeof text);
+      if (std::find(addresses.begin(), addresses.end(), text) == addresses.end()) addresses.emplace_back(text);
+    }
+    freeaddrinfo(found);
   }
   // Only an entry that is the literal address unlocks an internal one: a
   // hostname (even one on the list) that resolves inward is refused.
@@ -331,8 +299,9 @@ Result<sandbox::HttpResponse> HttpClient::fetch(const sandbox::HttpRequest& requ
   std::string method = request.method;
   NAOS_TRY(check_header("Content-Type", request.content_type));
   for (int hop = 0; hop <= kMaxRedirects; ++hop) {
-    NAOS_ASSIGN_OR_RETURN(Url parsed, parse_url(url));
-    NAOS_ASSIGN_OR_RETURN(auto addresses, policy.check(parsed, deadline));
+    NAOS_ASSIGN_OR_RETURN(auto to_send, parse_url_to_send(url));
+    const Url& parsed = to_send.first;
+    NAOS_ASSIGN_OR_RETURN(auto addresses, policy.check(parsed));
     auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (remaining.count() <= 0) return Error(Code::kDeadlineExceeded, "the run's timeout elapsed", url);
 
@@ -349,7 +318,7 @@ Result<sandbox::HttpResponse> HttpClient::fetch(const sandbox::HttpRequest& requ
     }
     Body body;
     CURL* h = curl.get();
-    set_transfer_options(h, parsed.text, remaining, "naos-agent/1", body);
+    set_transfer_options(h, to_send.second, remaining, "naos-agent/1", body);
     curl_easy_setopt(h, CURLOPT_RESOLVE, resolve.get());
     if (method == "POST") {
       curl_easy_setopt(h, CURLOPT_POST, 1L);
@@ -395,7 +364,8 @@ int abort_when_cancelled(void* user, curl_off_t, curl_off_t, curl_off_t, curl_of
 Result<sandbox::HttpResponse> HttpClient::post_to_service(const ServiceRequest& request,
                                                           std::chrono::steady_clock::time_point deadline,
                                                           const std::atomic<bool>* cancel) const {
-  NAOS_ASSIGN_OR_RETURN(Url parsed, parse_url(request.url));
+  NAOS_ASSIGN_OR_RETURN(auto to_send, parse_url_to_send(request.url));
+  const Url& parsed = to_send.first;
   std::string where = parsed.scheme + "://" + parsed.host + ":" + std::to_string(parsed.port);
   auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
   if (remaining.count() <= 0) return Error(Code::kDeadlineExceeded, "the time for the call ran out before it was sent", where);
@@ -416,7 +386,7 @@ Result<sandbox::HttpResponse> HttpClient::post_to_service(const ServiceRequest& 
   }
   Body body;
   CURL* h = curl.get();
-  set_transfer_options(h, parsed.text, remaining, "naos/1", body);
+  set_transfer_options(h, to_send.second, remaining, "naos/1", body);
   curl_easy_setopt(h, CURLOPT_POST, 1L);
   curl_easy_setopt(h, CURLOPT_POSTFIELDS, request.body.data());
   curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));

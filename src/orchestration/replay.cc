@@ -44,7 +44,7 @@ Replay Replay::of(const std::vector<Entry>& entries) {
   return replay;
 }
 
-const StepReplay& Replay::at(int index) const {
+const StepReplay& Replay::at(int index) const& {
   static const StepReplay kNothing;
   auto found = steps.find(index);
   return found == steps.end() ? kNothing : found->second;

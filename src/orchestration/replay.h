@@ -34,7 +34,11 @@ struct Replay {
   std::map<int, StepReplay> steps;
 
   static Replay of(const std::vector<Entry>& entries);
-  const StepReplay& at(int index) const;
+  // The step's replay, or an empty one for a step the journal never named.
+  // The reference points into `steps`, so asking a temporary Replay (as in
+  // `Replay::of(entries).at(i)`) would dangle: that overload does not exist.
+  const StepReplay& at(int index) const&;
+  const StepReplay& at(int index) const&& = delete;
 };
 
 }  // namespace naos::orchestration

@@ -157,7 +157,8 @@ Result<Orchestrator::FailedCompensation> Orchestrator::failed_compensation(const
     return Error(Code::kFailedPrecondition, "saga " + found->name + " is not in the config");
   }
   NAOS_ASSIGN_OR_RETURN(auto entries, journal_.entries(run_id));
-  const StepReplay& target = Replay::of(entries).at(step);
+  const Replay replay = Replay::of(entries);
+  const StepReplay& target = replay.at(step);
   if (!target.compensation_failed_final || target.compensated || target.resolved) {
     return Error(Code::kInvalidArgument, "step " + std::to_string(step) + " has no failed compensation", run_id);
   }

@@ -12,15 +12,56 @@
 
 namespace naos::store {
 
-void Database::Closer::operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+// The connection behind a Database and everything prepared from it. Held by
+// shared_ptr (database.h, "Ownership"); its destructor finalizes the idle
+// statements, then closes the connection.
+class Connection {
+ public:
+  Connection(std::filesystem::path file, sqlite3* db) : file_(std::move(file)), db_(db) {}
+  ~Connection() {
+    for (auto& [sql, stmt] : idle_) sqlite3_finalize(stmt);
+  }
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // One statement, from the cache when one with this text is idle; `self`
+  // is this connection's owner, shared with the statement.
+  static Result<Statement> prepare(const std::shared_ptr<Connection>& self, std::string_view sql);
+  static Status run(const std::shared_ptr<Connection>& self, std::string_view sql);
+  // Resets `stmt` and keeps it for reuse under `sql`.
+  void recycle(std::string sql, sqlite3_stmt* stmt);
+  Error last_error(std::string_view what) const;
+  // SQLite's busy handler for this connection (`self` is the Connection).
+  static int wait_for_lock(void* self, int tries);
+
+  sqlite3* raw() const { return db_.get(); }
+  const std::filesystem::path& file() const { return file_; }
+
+ private:
+  struct Closer {
+    void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+  };
+  std::filesystem::path file_;
+  std::unique_ptr<sqlite3, Closer> db_;
+  // Idle prepared statements by SQL text. Its own mutex: a Statement may be
+  // destroyed outside the lock its owner holds around the connection.
+  std::mutex cache_mutex_;
+  std::unordered_map<std::string, sqlite3_stmt*> idle_;
+  // When the current lock wait began (the busy handler's first call for it).
+  std::chrono::steady_clock::time_point wait_started_;
+};
+
 void Statement::Finalizer::operator()(sqlite3_stmt* stmt) const { sqlite3_finalize(stmt); }
+
+Statement::Statement(std::shared_ptr<Connection> connection, std::string sql, sqlite3_stmt* stmt)
+    : connection_(std::move(connection)), sql_(std::move(sql)), stmt_(stmt) {}
 
 Statement::~Statement() { recycle(); }
 
 Statement& Statement::operator=(Statement&& other) noexcept {
   if (this != &other) {
     recycle();
-    database_ = other.database_;
+    connection_ = std::move(other.connection_);
     sql_ = std::move(other.sql_);
     stmt_ = std::move(other.stmt_);
   }
@@ -28,16 +69,16 @@ Statement& Statement::operator=(Statement&& other) noexcept {
 }
 
 void Statement::recycle() {
-  if (stmt_) database_->recycle(std::move(sql_), stmt_.release());
+  if (stmt_) connection_->recycle(std::move(sql_), stmt_.release());
 }
 
-Database::Database(std::filesystem::path file, sqlite3* db) : file_(std::move(file)), db_(db) {}
+Database::Database(std::shared_ptr<Connection> connection) : connection_(std::move(connection)) {}
 
-Database::~Database() {
-  for (auto& [sql, stmt] : idle_) sqlite3_finalize(stmt);
-}
+Database::~Database() = default;
 
-void Database::recycle(std::string sql, sqlite3_stmt* stmt) {
+const std::filesystem::path& Database::file() const { return connection_->file(); }
+
+void Connection::recycle(std::string sql, sqlite3_stmt* stmt) {
   // A statement stopped half way holds its read snapshot until it is reset.
   sqlite3_reset(stmt);
   sqlite3_clear_bindings(stmt);
@@ -59,7 +100,7 @@ void Database::recycle(std::string sql, sqlite3_stmt* stmt) {
   sqlite3_finalize(dropped);  // an idle twin was cached already, or this one made room
 }
 
-Error Database::last_error(std::string_view what) const {
+Error Connection::last_error(std::string_view what) const {
   int code = sqlite3_errcode(db_.get());
   Code naos_code = Code::kInternal;
   if (code == SQLITE_BUSY || code == SQLITE_LOCKED || code == SQLITE_FULL || code == SQLITE_IOERR) {
@@ -93,17 +134,17 @@ LockWaitStats lock_wait_stats() {
 // sqlite3_busy_timeout does, came back long after the lock was free and put
 // that delay on every step waiting for its batch. Short sleeps instead,
 // growing to 2 ms, until kLockWait has passed.
-int Database::wait_for_lock(void* self, int tries) {
-  auto& database = *static_cast<Database*>(self);
+int Connection::wait_for_lock(void* self, int tries) {
+  auto& connection = *static_cast<Connection*>(self);
   static constexpr int64_t kSleepsUs[] = {20, 50, 100, 200, 500, 1000};
   constexpr int kSteps = static_cast<int>(std::size(kSleepsUs));
   constexpr int64_t kLongestSleepUs = 2000;
   auto now = std::chrono::steady_clock::now();
   if (tries == 0) {
-    database.wait_started_ = now;
+    connection.wait_started_ = now;
     total_waits.fetch_add(1, std::memory_order_relaxed);
   }
-  auto waited = std::chrono::duration_cast<std::chrono::microseconds>(now - database.wait_started_).count();
+  auto waited = std::chrono::duration_cast<std::chrono::microseconds>(now - connection.wait_started_).count();
   int64_t longest = longest_wait_us.load(std::memory_order_relaxed);
   while (waited > longest && !longest_wait_us.compare_exchange_weak(longest, waited)) {
   }
@@ -122,9 +163,10 @@ Result<std::unique_ptr<Database>> Database::open(const std::filesystem::path& fi
   sqlite3* raw = nullptr;
   int rc = sqlite3_open_v2(file.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
                            nullptr);
-  std::unique_ptr<Database> db(new Database(file, raw));
-  if (rc != SQLITE_OK) return db->last_error("cannot open database");
-  sqlite3_busy_handler(raw, &Database::wait_for_lock, db.get());
+  auto connection = std::make_shared<Connection>(file, raw);
+  if (rc != SQLITE_OK) return connection->last_error("cannot open database");
+  sqlite3_busy_handler(raw, &Connection::wait_for_lock, connection.get());
+  std::unique_ptr<Database> db(new Database(std::move(connection)));
   NAOS_TRY(db->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"));
   NAOS_TRY(db->migrate());
   return db;
@@ -133,47 +175,51 @@ Result<std::unique_ptr<Database>> Database::open(const std::filesystem::path& fi
 Status Database::exec(std::string_view sql) {
   char* message = nullptr;
   std::string text(sql);
-  if (sqlite3_exec(db_.get(), text.c_str(), nullptr, nullptr, &message) != SQLITE_OK) {
+  if (sqlite3_exec(connection_->raw(), text.c_str(), nullptr, nullptr, &message) != SQLITE_OK) {
     std::string what = message ? message : "unknown error";
     sqlite3_free(message);
-    return last_error("SQL failed (" + what + ")");
+    return connection_->last_error("SQL failed (" + what + ")");
   }
   return ok();
 }
 
-Result<Statement> Database::prepare(std::string_view sql) {
+Result<Statement> Connection::prepare(const std::shared_ptr<Connection>& self, std::string_view sql) {
   {
-    std::lock_guard lock(cache_mutex_);
-    if (auto found = idle_.find(std::string(sql)); found != idle_.end()) {
+    std::lock_guard lock(self->cache_mutex_);
+    if (auto found = self->idle_.find(std::string(sql)); found != self->idle_.end()) {
       sqlite3_stmt* cached = found->second;
-      idle_.erase(found);
-      return Statement(*this, std::string(sql), cached);
+      self->idle_.erase(found);
+      return Statement(self, std::string(sql), cached);
     }
   }
   sqlite3_stmt* raw = nullptr;
-  if (sqlite3_prepare_v2(db_.get(), sql.data(), static_cast<int>(sql.size()), &raw, nullptr) != SQLITE_OK) {
-    return last_error("cannot prepare SQL");
+  if (sqlite3_prepare_v2(self->raw(), sql.data(), static_cast<int>(sql.size()), &raw, nullptr) != SQLITE_OK) {
+    return self->last_error("cannot prepare SQL");
   }
-  return Statement(*this, std::string(sql), raw);
+  return Statement(self, std::string(sql), raw);
 }
 
-Status Database::run(std::string_view sql) {
-  NAOS_ASSIGN_OR_RETURN(Statement stmt, prepare(sql));
+Status Connection::run(const std::shared_ptr<Connection>& self, std::string_view sql) {
+  NAOS_ASSIGN_OR_RETURN(Statement stmt, prepare(self, sql));
   return stmt.run();
 }
 
-bool Database::in_transaction() const { return sqlite3_get_autocommit(db_.get()) == 0; }
+Result<Statement> Database::prepare(std::string_view sql) { return Connection::prepare(connection_, sql); }
+
+Status Database::run(std::string_view sql) { return Connection::run(connection_, sql); }
+
+bool Database::in_transaction() const { return sqlite3_get_autocommit(connection_->raw()) == 0; }
 
 Result<Transaction> Database::begin() {
   NAOS_TRY(run("BEGIN IMMEDIATE"));
-  return Transaction(*this);
+  return Transaction(connection_);
 }
 
 Result<ReadTransaction> Database::read() {
   // BEGIN DEFERRED takes no snapshot; the first read does. Take it now, so
   // the snapshot is the state when read() returned.
   NAOS_TRY(run("BEGIN DEFERRED"));
-  ReadTransaction transaction(*this);
+  ReadTransaction transaction(connection_);
   NAOS_ASSIGN_OR_RETURN(Statement first, prepare("SELECT count(*) FROM sqlite_schema"));
   NAOS_TRY(first.run());
   return transaction;
@@ -194,7 +240,7 @@ Status Database::migrate() {
     return Error(Code::kFailedPrecondition,
                  "database schema version " + std::to_string(version) + " is newer than this naos supports (" +
                      std::to_string(newest) + "); upgrade naos",
-                 file_.string());
+                 file().string());
   }
   while (version < newest) {
     // Read the version again under the write lock: another process opening
@@ -210,18 +256,22 @@ Status Database::migrate() {
   return ok();
 }
 
+ReadTransaction::ReadTransaction(std::shared_ptr<Connection> connection) : connection_(std::move(connection)) {}
+
 ReadTransaction::~ReadTransaction() {
-  if (database_ != nullptr) database_->run("COMMIT").ignore_error();
+  if (connection_ != nullptr) Connection::run(connection_, "COMMIT").ignore_error();
 }
 
+Transaction::Transaction(std::shared_ptr<Connection> connection) : connection_(std::move(connection)) {}
+
 Transaction::~Transaction() {
-  if (database_ != nullptr) database_->run("ROLLBACK").ignore_error();
+  if (connection_ != nullptr) Connection::run(connection_, "ROLLBACK").ignore_error();
 }
 
 Status Transaction::commit() {
-  Database* database = database_;
-  database_ = nullptr;
-  return database->run("COMMIT");
+  std::shared_ptr<Connection> connection = std::move(connection_);
+  connection_ = nullptr;
+  return Connection::run(connection, "COMMIT");
 }
 
 Statement& Statement::bind(int index, std::string_view text) {
@@ -250,7 +300,7 @@ Result<bool> Statement::step() {
   int rc = sqlite3_step(stmt_.get());
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
-  return database_->last_error("SQL step failed");
+  return connection_->last_error("SQL step failed");
 }
 
 Status Statement::run() {

@@ -31,6 +31,11 @@
 // Prepared statements are reused: prepare() takes an idle statement with the
 // same SQL text when there is one, and a Statement going out of scope is
 // reset and kept for the next prepare() (up to kCachedStatements of them).
+//
+// Ownership: Statements and Transactions share the connection with the
+// Database they came from (std::shared_ptr<Connection>), so any of them may be
+// destroyed after the Database without touching freed memory; the
+// connection closes when the last of them is gone.
 // Parsing SQL was a quarter of the CPU time of a durable workflow step
 // (bench/README.md), and the hot statements are few and fixed.
 #pragma once
@@ -52,7 +57,12 @@ struct sqlite3_stmt;
 
 namespace naos::store {
 
-class Database;
+// The SQLite connection and its cache of idle statements (database.cc).
+// Shared by the Database that opened it and by every Statement and
+// Transaction made from it, so none of them can outlive it: a Statement kept
+// after its Database is gone still resets into a live cache and finalizes
+// before the connection closes. It closes when the last of them goes.
+class Connection;
 
 // A prepared statement. Parameters are numbered from 1 (`?1`), columns from 0.
 class Statement {
@@ -78,25 +88,25 @@ class Statement {
   bool column_is_null(int index) const;
 
  private:
-  friend class Database;
+  friend class Connection;
   struct Finalizer {
     void operator()(sqlite3_stmt* stmt) const;
   };
-  Statement(Database& database, std::string sql, sqlite3_stmt* stmt)
-      : database_(&database), sql_(std::move(sql)), stmt_(stmt) {}
+  Statement(std::shared_ptr<Connection> connection, std::string sql, sqlite3_stmt* stmt);
 
   void recycle();
 
-  Database* database_;
+  std::shared_ptr<Connection> connection_;
   std::string sql_;  // as given to prepare(): the cache's key
   std::unique_ptr<sqlite3_stmt, Finalizer> stmt_;
 };
 
 // BEGIN IMMEDIATE on creation (the write lock is taken before anything is
-// read); ROLLBACK on destruction unless commit() ran.
+// read); ROLLBACK on destruction unless commit() ran. Shares the connection,
+// like Statement, so it cannot outlive it.
 class Transaction {
  public:
-  Transaction(Transaction&& other) noexcept : database_(other.database_) { other.database_ = nullptr; }
+  Transaction(Transaction&& other) noexcept = default;
   Transaction& operator=(Transaction&&) = delete;
   ~Transaction();
 
@@ -105,8 +115,8 @@ class Transaction {
 
  private:
   friend class Database;
-  explicit Transaction(Database& database) : database_(&database) {}
-  Database* database_;
+  explicit Transaction(std::shared_ptr<Connection> connection);
+  std::shared_ptr<Connection> connection_;  // null once committed or moved from
 };
 
 // A read transaction: every statement run while it lives sees one snapshot of
@@ -116,14 +126,14 @@ class Transaction {
 // (COMMIT, nothing to write) on destruction.
 class ReadTransaction {
  public:
-  ReadTransaction(ReadTransaction&& other) noexcept : database_(other.database_) { other.database_ = nullptr; }
+  ReadTransaction(ReadTransaction&& other) noexcept = default;
   ReadTransaction& operator=(ReadTransaction&&) = delete;
   ~ReadTransaction();
 
  private:
   friend class Database;
-  explicit ReadTransaction(Database& database) : database_(&database) {}
-  Database* database_;
+  explicit ReadTransaction(std::shared_ptr<Connection> connection);
+  std::shared_ptr<Connection> connection_;  // null once moved from
 };
 
 // How long and how often this process's connections waited for SQLite's
@@ -171,31 +181,13 @@ class Database {
   bool in_transaction() const;
 
   int schema_version();
-  const std::filesystem::path& file() const { return file_; }
+  const std::filesystem::path& file() const;
 
  private:
-  friend class Statement;
-  friend class Transaction;
-  friend class ReadTransaction;
-  struct Closer {
-    void operator()(sqlite3* db) const;
-  };
-  Database(std::filesystem::path file, sqlite3* db);
-  // SQLite's busy handler for this connection (`self` is the Database).
-  static int wait_for_lock(void* self, int tries);
+  explicit Database(std::shared_ptr<Connection> connection);
   Status migrate();
-  Error last_error(std::string_view what) const;
-  // Resets `stmt` and keeps it for reuse under `sql`.
-  void recycle(std::string sql, sqlite3_stmt* stmt);
 
-  std::filesystem::path file_;
-  std::unique_ptr<sqlite3, Closer> db_;
-  // Idle prepared statements by SQL text. Its own mutex: a Statement may be
-  // destroyed outside the lock its owner holds around the connection.
-  std::mutex cache_mutex_;
-  std::unordered_map<std::string, sqlite3_stmt*> idle_;
-  // When the current lock wait began (the busy handler's first call for it).
-  std::chrono::steady_clock::time_point wait_started_;
+  std::shared_ptr<Connection> connection_;
 };
 
 }  // namespace naos::store

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <sstream>
 #include <thread>
 
@@ -135,9 +136,18 @@ TEST_F(CliAuditTest, FollowPrintsNewEventsAsTheyHappenUntilInterrupted) {
     execl(NAOS_BINARY, NAOS_BINARY, "audit", "--follow", "--json", "--last", "1", nullptr);
     _exit(127);
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  auto lines_written = [&] {
+    std::string text;
+    try {
+      text = testing::read_file(out_file);
+    } catch (const std::exception&) {
+    }
+    return std::count(text.begin(), text.end(), '\n');
+  };
+  // The last event before, printed at once; then the follower is following.
+  EXPECT_TRUE(testing::poll_until([&] { return lines_written() >= 1; }, std::chrono::seconds(60)));
   naos({"run", "echo", "--input", "after"});
-  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  EXPECT_TRUE(testing::poll_until([&] { return lines_written() >= 3; }, std::chrono::seconds(60)));
   kill(pid, SIGINT);
   int status = 0;
   waitpid(pid, &status, 0);

@@ -103,16 +103,17 @@ const Flow kCommitSaga{"saga",
                         {"pack", "slow20-pack", "slow20-unpack"},
                         {"send", "slow20-send", "slow20-unsend"}},
                        false};
-// Long steps, for a run that is still being driven while another process tries it.
+// Gated steps (gate-*: wait for the file gate/open), for a run that is still
+// being driven while another process tries it, however slow the machine.
 const Flow kLongWorkflow{"workflow",
                          "long",
                          "go",
-                         {{"one", "slow300-l1", ""}, {"two", "slow300-l2", ""}, {"three", "slow300-l3", ""}},
+                         {{"one", "gate-l1", ""}, {"two", "gate-l2", ""}, {"three", "gate-l3", ""}},
                          false};
 const Flow kLongSaga{"saga",
                      "long-saga",
                      "order-9",
-                     {{"one", "slow300-s1", "slow20-s1-undo"}, {"two", "slow300-s2", "slow20-s2-undo"}},
+                     {{"one", "gate-s1", "slow20-s1-undo"}, {"two", "gate-s2", "slow20-s2-undo"}},
                      false};
 
 std::string project_config() {
@@ -125,7 +126,14 @@ std::string project_config() {
   }
   std::string text = "name: crash-recovery\nexecution:\n  timeout: 10s\nagents:\n";
   for (const auto& agent : agents) {
-    text += "  " + agent + ": { source: " + testing::agent_path("actor").string() + ", capabilities: { kv: true } }\n";
+    // A gated agent waits as long as the test takes (its watchdog bounds it).
+    std::string capabilities = "kv: true", execution;
+    if (agent.starts_with("gate-")) {
+      capabilities += ", filesystem: { read: [gate] }";
+      execution = ", execution: { timeout: 10m }";
+    }
+    text += "  " + agent + ": { source: " + testing::agent_path("actor").string() + ", capabilities: { " +
+            capabilities + " }" + execution + " }\n";
   }
   auto steps = [](const Flow& flow) {
     std::string out = "    steps:\n";
@@ -491,6 +499,7 @@ struct Timing {
 class CrashRecovery : public ::testing::Test {
  protected:
   void SetUp() override {
+    std::filesystem::create_directories(dir_.path() / "gate");  // closed until a test writes gate/open
     testing::write_file(dir_.path() / "nexus.config.yaml", project_config());
     // The first process makes the database and compiles actor.wasm into the
     // module cache, so the timed run starts as fast as the runs after a crash.
@@ -710,6 +719,8 @@ bool is_zombie(pid_t pid) {
   return paren != std::string::npos && paren + 2 < stat.size() && stat[paren + 2] == 'Z';
 }
 
+// The first steps wait at a closed gate, so both runs are still driven by
+// their process through every refusal below, however slow the machine.
 TEST_F(CrashRecovery, AResumeIsRefusedWhileALiveProcessDrivesTheRunAndAllowedOnceItIsKilled) {
   const std::string workflow_id = "long-1", saga_id = "long-saga-1";
   NaosProcess workflow(start_args(kLongWorkflow, workflow_id), dir_.path());
@@ -753,6 +764,7 @@ TEST_F(CrashRecovery, AResumeIsRefusedWhileALiveProcessDrivesTheRunAndAllowedOnc
     std::this_thread::sleep_for(kPollInterval);
   }
   ASSERT_TRUE(is_zombie(workflow.pid()) && is_zombie(saga.pid()));
+  testing::write_file(dir_.path() / "gate" / "open", "");  // the resumed steps may finish
   auto recovered = testing::run_naos({"workflow", "resume", "long"}, dir_.path());
   EXPECT_EQ(recovered.exit_status, 0) << recovered.err;
   expect_workflow_rules(kLongWorkflow, probe_->read(workflow_id));

@@ -484,30 +484,49 @@ TEST(SandboxSlots, RunsBeyondMaxInstancesWaitForASlot) {
   EXPECT_EQ(good.load(), 6) << failures[0] << failures[1] << failures[2] << failures[3] << failures[4] << failures[5];
 }
 
+// Host calls that hold the agent inside its first kv_get until released, so
+// a test knows the instance is alive (and holds its slot) without guessing a delay.
+class HeldCalls final : public sandbox::AgentCalls {
+ public:
+  void log(sandbox::LogLevel, std::string_view) override {}
+  int64_t time_now_ms() override { return 0; }
+  Result<std::optional<std::string>> kv_get(std::string_view) override {
+    inside = true;
+    testing::poll_until([&] { return release.load(); }, std::chrono::seconds(60));
+    return std::optional<std::string>();
+  }
+  Status kv_set(std::string_view, std::string_view) override { return ok(); }
+  Result<sandbox::HttpResponse> http(const sandbox::HttpRequest& request,
+                                     std::chrono::steady_clock::time_point) override {
+    return Error(Code::kPermissionDenied, "no network in this test", request.url);
+  }
+
+  std::atomic<bool> inside{false}, release{false};
+};
+
 TEST(SandboxSlots, ARunThatWaitsForASlotPastItsTimeoutTimesOutSayingWhy) {
   auto owned = sandbox_with_slots(1);
   ASSERT_TRUE(owned);
   auto& sandbox = *owned;
-  auto module = sandbox.load(read_file(agent_path("sleeper")));
+  auto module = sandbox.load(read_file(agent_path("actor")));
   ASSERT_TRUE(module);
-  std::atomic<bool> holding{false};
+  HeldCalls held;
   std::thread holder([&] {
-    RecordingCalls calls;
     sandbox::RunRequest request;
-    request.agent_name = "sleeper";
-    request.input = "1000";
-    holding.store(true);
-    auto outcome = sandbox.run(**module, request, calls);
+    request.agent_name = "count-holder";  // actor.c: reads kv "runs" first
+    request.grants.kv = true;
+    auto outcome = sandbox.run(**module, request, held);
     EXPECT_TRUE(outcome && outcome->ok());
   });
-  while (!holding.load()) std::this_thread::yield();
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the holder is instantiated by now
+  ASSERT_TRUE(testing::poll_until([&] { return held.inside.load(); }, std::chrono::seconds(60)))
+      << "the holder never reached its first host call";
   RecordingCalls calls;
   sandbox::RunRequest request;
-  request.agent_name = "sleeper";
-  request.input = "1";
+  request.agent_name = "ok-waiter";
+  request.grants.kv = true;  // actor.wasm imports kv_get and kv_set
   request.limits.timeout = std::chrono::milliseconds(200);
   auto outcome = sandbox.run(**module, request, calls);
+  held.release = true;
   holder.join();
   ASSERT_TRUE(outcome);
   EXPECT_EQ(outcome->failure, Failure::kTimeout);

@@ -5,7 +5,9 @@
 
 #include <httplib.h>
 
+#include <chrono>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -98,5 +100,9 @@ class FakeClock final : public Clock {
 
 // Resident set size of this process, in bytes.
 uint64_t resident_bytes();
+
+// Polls `reached` every few milliseconds until it holds or `limit` passes;
+// whether it held. Tests wait for states with this, never for a fixed delay.
+bool poll_until(const std::function<bool()>& reached, std::chrono::milliseconds limit);
 
 }  // namespace naos::testing

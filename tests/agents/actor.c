@@ -17,6 +17,9 @@
 //   key       output = NAOS_IDEMPOTENCY_KEY (or "none")
 //   count     ok, and counts its runs in kv "runs"; output "N" (needs kv)
 //   json      output = {"from": name, "input": input} as JSON text
+//   gate      wait until the file /gate/open exists, then ok (needs
+//             filesystem: { read: [gate] }): a step that runs exactly as
+//             long as a test wants, whatever the machine's speed
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,6 +74,11 @@ int main(int argc, char** argv) {
     }
   }
   if (strncmp(word, "slow", 4) == 0) sleep_ms(number_after(word, "slow"));
+  if (strcmp(word, "gate") == 0) {
+    FILE* open_file;
+    while ((open_file = fopen("/gate/open", "r")) == NULL) sleep_ms(10);
+    fclose(open_file);
+  }
   if (strcmp(word, "worker") == 0) {
     for (;;) sleep_ms(10);
   }

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <future>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -183,6 +184,38 @@ TEST(GroupCommit, AFailingWriteIsUndoneAloneAndItsBatchCommits) {
   auto rows = db->prepare("SELECT group_concat(x) FROM (SELECT x FROM t ORDER BY x)");
   ASSERT_TRUE(rows && *rows->step());
   EXPECT_EQ(rows->column_text(0), "1,2");
+}
+
+// A Statement or Transaction shares the connection with its Database, so
+// either may be used and destroyed after the Database is gone (the sanitizer
+// build once caught a Statement recycling itself into a freed Database).
+TEST(Database, AStatementAndATransactionOutliveTheirDatabase) {
+  testing::TempDir dir;
+  std::optional<Statement> statement;
+  std::optional<Transaction> transaction;
+  {
+    auto db = Database::open(dir.path() / "nexus.db");
+    ASSERT_TRUE(db);
+    ASSERT_TRUE((*db)->exec("CREATE TABLE t(x INTEGER)"));
+    auto begun = (*db)->begin();
+    ASSERT_TRUE(begun);
+    transaction.emplace(std::move(*begun));
+    ASSERT_TRUE((*db)->exec("INSERT INTO t VALUES (7)"));
+    auto prepared = (*db)->prepare("SELECT x FROM t");
+    ASSERT_TRUE(prepared);
+    statement.emplace(std::move(*prepared));
+  }
+  auto row = statement->step();
+  ASSERT_TRUE(row && *row);
+  EXPECT_EQ(statement->column_int64(0), 7);
+  statement.reset();
+  ASSERT_TRUE(transaction->commit());
+  transaction.reset();
+  auto reopened = Database::open(dir.path() / "nexus.db");
+  ASSERT_TRUE(reopened);
+  auto count = (*reopened)->prepare("SELECT count(*) FROM t");
+  ASSERT_TRUE(count && *count->step());
+  EXPECT_EQ(count->column_int64(0), 1) << "the transaction kept after its Database committed";
 }
 
 TEST(Database, FileThatIsNotADatabaseIsRefused) {

@@ -78,18 +78,21 @@ class CliPoolTest : public ::testing::Test {
     std::string actor = agent_path("actor").string();
     std::string config = "name: cli-pools\nagents:\n"
                          "  task: { source: " + agent_path("pool_task").string() + " }\n";
-    for (const char* name : {"ok-a", "json-b", "count-c", "slow1500-d", "fail-e"}) {
+    for (const char* name : {"ok-a", "json-b", "count-c", "fail-e"}) {
       config += std::string("  ") + name + ": { source: " + actor + ", capabilities: { kv: true } }\n";
     }
+    // Waits at a gate (actor.c) until the test writes gate/open.
+    config += "  gate-d: { source: " + actor + ", capabilities: { kv: true, filesystem: { read: [gate] } } }\n";
     config +=
         "pools:\n"
         "  # fan-out pools first\n"
         "  research: { members: [ok-a, json-b], merge: all }\n"
-        "  resumable: { members: [count-c, slow1500-d], merge: all }\n"
+        "  resumable: { members: [count-c, gate-d], merge: all }\n"
         "  broken: { members: [ok-a, fail-e], tolerate: 0 }\n"
         "  workers: { agent: task, size: 2, strategy: round-robin, merge: all }\n";
     testing::write_file(root() / "nexus.config.yaml", config);
     std::filesystem::create_directories(root() / "data");
+    std::filesystem::create_directories(root() / "gate");
   }
   std::filesystem::path root() const { return dir_.path(); }
   testing::CommandResult naos(const std::vector<std::string>& args, const std::string& input = "") {
@@ -273,7 +276,7 @@ TEST_F(CliPoolTest, KillNineDuringAFanOutThenRunAgainResumesWithoutRerunningFini
   ASSERT_TRUE(journal) << journal.error().to_string();
   {
     Background running({"pool", "run", "resumable", "--input", "x"}, root());
-    // Wait until count-c completed (its journal entry is durable) while slow1500-d runs.
+    // Wait until count-c completed (its journal entry is durable) while gate-d waits.
     for (int i = 0; i < 400 && run_id.empty(); ++i) {
       auto runs = (*journal)->runs({.kind = "pool", .name = "resumable"});
       if (runs && !runs->empty()) {
@@ -290,13 +293,14 @@ TEST_F(CliPoolTest, KillNineDuringAFanOutThenRunAgainResumesWithoutRerunningFini
     running.kill_nine();
   }
   // A run with the same input resumes the killed one. count-c printed "1" on
-  // its one run; run again, it would print "2". slow1500-d really runs (1.5 s).
+  // its one run; run again, it would print "2". gate-d runs again, through an open gate.
+  testing::write_file(root() / "gate" / "open", "");
   auto resumed = json({"pool", "run", "resumable", "--input", "x", "--json"});
   EXPECT_EQ(resumed["run"], run_id);
   EXPECT_EQ(resumed["resumed"], true);
   EXPECT_EQ(resumed["state"], "completed");
   EXPECT_EQ(nlohmann::json::parse(resumed["output"].get<std::string>()),
-            nlohmann::json::parse(R"(["1", "x>slow1500-d"])"));
+            nlohmann::json::parse(R"(["1", "x>gate-d"])"));
 }
 
 }  // namespace

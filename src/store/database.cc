@@ -86,7 +86,7 @@ void Connection::recycle(std::string sql, sqlite3_stmt* stmt) {
   {
     std::lock_guard lock(cache_mutex_);
     if (!idle_.contains(sql)) {
-      if (idle_.size() >= kCachedStatements) {
+      if (idle_.size() >= Database::kCachedStatements) {
         // Make room: a statement in steady use is back soon, one-off queries are not.
         dropped = idle_.begin()->second;
         idle_.erase(idle_.begin());

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "store/database.h"
 #include "test_support.h"
 
 namespace naos {
@@ -134,6 +135,66 @@ TEST_F(CliCostTest, ErrorsCarryTheProductCodes) {
   EXPECT_NE(no_agent.err.find("AGENT_NOT_FOUND (100)"), std::string::npos) << no_agent.err;
   auto bad_period = naos({"cost", "set", "spender", "--budget", "$1/fortnight"});
   EXPECT_NE(bad_period.exit_status, 0);
+}
+
+// A hostile agent records INT64_MAX micro-cents twice (once enough to break
+// `naos cost status` for good with "integer overflow" and make every other
+// agent's cost_record fail with NEXUS_E_INTERNAL). Above the cap ($10,000,000
+// per cost) is NEXUS_E_INVALID and recorded nowhere; the cap itself is
+// recorded, and the sums stay exact.
+TEST_F(CliCostTest, ACostAboveTheCapIsInvalidAndTheLedgerNeverOverflows) {
+  ASSERT_EQ(naos({"create", "greedy", "--source", agent_path("cost_overflow").string()}).exit_status, 0);
+  ASSERT_EQ(naos({"cost", "set", "global", "--budget", "$100/day", "--action", "warn"}).exit_status, 0);
+  for (int i = 0; i < 2; ++i) {
+    auto run = naos({"run", "greedy"});
+    ASSERT_EQ(run.exit_status, 0) << run.err;
+    EXPECT_EQ(run.out, "-4 -4 0 -4");  // INVALID, INVALID, OK (the cap), INVALID
+  }
+  auto spender = naos({"run", "spender"});
+  ASSERT_EQ(spender.exit_status, 0) << spender.err;
+  EXPECT_EQ(spender.out, "0") << "another agent's cost_record still works";
+
+  auto status = naos({"cost", "status", "--json"});
+  ASSERT_EQ(status.exit_status, 0) << status.err;
+  auto all = nlohmann::json::parse(status.out);
+  ASSERT_GE(all.size(), 1u);
+  EXPECT_EQ(all[0]["agent"], "global");  // the global budget, over every agent
+  EXPECT_EQ(all[0]["spent"], "$20000000.05");
+  EXPECT_EQ(all[0]["exceeded"], true);
+  auto greedy = naos({"cost", "status", "greedy", "--json"});
+  ASSERT_EQ(greedy.exit_status, 0) << greedy.err;
+  EXPECT_EQ(nlohmann::json::parse(greedy.out)[0]["total"], "$20000000.00");
+  auto history = nlohmann::json::parse(naos({"cost", "history", "--agent", "greedy", "--json"}).out);
+  EXPECT_EQ(history.size(), 2u) << "only the costs at the cap were recorded";
+}
+
+// A ledger an older naos let wrap (rows of INT64_MAX micro-cents) is summed
+// without overflow: status reports the largest amount instead of failing,
+// and other agents' costs are still recorded against the global budget.
+TEST_F(CliCostTest, ALedgerBeyondSixtyFourBitsIsStillSummed) {
+  ASSERT_EQ(naos({"cost", "set", "global", "--budget", "$100/day", "--action", "warn"}).exit_status, 0);
+  ASSERT_EQ(naos({"run", "spender"}).out, "0");
+  {
+    auto db = store::Database::open(root() / "data" / "nexus.db");
+    ASSERT_TRUE(db) << db.error().to_string();
+    for (int i = 0; i < 3; ++i) {
+      ASSERT_TRUE((*db)->exec("INSERT INTO cost_ledger(ts_ms, agent, amount_microcents, source, detail, "
+                              "beyond_reservation_microcents) VALUES (strftime('%s','now') * 1000, 'spender', "
+                              "9223372036854775807, 'agent', 'from an older naos', 0)"));
+    }
+  }
+  auto status = naos({"cost", "status", "--json"});
+  ASSERT_EQ(status.exit_status, 0) << status.err;
+  EXPECT_EQ(status.err.find("overflow"), std::string::npos) << status.err;
+  auto all = nlohmann::json::parse(status.out);
+  ASSERT_GE(all.size(), 1u);
+  EXPECT_EQ(all[0]["agent"], "global");
+  EXPECT_EQ(all[0]["spent_microcents"], INT64_MAX) << "the sum saturates";
+  auto table = naos({"cost", "status"});
+  EXPECT_EQ(table.exit_status, 0) << table.err;
+  auto again = naos({"run", "spender"});
+  EXPECT_EQ(again.exit_status, 0) << again.err;
+  EXPECT_EQ(again.out, "0") << "warn never refuses, and the sum no longer fails";
 }
 
 }  // namespace

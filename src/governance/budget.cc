@@ -7,7 +7,9 @@
 #include <set>
 
 #include "base/bytes_json.h"
+#include "base/money.h"
 #include "base/process.h"
+#include "governance/ledger_sums.h"
 
 namespace naos::governance {
 
@@ -150,9 +152,10 @@ bool BudgetEnforcer::refuses(const Applied& applied, int64_t reserved, int64_t r
 }
 
 Result<std::map<std::string, int64_t, std::less<>>> BudgetEnforcer::reserved_locked(bool delete_orphans) {
-  NAOS_ASSIGN_OR_RETURN(store::Statement rows,
-                        database_->prepare("SELECT owner_pid, owner_start, target, SUM(amount_microcents) "
-                                           "FROM cost_reservations GROUP BY owner_pid, owner_start, target"));
+  // Summed without overflow, as the ledger is (governance/ledger_sums.h).
+  static const std::string kSql = "SELECT owner_pid, owner_start, target, " + split_sum_sql("amount_microcents") +
+                                  " FROM cost_reservations GROUP BY owner_pid, owner_start, target";
+  NAOS_ASSIGN_OR_RETURN(store::Statement rows, database_->prepare(kSql));
   std::map<std::string, int64_t, std::less<>> out;
   std::vector<ProcessIdentity> orphans;
   while (true) {
@@ -164,7 +167,7 @@ Result<std::map<std::string, int64_t, std::less<>>> BudgetEnforcer::reserved_loc
       continue;
     }
     int64_t& sum = out[rows.column_text(2)];
-    sum = add_saturating(sum, rows.column_int64(3));
+    sum = add_saturating(sum, joined_sum(rows.column_int64(3), rows.column_int64(4)));
   }
   if (delete_orphans) {
     for (const auto& owner : orphans) {
@@ -194,6 +197,12 @@ Status BudgetEnforcer::durable_commits_locked(bool full) {
 
 Result<Reservation> BudgetEnforcer::reserve(std::string_view agent, int64_t max_microcents, BudgetRefusal* refusal) {
   if (max_microcents < 0) return Error(Code::kInvalidArgument, "a cost must not be negative", std::string(agent));
+  if (max_microcents > kMaxCostMicrocents) {
+    return Error(Code::kInvalidArgument,
+                 "a cost of " + format_microcents(max_microcents) + " is above the most one cost may be (" +
+                     format_microcents(kMaxCostMicrocents) + ")",
+                 std::string(agent));
+  }
   std::optional<BudgetRefusal> refused;
   int64_t id = 0;
   {

@@ -5,6 +5,9 @@
 #include <chrono>
 #include <limits>
 
+#include "base/money.h"
+#include "governance/ledger_sums.h"
+
 namespace naos::governance {
 
 namespace {
@@ -22,6 +25,16 @@ int64_t add_saturating(int64_t a, int64_t b) {
   int64_t out;
   if (__builtin_add_overflow(a, b, &out)) return (b > 0) ? kMax : kMin;
   return out;
+}
+
+std::string split_sum_sql(std::string_view expression) {
+  std::string e(expression);
+  return "COALESCE(SUM((" + e + ") >> 32), 0), COALESCE(SUM((" + e + ") & 4294967295), 0)";
+}
+
+int64_t joined_sum(int64_t high, int64_t low) {
+  __int128 sum = (static_cast<__int128>(high) << 32) + low;
+  return sum > kMax ? kMax : static_cast<int64_t>(sum);
 }
 
 std::string format_microcents(int64_t microcents) {
@@ -63,7 +76,10 @@ Result<int64_t> price_tokens(const project::ModelPrice& price, const TokenUsage&
   i128 total = i128(usage.input) * price.input_per_1k + i128(usage.output) * price.output_per_1k +
                i128(usage.cached_input) * cached_price + i128(usage.cache_write) * cache_write_price;
   i128 rounded_up = (total + 999) / 1000;
-  if (rounded_up > kMax) return Error(Code::kResourceExhausted, "the cost does not fit in 64 bits");
+  if (rounded_up > kMaxCostMicrocents) {
+    return Error(Code::kResourceExhausted, "the cost is above the most one cost may be (" +
+                                               format_microcents(kMaxCostMicrocents) + ")");
+  }
   return static_cast<int64_t>(rounded_up);
 }
 
@@ -178,8 +194,16 @@ std::optional<project::OnExceed> parse_on_exceed(std::string_view text) {
   return std::nullopt;
 }
 
+// amount_microcents is 0 .. kMaxCostMicrocents (base/money.h), so that no
+// sum of rows is beyond what governance/ledger_sums.h adds exactly.
 Result<int64_t> CostLedger::insert(const LedgerRow& row) {
   if (row.amount_microcents < 0) return Error(Code::kInvalidArgument, "a cost must not be negative", row.agent);
+  if (row.amount_microcents > kMaxCostMicrocents) {
+    return Error(Code::kInvalidArgument,
+                 "a cost of " + format_microcents(row.amount_microcents) + " is above the most one cost may be (" +
+                     format_microcents(kMaxCostMicrocents) + ")",
+                 row.agent);
+  }
   if (row.beyond_reservation_microcents < 0 || row.beyond_reservation_microcents > row.amount_microcents) {
     return Error(Code::kInvalidArgument, "the part beyond the reservation is outside the cost", row.agent);
   }
@@ -198,18 +222,18 @@ Result<int64_t> CostLedger::insert(const LedgerRow& row) {
 
 namespace {
 
-// SUM(column) of an agent's rows (every agent's when `agent` is empty) since
-// `since_ms`. SUM in SQLite is exact integer arithmetic (it errors on
-// overflow rather than rounding). `column` is one of two fixed names.
+// The sum of `column` over an agent's rows (every agent's when `agent` is
+// empty) since `since_ms`, exact and saturating (governance/ledger_sums.h).
+// `column` is one of two fixed names.
 Result<int64_t> sum_since(store::Database& database, std::string_view column, std::string_view agent,
                           int64_t since_ms) {
-  std::string sql = "SELECT COALESCE(SUM(" + std::string(column) + "), 0) FROM cost_ledger WHERE ts_ms >= ?1";
+  std::string sql = "SELECT " + split_sum_sql(column) + " FROM cost_ledger WHERE ts_ms >= ?1";
   if (!agent.empty()) sql += " AND agent = ?2";
   NAOS_ASSIGN_OR_RETURN(store::Statement stmt, database.prepare(sql));
   stmt.bind(1, since_ms);
   if (!agent.empty()) stmt.bind(2, agent);
   NAOS_ASSIGN_OR_RETURN(bool has_row, stmt.step());
-  return has_row ? stmt.column_int64(0) : 0;
+  return has_row ? joined_sum(stmt.column_int64(0), stmt.column_int64(1)) : 0;
 }
 
 }  // namespace
@@ -220,23 +244,24 @@ Result<int64_t> CostLedger::spent_since(std::string_view agent, int64_t since_ms
   // ?1 agent, ?2 since_ms, ?3 the id counted through, ?4 1 for every agent.
   // The first sum uses the (agent, ts_ms) index; later ones read only the
   // rows appended since, by rowid.
-  std::string_view sql;
-  if (found != tallies_.end()) {
-    sql = "SELECT COALESCE(MAX(id), ?3), COALESCE(SUM(CASE WHEN (?4 OR agent = ?1) AND ts_ms >= ?2 "
-          "THEN amount_microcents ELSE 0 END), 0) FROM cost_ledger WHERE id > ?3";
-  } else if (agent.empty()) {
-    sql = "SELECT COALESCE((SELECT MAX(id) FROM cost_ledger), 0), COALESCE((SELECT SUM(amount_microcents) "
-          "FROM cost_ledger WHERE ts_ms >= ?2), 0)";
-  } else {
-    sql = "SELECT COALESCE((SELECT MAX(id) FROM cost_ledger), 0), COALESCE((SELECT SUM(amount_microcents) "
-          "FROM cost_ledger WHERE agent = ?1 AND ts_ms >= ?2), 0)";
-  }
+  // Built once: the SQL text is the statement cache's key.
+  static const std::string kAfter =
+      "SELECT COALESCE(MAX(id), ?3), " +
+      split_sum_sql("CASE WHEN (?4 OR agent = ?1) AND ts_ms >= ?2 THEN amount_microcents ELSE 0 END") +
+      " FROM cost_ledger WHERE id > ?3";
+  static const std::string kEvery = "SELECT COALESCE((SELECT MAX(id) FROM cost_ledger), 0), s.* FROM (SELECT " +
+                                    split_sum_sql("amount_microcents") +
+                                    " FROM cost_ledger WHERE ts_ms >= ?2) AS s";
+  static const std::string kOne = "SELECT COALESCE((SELECT MAX(id) FROM cost_ledger), 0), s.* FROM (SELECT " +
+                                  split_sum_sql("amount_microcents") +
+                                  " FROM cost_ledger WHERE agent = ?1 AND ts_ms >= ?2) AS s";
+  const std::string& sql = found != tallies_.end() ? kAfter : agent.empty() ? kEvery : kOne;
   NAOS_ASSIGN_OR_RETURN(store::Statement stmt, database_.prepare(sql));
   stmt.bind(1, agent).bind(2, since_ms).bind(4, int64_t{agent.empty()});
   if (found != tallies_.end()) stmt.bind(3, found->second.through_id);
   NAOS_ASSIGN_OR_RETURN(bool has_row, stmt.step());
   if (!has_row) return Error(Code::kInternal, "an aggregate gave no row");
-  int64_t through = stmt.column_int64(0), added = stmt.column_int64(1);
+  int64_t through = stmt.column_int64(0), added = joined_sum(stmt.column_int64(1), stmt.column_int64(2));
   if (found == tallies_.end()) {
     if (tallies_.size() >= kMaxTallies) tallies_.clear();  // old periods' sums
     found = tallies_.emplace(std::move(key), Tally{}).first;

@@ -6,6 +6,8 @@
 
 #include <chrono>
 
+#include "base/money.h"
+#include "governance/ledger_sums.h"
 #include "test_support.h"
 
 namespace naos::governance {
@@ -231,6 +233,54 @@ TEST(CostLedgerSums, KeptSumsStayExactWhileAnotherConnectionAppends) {
   }
   EXPECT_EQ(*reader.spent_since("bot", kSince), (1 + 148) * 50 / 2);  // 1, 4, 7, ..., 148
   EXPECT_EQ(*reader.spent_since("nobody", kSince), 0);
+}
+
+// One cost is at most $10,000,000 (base/money.h), and the ledger's sums
+// cannot overflow however many such rows there are: 10,000 rows at the cap
+// come to 10^19 micro-cents, past INT64_MAX, where SQLite's SUM failed with
+// "integer overflow". The sums saturate instead, first and kept alike.
+TEST(CostLedgerSums, ACostAboveTheCapIsRefusedAndSumsPastSixtyFourBitsSaturate) {
+  testing::TempDir dir;
+  auto db = std::move(*store::Database::open(dir.path() / "nexus.db"));
+  CostLedger ledger(*db);
+  auto over = ledger.insert({0, 1, "bot", kMaxCostMicrocents + 1, "agent", ""});
+  ASSERT_FALSE(over);
+  EXPECT_EQ(over.error().code(), Code::kInvalidArgument);
+  EXPECT_FALSE(ledger.insert({0, 1, "bot", INT64_MAX, "agent", ""}));
+
+  auto transaction = db->begin();
+  ASSERT_TRUE(transaction);
+  for (int i = 0; i < 9'000; ++i) ASSERT_TRUE(ledger.insert({0, 1, "bot", kMaxCostMicrocents, "agent", ""}));
+  ASSERT_TRUE(transaction->commit());
+  EXPECT_EQ(*ledger.spent_since("bot", 0), 9'000 * kMaxCostMicrocents);  // 9e18: still exact
+  auto more = db->begin();
+  ASSERT_TRUE(more);
+  for (int i = 0; i < 1'000; ++i) {
+    ASSERT_TRUE(ledger.insert({0, 1, "bot", kMaxCostMicrocents, "agent", "", kMaxCostMicrocents}));
+  }
+  ASSERT_TRUE(more->commit());
+  EXPECT_EQ(*ledger.spent_since("bot", 0), INT64_MAX) << "the kept sum saturates";
+  ledger.forget_sums();
+  EXPECT_EQ(*ledger.spent_since("bot", 0), INT64_MAX) << "the first sum saturates";
+  EXPECT_EQ(*ledger.spent_since("", 0), INT64_MAX);
+  EXPECT_EQ(*ledger.beyond_reservations_since("bot", 0), 1'000 * kMaxCostMicrocents);
+}
+
+TEST(CostLedgerSums, SplitSumsJoinExactlyAndSaturate) {
+  EXPECT_EQ(joined_sum(0, 0), 0);
+  EXPECT_EQ(joined_sum(1, 5), (int64_t{1} << 32) + 5);
+  EXPECT_EQ(joined_sum(INT64_MAX >> 32, INT64_MAX & 0xFFFFFFFF), INT64_MAX);
+  EXPECT_EQ(joined_sum(INT64_MAX >> 32, (INT64_MAX & 0xFFFFFFFF) + 1), INT64_MAX);
+  EXPECT_EQ(joined_sum(int64_t{1} << 40, 0), INT64_MAX);
+}
+
+TEST(CostPrice, ACostAboveTheCapIsRefused) {
+  project::ModelPrice price;
+  price.input_per_1k = kMaxCostMicrocents;  // $10,000,000 per 1K tokens
+  EXPECT_EQ(*price_tokens(price, {1000, 0, 0}), kMaxCostMicrocents);
+  auto over = price_tokens(price, {1001, 0, 0});
+  ASSERT_FALSE(over);
+  EXPECT_EQ(over.error().code(), Code::kResourceExhausted);
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/bytes_json.h"
+#include "base/money.h"
 #include "base/printable.h"
 #include "base/units.h"
 #include "sandbox/nexus_abi.h"
@@ -325,8 +326,9 @@ wasm_trap_t* nexus_kv_incr(void*, wasmtime_caller_t* caller, const wasmtime_val_
 }
 
 // ---- nexus.cost_record(amount_microcents: i64, detail, detail_len) -> i32
-// An agent-declared cost. A negative amount is NEXUS_E_INVALID; a refused one
-// (a budget would be crossed) NEXUS_E_LIMIT.
+// An agent-declared cost. A negative amount, or one above kMaxCostMicrocents
+// ($10,000,000), is NEXUS_E_INVALID; a refused one (a budget would be
+// crossed) NEXUS_E_LIMIT.
 wasm_trap_t* nexus_cost_record(void*, wasmtime_caller_t* caller, const wasmtime_val_t* args, size_t,
                                wasmtime_val_t* results, size_t) {
   return guarded([&]() -> wasm_trap_t* {
@@ -336,7 +338,9 @@ wasm_trap_t* nexus_cost_record(void*, wasmtime_caller_t* caller, const wasmtime_
     int64_t amount = args[0].of.i64;
     if (u32(args[2]) > kMaxCostDetailBytes) return reply(results, kNexusLimit);
     std::string detail;
-    if (amount < 0 || !memory.read(u32(args[1]), u32(args[2]), detail)) return reply(results, kNexusInvalid);
+    if (amount < 0 || amount > kMaxCostMicrocents || !memory.read(u32(args[1]), u32(args[2]), detail)) {
+      return reply(results, kNexusInvalid);
+    }
     auto status = context.calls.cost_record(amount, detail);
     return reply(results, status ? kNexusOk : fail(context, "cost", status.error()));
   });

@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/money.h"
 #include "base/units.h"
 #include "governance/cost_ledger.h"
 #include "project/grant_paths.h"
@@ -264,7 +265,12 @@ DecimalError parse_decimal(std::string_view text, int max_decimals, int64_t& out
   if (!parse_digits(whole, units) || units > INT64_MAX / scale) return DecimalError::kTooLarge;
   units *= scale;
   int64_t place = scale / 10;
-  for (char c : fraction) units += (c - '0') * place, place /= 10;
+  // Checked: "$92233720368547758.08" has a whole part that fits and a
+  // fraction that would carry it past INT64_MAX (once read as a negative limit).
+  for (char c : fraction) {
+    if (__builtin_add_overflow(units, (c - '0') * place, &units)) return DecimalError::kTooLarge;
+    place /= 10;
+  }
   out = units;
   return DecimalError::kNone;
 }
@@ -1557,7 +1563,10 @@ Result<int64_t> parse_amount(std::string_view text, int max_decimals, const std:
     bool digits = std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isdigit(c); });
     int64_t cents = 0;
     if (digits) {
-      if (!parse_digits(text, cents) || cents > kMaxCents) return money_error(text, "the amount is too large");
+      // In micro-cents (prices), kMaxCents cents would not fit in 64 bits.
+      if (!parse_digits(text, cents) || cents > kMaxCents || cents > INT64_MAX / (scale / 100)) {
+        return money_error(text, "the amount is too large");
+      }
       return cents * (scale / 100);
     }
     int64_t ignored = 0;
@@ -1567,7 +1576,7 @@ Result<int64_t> parse_amount(std::string_view text, int max_decimals, const std:
     }
     return money_error(text, "expected an amount: " + form);
   }
-  if (units / (scale / 100) > kMaxCents) return money_error(text, "the amount is too large");
+  if (units < 0 || units / (scale / 100) > kMaxCents) return money_error(text, "the amount is too large");
   return units;
 }
 
@@ -1577,9 +1586,24 @@ Result<int64_t> parse_money_cents(std::string_view text) {
   return parse_amount(text, 2, "whole cents (1000) or dollars with $ (\"$10.00\")");
 }
 
+namespace {
+
+// A price is what one call (or 1K tokens) costs: at most what one cost may be
+// (base/money.h), so a priced call cannot record more than the ledger takes.
+Result<int64_t> price_at_most_one_cost(std::string_view text, int64_t microcents) {
+  if (microcents > kMaxCostMicrocents) {
+    return money_error(text, "a price may be at most $10000000 (the most one cost may be)");
+  }
+  return microcents;
+}
+
+}  // namespace
+
 Result<int64_t> parse_price_microcents(std::string_view text) {
   // Units of 10^-8 dollars are micro-cents.
-  return parse_amount(text, 8, "whole cents (2) or dollars with $ (\"$0.0001\", up to 8 decimals)");
+  NAOS_ASSIGN_OR_RETURN(int64_t units,
+                        parse_amount(text, 8, "whole cents (2) or dollars with $ (\"$0.0001\", up to 8 decimals)"));
+  return price_at_most_one_cost(text, units);
 }
 
 Result<int64_t> parse_usd_microcents(std::string_view text) {
@@ -1592,8 +1616,8 @@ Result<int64_t> parse_usd_microcents(std::string_view text) {
     case DecimalError::kTooLarge: return money_error(text, "the price is too large");
     case DecimalError::kMalformed: return money_error(text, "expected US dollars like \"0.00025\"");
   }
-  if (units / kMicroCentsPerCent > kMaxCents) return money_error(text, "the price is too large");
-  return units;
+  if (units < 0) return money_error(text, "the price is too large");
+  return price_at_most_one_cost(text, units);
 }
 
 // ---- secrets ---------------------------------------------------------------

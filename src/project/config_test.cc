@@ -3,6 +3,8 @@
 // starts with the key path. Groups follow docs/config.md's sections.
 #include "project/config.h"
 
+#include "base/money.h"
+
 #include <gtest/gtest.h>
 
 #include <map>
@@ -1237,6 +1239,40 @@ TEST(Money, UsdPricesAreExactToTheMicroCent) {
   for (const char* bad : {"", "$", ".5", "1.", "0.000000001", "-0.1", "1e-5", "0,5", "abc", "99999999999999999999"}) {
     EXPECT_FALSE(parse_usd_microcents(bad)) << "\"" << bad << "\"";
   }
+}
+
+// An amount whose whole part fits in 64 bits but whose fraction carries it
+// past INT64_MAX once wrapped to a negative limit (-$92233720368547758.08/day).
+TEST(Money, AnAmountThatWouldWrapIsTooLargeNeverNegative) {
+  for (const char* wraps : {"$92233720368547758.08", "$92233720368547758.07", "$92233720368547758.99"}) {
+    auto cents = parse_money_cents(wraps);
+    ASSERT_FALSE(cents) << wraps << " parsed as " << *cents;
+    EXPECT_NE(cents.error().message().find("too large"), std::string::npos) << cents.error().message();
+  }
+  for (const char* wraps : {"$92233720368.54775808", "$92233720368.54775899"}) {
+    EXPECT_FALSE(parse_price_microcents(wraps)) << wraps;
+    EXPECT_FALSE(parse_usd_microcents(wraps)) << wraps;
+  }
+  ExpectRefused("cost:\n  budgets:\n    global: { limit: \"$92233720368547758.08\", period: day }\n",
+                "the amount is too large");
+}
+
+// A price is what one call (or 1K tokens) costs, so at most what one cost may
+// be: $10,000,000 (base/money.h).
+TEST(Money, PricesAreAtMostTheCapOnOneCost) {
+  EXPECT_EQ(parse_price_microcents("$10000000").value(), kMaxCostMicrocents);
+  EXPECT_EQ(parse_usd_microcents("10000000").value(), kMaxCostMicrocents);
+  auto over = parse_price_microcents("$10000000.00000001");
+  ASSERT_FALSE(over);
+  EXPECT_NE(over.error().message().find("a price may be at most $10000000"), std::string::npos)
+      << over.error().message();
+  EXPECT_FALSE(parse_usd_microcents("10000000.00000001"));
+  EXPECT_FALSE(parse_price_microcents("1000000001"));  // cents
+  EXPECT_FALSE(parse_price_microcents("1000000000000000"));  // kMaxCents cents: 10^21 micro-cents would wrap
+  ExpectRefused("cost:\n  endpoints:\n    api.example.com: { costPerCall: \"$10000001\" }\n",
+                "a price may be at most $10000000");
+  ExpectRefused("cost:\n  models:\n    m: { inputCostPer1k: \"10000001\", outputCostPer1k: 1 }\n",
+                "a price may be at most $10000000");
 }
 
 // ---- trust -----------------------------------------------------------------

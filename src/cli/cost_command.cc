@@ -170,7 +170,10 @@ int status(Context& context, const std::string& only) {
 
 int history(Context& context, int64_t days, const std::string& agent) {
   auto& globals = context.globals;
-  if (days <= 0) return report_error(globals, Error(Code::kInvalidArgument, "--days must be at least 1"));
+  // Bounded so that days * kDayMs cannot overflow (and a century is plenty).
+  if (days <= 0 || days > 36'500) {
+    return report_error(globals, Error(Code::kInvalidArgument, "--days must be from 1 to 36500"));
+  }
   auto naos = open_naos(context, true);
   if (!naos) return report_error(globals, naos.error());
   int64_t since = context.clock.now_ms() - days * kDayMs;

@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <map>
 #include <string>
 
@@ -726,6 +727,27 @@ TEST(ConfigSupervisors, AllowsTreesTenLevelsDeepAndNoDeeper) {
   ExpectError(SupervisorChain(11), 12, 3,
               "supervisors.s11: the supervision tree is 11 levels deep here (s1 -> s2 -> s3 -> s4 -> s5 -> s6 -> "
               "s7 -> s8 -> s9 -> s10 -> s11); at most 10");
+}
+
+TEST(ConfigSupervisors, RefusesATwentyThousandDeepChainFastWhicheverWayItIsWritten) {
+  // Issue 19.5: the checks walked up from every supervisor (quadratic).
+  auto started = std::chrono::steady_clock::now();
+  ExpectRefused(SupervisorChain(20'000), "supervisors.s11: the supervision tree is 11 levels deep here");
+  // Leaf first: the first supervisor in the file is 20,000 levels down; the
+  // chain in the message is shortened.
+  std::string reversed = "supervisors:\n  s20000: { children: [a] }\n";
+  for (int i = 19'999; i >= 1; --i) {
+    reversed += "  s" + std::to_string(i) + ": { children: [s" + std::to_string(i + 1) + "] }\n";
+  }
+  ExpectError(With(reversed), 2, 3,
+              "supervisors.s20000: the supervision tree is 20000 levels deep here (... -> s19990 -> s19991 -> ");
+  // A cycle through all of them.
+  std::string cycle = "supervisors:\n";
+  for (int i = 1; i <= 20'000; ++i) {
+    cycle += "  s" + std::to_string(i) + ": { children: [s" + std::to_string(i % 20'000 + 1) + "] }\n";
+  }
+  ExpectError(cycle, 2, 19, "supervisors.s1.children[0]: supervision cycle: s1 -> s2 -> s3 -> ");
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(10));
 }
 
 TEST(ConfigSupervisors, RefusesASupervisorNamedLikeAnAgent) {

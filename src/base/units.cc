@@ -9,12 +9,31 @@
 namespace naos {
 namespace {
 
-// Splits "256MB" into 256 and "MB"; fails without digits first.
-bool split_number(std::string_view text, uint64_t& number, std::string_view& unit) {
+// The longest duration parse_duration() accepts (365 days): timeouts,
+// windows, delays, `@every` schedules (docs/config.md "Limits"), so that a
+// deadline (now + duration) can never overflow. A value of the right form
+// that is too large says so ("too long", "too large"); nothing wraps around.
+constexpr std::chrono::milliseconds kMaxDuration{365LL * 24 * 3600 * 1000};
+
+// Splits "256MB" into 256 and "MB"; fails without digits first. Digits
+// that do not fit 64 bits set `overflow` (and fail).
+bool split_number(std::string_view text, uint64_t& number, std::string_view& unit, bool* overflow = nullptr) {
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), number);
+  if (ec == std::errc::result_out_of_range && overflow != nullptr) *overflow = true;
   if (ec != std::errc() || end == text.data()) return false;
   unit = std::string_view(end, text.data() + text.size() - end);
   return true;
+}
+
+// Whether `text` is digits and then `unit` is one of `units`: a value of the
+// right form, whatever its size.
+template <typename Units>
+bool well_formed(std::string_view text, const Units& units) {
+  size_t digits = 0;
+  while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
+  if (digits == 0) return false;
+  std::string_view unit = text.substr(digits);
+  return std::any_of(std::begin(units), std::end(units), [unit](const auto& u) { return u.first == unit; });
 }
 
 bool multiply(uint64_t a, uint64_t b, uint64_t& out) {
@@ -28,7 +47,11 @@ bool multiply(uint64_t a, uint64_t b, uint64_t& out) {
 Result<uint64_t> parse_count(std::string_view text) {
   uint64_t number = 0;
   std::string_view unit;
-  if (!split_number(text, number, unit) || !unit.empty()) {
+  bool overflow = false;
+  if (!split_number(text, number, unit, &overflow) || !unit.empty()) {
+    if (overflow && text.find_first_not_of("0123456789") == std::string_view::npos) {
+      return Error(Code::kInvalidArgument, "\"" + std::string(text) + "\" is too large (at most 18446744073709551615)");
+    }
     return Error(Code::kInvalidArgument, "expected a whole number, got \"" + std::string(text) + "\"");
   }
   return number;
@@ -47,6 +70,9 @@ Result<uint64_t> parse_size(std::string_view text) {
       if (unit == name && multiply(number, scale, bytes)) return bytes;
     }
   }
+  if (well_formed(text, kUnits)) {
+    return Error(Code::kInvalidArgument, "size \"" + std::string(text) + "\" is too large (it overflows 64 bits)");
+  }
   return Error(Code::kInvalidArgument,
                "expected a size like 256MB, 1GiB or 4096 (bytes), got \"" + std::string(text) + "\"");
 }
@@ -60,10 +86,14 @@ Result<std::chrono::milliseconds> parse_duration(std::string_view text) {
   if (split_number(text, number, unit)) {
     for (const auto& [name, scale] : kUnits) {
       uint64_t ms;
-      if (unit == name && multiply(number, scale, ms) && ms <= static_cast<uint64_t>(INT64_MAX)) {
+      if (unit == name && multiply(number, scale, ms) && ms <= static_cast<uint64_t>(kMaxDuration.count())) {
         return std::chrono::milliseconds(static_cast<int64_t>(ms));
       }
     }
+  }
+  if (well_formed(text, kUnits)) {
+    return Error(Code::kInvalidArgument,
+                 "duration \"" + std::string(text) + "\" is too long; at most 365d");
   }
   return Error(Code::kInvalidArgument,
                "expected a duration like 500ms, 30s, 5m, 2h or 1d, got \"" + std::string(text) + "\"");

@@ -100,7 +100,30 @@ TEST(ParseDuration, RejectsValuesThatOverflowMilliseconds) {
   ExpectRefused(parse_duration("9999999999999999d"), "9999999999999999d");
   // INT64_MAX + 1 milliseconds does not fit std::chrono::milliseconds.
   ExpectRefused(parse_duration("9223372036854775808ms"), "9223372036854775808ms");
-  EXPECT_EQ(parse_duration("9223372036854775807ms").value(), milliseconds(INT64_MAX));
+  ExpectRefused(parse_duration("9223372036854775807ms"), "9223372036854775807ms");
+}
+
+template <typename T>
+void ExpectSaying(const Result<T>& result, const std::string& needle) {
+  ASSERT_FALSE(result) << needle;
+  EXPECT_NE(result.error().message().find(needle), std::string::npos) << result.error().message();
+}
+
+TEST(ParseDuration, AcceptsAtMost365DaysSoThatNoDeadlineOverflows) {
+  const milliseconds max_duration{365LL * 24 * 3600 * 1000};
+  EXPECT_EQ(parse_duration("365d").value(), max_duration);
+  EXPECT_EQ(parse_duration("31536000000ms").value(), max_duration);
+  ExpectSaying(parse_duration("366d"), "duration \"366d\" is too long; at most 365d");
+  ExpectSaying(parse_duration("31536000001ms"), "is too long");
+  ExpectSaying(parse_duration("9223372036854775807ms"), "is too long");
+  ExpectSaying(parse_duration("99999999999999999999999s"), "is too long");
+}
+
+TEST(ParseSize, SaysWhenAWellFormedSizeOverflows) {
+  ExpectSaying(parse_size("99999999999999999999"), "size \"99999999999999999999\" is too large");
+  ExpectSaying(parse_size("17179869184GiB"), "is too large");
+  ExpectSaying(parse_size("12XB"), "expected a size like");
+  ExpectSaying(parse_count("18446744073709551616"), "is too large");
 }
 
 // ---- counts ----------------------------------------------------------------

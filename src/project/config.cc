@@ -17,6 +17,7 @@
 #include "base/money.h"
 #include "base/units.h"
 #include "governance/cost_ledger.h"
+#include "project/config_values.h"
 #include "project/grant_paths.h"
 #include "project/schedule.h"
 #include "project/yaml_bounds.h"
@@ -586,6 +587,9 @@ class Reader {
         }
       } else if (key == "env") {
         NAOS_ASSIGN_OR_RETURN(out.env, strings(item.second, at));
+        for (size_t i = 0; i < out.env.size(); ++i) {
+          if (auto problem = env_name_problem(out.env[i])) return error(item.second[i], index(at, i), *problem);
+        }
       } else if (key == "kv") {
         NAOS_ASSIGN_OR_RETURN(out.kv, boolean(item.second, at));
       } else if (key == "llm") {
@@ -610,6 +614,7 @@ class Reader {
         NAOS_ASSIGN_OR_RETURN(out.template_name, scalar(item.second, at));
       } else if (key == "source") {
         NAOS_ASSIGN_OR_RETURN(out.source, scalar(item.second, at));
+        if (auto problem = module_source_problem(out.source)) return error(item.second, at, *problem);
       } else if (key == "description") {
         NAOS_ASSIGN_OR_RETURN(out.description, text(item.second, at));
       } else if (key == "execution") {

@@ -1,0 +1,125 @@
+// nexus.config.yaml as the real `naos` binary reads it: every command that
+// loads the config refuses what validation refuses, fast, with the
+// documented "error: file:line:col: key.path: message" and exit status 2
+// (docs/config.md). Issue 19.5 (bounded YAML), 19.11 (validation says no)
+// and 11.10 (the documented forms of the reference's files).
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <string>
+
+#include "test_support.h"
+
+namespace naos {
+namespace {
+
+using testing::run_naos;
+
+class CliConfigTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto init = run_naos({"init", "proj"}, dir_.path());
+    ASSERT_EQ(init.exit_status, 0) << init.err;
+  }
+  std::filesystem::path root() const { return dir_.path() / "proj"; }
+  std::filesystem::path config_file() const { return root() / "nexus.config.yaml"; }
+  testing::CommandResult naos(const std::vector<std::string>& args) { return run_naos(args, root()); }
+
+  // `naos config validate` and `naos status` both refuse the config within
+  // `limit`, exit 2, and print `needle` in the error. (Each takes well under
+  // a second of CPU; the old main took minutes on the alias bomb and the
+  // deep chain. The limit is wall time on a shared, busy machine.)
+  void ExpectRefused(const std::string& config, const std::string& needle,
+                     std::chrono::seconds limit = std::chrono::seconds(30)) {
+    testing::write_file(config_file(), config);
+    for (const auto& command : {std::vector<std::string>{"config", "validate"}, std::vector<std::string>{"status"}}) {
+      auto started = std::chrono::steady_clock::now();
+      auto result = naos(command);
+      auto took = std::chrono::steady_clock::now() - started;
+      EXPECT_EQ(result.exit_status, 2) << command[0] << ": " << result.err;
+      EXPECT_NE(result.err.find(needle), std::string::npos) << command[0] << ": " << result.err;
+      EXPECT_EQ(result.err.rfind("error: ", 0), 0u) << result.err;
+      EXPECT_LT(took, limit) << command[0];
+    }
+  }
+
+  testing::TempDir dir_;
+};
+
+// ---- bounded YAML (issue 19.5) ---------------------------------------------
+
+// The 643-byte config of the issue: aliases 9 deep, 10 wide, under metadata:.
+std::string AliasBomb() {
+  std::string text = "name: bomb\nagents:\n  a:\n    metadata:\n      l0: &l0 [x,x,x,x,x,x,x,x,x,x]\n";
+  for (int level = 1; level < 9; ++level) {
+    std::string previous = "*l" + std::to_string(level - 1);
+    text += "      l" + std::to_string(level) + ": &l" + std::to_string(level) + " [";
+    for (int i = 0; i < 10; ++i) text += (i ? "," : "") + previous;
+    text += "]\n";
+  }
+  return text;
+}
+
+TEST_F(CliConfigTest, TheAliasBombIsRefusedFastByEveryCommand) {
+  std::string bomb = AliasBomb();
+  EXPECT_LT(bomb.size(), 700u);
+  ExpectRefused(bomb, "nexus.config.yaml:9:44: agents.a.metadata.l4[7]: the aliases up to here stand for more than "
+                      "100000 nodes once expanded");
+}
+
+TEST_F(CliConfigTest, ATwentyThousandDeepSupervisorChainIsRefusedFast) {
+  std::string text = "agents: { a: {} }\nsupervisors:\n";
+  for (int i = 1; i < 20'000; ++i) {
+    text += "  s" + std::to_string(i) + ": { children: [s" + std::to_string(i + 1) + "] }\n";
+  }
+  text += "  s20000: { children: [a] }\n";
+  ExpectRefused(text, "supervisors.s11: the supervision tree is 11 levels deep here");
+}
+
+TEST_F(CliConfigTest, ASecondDocumentIsRefusedNotIgnored) {
+  ExpectRefused("name: one\n---\nagents: { evil: { source: x.wasm } }\n",
+                "nexus.config.yaml:2:1: a second YAML document (after ---) is not allowed");
+}
+
+TEST_F(CliConfigTest, AConfigOverOneMebibyteIsRefusedUnread) {
+  ExpectRefused("name: big\n#" + std::string(2 << 20, 'x') + "\n", "a config may be at most 1MiB");
+}
+
+TEST_F(CliConfigTest, NestingDeeperThanSixtyFourLevelsIsRefused) {
+  std::string deep = "agents:\n  a:\n    metadata: ";
+  for (int i = 0; i < 100; ++i) deep += "[";
+  for (int i = 0; i < 100; ++i) deep += "]";
+  ExpectRefused(deep + "\n", "nested more than 64 levels deep");
+}
+
+// ---- validation says no (issue 19.11) --------------------------------------
+
+TEST_F(CliConfigTest, EnvGrantsThatAreNotVariableNamesAreRefused) {
+  std::string agent = "agents:\n  a:\n    capabilities: { env: ";
+  ExpectRefused(agent + "['*'] }\n",
+                "error: nexus.config.yaml:3:27: agents.a.capabilities.env[0]: \"*\" is a pattern; list each variable");
+  ExpectRefused(agent + "[''] }\n", "agents.a.capabilities.env[0]: an environment variable name cannot be empty");
+  ExpectRefused(agent + "['A=B'] }\n", "\"A=B\" is an assignment; env lists the names of host variables passed "
+                                       "through, not values; did you mean A?");
+  ExpectRefused(agent + "[\"HOME\\0PATH\"] }\n", "got \"HOME\\x00PATH\"");
+}
+
+TEST_F(CliConfigTest, ASourceOutsideTheProjectIsRefused) {
+  ExpectRefused("agents:\n  a: { source: /etc/passwd }\n",
+                "error: nexus.config.yaml:2:16: agents.a.source: must be a module inside the project");
+  ExpectRefused("agents:\n  a: { source: ../../../bin/ls }\n",
+                "agents.a.source: must stay inside the project (a project-relative path without ..)");
+}
+
+TEST_F(CliConfigTest, TimeoutsSchedulesAndSizesBeyondTheirLimitsAreRefused) {
+  ExpectRefused("execution: { timeout: 9223372036854775807ms }\n",
+                "error: nexus.config.yaml:1:23: execution.timeout: duration \"9223372036854775807ms\" is too long; "
+                "at most 365d");
+  ExpectRefused("agents:\n  a: { schedule: \"@every 1000d\" }\n",
+                "agents.a.schedule: duration \"1000d\" is too long; at most 365d");
+  ExpectRefused("execution: { maxOutput: 99999999999999999999 }\n",
+                "execution.maxOutput: size \"99999999999999999999\" is too large");
+}
+
+}  // namespace
+}  // namespace naos

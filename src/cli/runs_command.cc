@@ -4,6 +4,7 @@
 // inspect_run) shows one with its step journal.
 #include <iostream>
 
+#include "cli/interrupt.h"
 #include "cli/run_views.h"
 
 namespace naos::cli {
@@ -42,9 +43,9 @@ int cancel(Context& context, const CancelFlags& flags) {
   auto& globals = context.globals;
   auto naos = open_naos(context, true);
   if (!naos) return report_error(globals, naos.error());
-  StopOnSignal stop;  // a saga's compensation may take a while; Ctrl-C leaves it resumable
   auto compensate = flags.no_compensate ? orchestration::Compensate::kNo : orchestration::Compensate::kYes;
-  auto done = (*naos)->orchestrator()->cancel(flags.run, "cli", compensate, stop.flag());
+  // A saga's compensation may take a while; Ctrl-C leaves it resumable.
+  auto done = (*naos)->orchestrator()->cancel(flags.run, "cli", compensate, &interrupt_flag());
   if (!done) return report_error(globals, done.error());
   namespace st = orchestration::state;
   bool ended = done->state == st::kAbandoned || done->state == st::kRolledBack;

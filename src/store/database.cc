@@ -148,7 +148,7 @@ int Connection::wait_for_lock(void* self, int tries) {
   int64_t longest = longest_wait_us.load(std::memory_order_relaxed);
   while (waited > longest && !longest_wait_us.compare_exchange_weak(longest, waited)) {
   }
-  if (waited >= std::chrono::duration_cast<std::chrono::microseconds>(kLockWait).count()) return 0;
+  if (waited >= std::chrono::duration_cast<std::chrono::microseconds>(Database::kLockWait).count()) return 0;
   int64_t sleep_us = tries < kSteps ? kSleepsUs[tries] : kLongestSleepUs;
   total_retries.fetch_add(1, std::memory_order_relaxed);
   total_waited_us.fetch_add(sleep_us, std::memory_order_relaxed);

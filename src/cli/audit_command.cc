@@ -105,6 +105,7 @@ int list(Context& context, const AuditFlags& flags) {
     std::cerr << "wrote " << events->size() << " events to " << flags.output << "\n";
   }
   if (!flags.follow) return 0;
+  out << std::flush;  // what was there already, before waiting for more
 
   // --follow: poll for new events until Ctrl-C (one JSON object a line with --json).
   query.last = 0;

@@ -97,7 +97,7 @@ TEST_F(CliConfigTest, NestingDeeperThanSixtyFourLevelsIsRefused) {
 TEST_F(CliConfigTest, EnvGrantsThatAreNotVariableNamesAreRefused) {
   std::string agent = "agents:\n  a:\n    capabilities: { env: ";
   ExpectRefused(agent + "['*'] }\n",
-                "error: nexus.config.yaml:3:27: agents.a.capabilities.env[0]: \"*\" is a pattern; list each variable");
+                "nexus.config.yaml:3:27: agents.a.capabilities.env[0]: \"*\" is a pattern; list each variable");
   ExpectRefused(agent + "[''] }\n", "agents.a.capabilities.env[0]: an environment variable name cannot be empty");
   ExpectRefused(agent + "['A=B'] }\n", "\"A=B\" is an assignment; env lists the names of host variables passed "
                                        "through, not values; did you mean A?");
@@ -106,14 +106,14 @@ TEST_F(CliConfigTest, EnvGrantsThatAreNotVariableNamesAreRefused) {
 
 TEST_F(CliConfigTest, ASourceOutsideTheProjectIsRefused) {
   ExpectRefused("agents:\n  a: { source: /etc/passwd }\n",
-                "error: nexus.config.yaml:2:16: agents.a.source: must be a module inside the project");
+                "nexus.config.yaml:2:16: agents.a.source: must be a module inside the project");
   ExpectRefused("agents:\n  a: { source: ../../../bin/ls }\n",
                 "agents.a.source: must stay inside the project (a project-relative path without ..)");
 }
 
 TEST_F(CliConfigTest, TimeoutsSchedulesAndSizesBeyondTheirLimitsAreRefused) {
   ExpectRefused("execution: { timeout: 9223372036854775807ms }\n",
-                "error: nexus.config.yaml:1:23: execution.timeout: duration \"9223372036854775807ms\" is too long; "
+                "nexus.config.yaml:1:23: execution.timeout: duration \"9223372036854775807ms\" is too long; "
                 "at most 365d");
   ExpectRefused("agents:\n  a: { schedule: \"@every 1000d\" }\n",
                 "agents.a.schedule: duration \"1000d\" is too long; at most 365d");

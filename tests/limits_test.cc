@@ -61,6 +61,7 @@ agents:
   nlohmann::json run_json(const std::string& agent, const std::vector<std::string>& extra = {},
                           const std::string& input = "") {
     std::vector<std::string> args = {"run", agent, "--json"};
+    if (!input.empty()) args.insert(args.end(), {"--input", "-"});  // stdin is read only when asked
     args.insert(args.end(), extra.begin(), extra.end());
     auto result = naos(args, input);
     auto json = nlohmann::json::parse(result.out, nullptr, false);

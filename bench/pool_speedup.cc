@@ -105,7 +105,13 @@ int main(int argc, char** argv) {
   naos::SystemClock clock;
   auto project = naos::project::Project::open(dir.path);
   if (!project) die(project.error().to_string());
-  auto opened = naos::Naos::open(std::move(*project), clock, [](const std::string&) { return std::nullopt; });
+  auto opened = naos::Naos::open(std::move(*project), clock,
+                                 // The project's evidence (governance/evidence.h) in its own folder.
+                                 [state = (dir.path / ".naos-state").string()](const std::string& name)
+                                     -> std::optional<std::string> {
+                                   if (name == "NAOS_STATE_DIR") return state;
+                                   return std::nullopt;
+                                 });
   if (!opened) die(opened.error().to_string());
   auto& naos = **opened;
   auto pools = naos::Pools::open(naos);

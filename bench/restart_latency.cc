@@ -239,7 +239,13 @@ std::vector<int64_t> crash_to_crash_full(const std::string& agent, size_t total)
     naos::SystemClock clock;
     auto project = naos::project::Project::open(dir);
     if (!project) die(project.error().to_string());
-    auto naos = naos::Naos::open(std::move(*project), clock, [](const std::string&) { return std::nullopt; });
+    auto naos = naos::Naos::open(std::move(*project), clock,
+                                 // The project's evidence (governance/evidence.h) in its own folder.
+                                 [state = (dir / ".naos-state").string()](const std::string& name)
+                                     -> std::optional<std::string> {
+                                   if (name == "NAOS_STATE_DIR") return state;
+                                   return std::nullopt;
+                                 });
     if (!naos) die(naos.error().to_string());
     Timeline timeline;
     TimedRunner runner((*naos)->step_runner(), timeline, total);

@@ -515,7 +515,13 @@ int main(int argc, char** argv) {
   if (!project) die("Project::open: " + project.error().to_string());
   fs::path database_file = project->database_file();
   naos::SystemClock clock;
-  auto opened = naos::Naos::open(std::move(*project), clock, [](const std::string&) { return std::nullopt; });
+  auto opened = naos::Naos::open(std::move(*project), clock,
+                                 // The project's evidence (governance/evidence.h) in its own folder.
+                                 [state = (dir.path() / ".naos-state").string()](const std::string& name)
+                                     -> std::optional<std::string> {
+                                   if (name == "NAOS_STATE_DIR") return state;
+                                   return std::nullopt;
+                                 });
   if (!opened) die("Naos::open: " + opened.error().to_string());
   std::unique_ptr<naos::Naos> naos = std::move(*opened);
   if (options.registered) {

@@ -75,11 +75,7 @@ class LlmCapability : public ::testing::Test {
     std::filesystem::create_directories(dir_.path() / "data");
     auto project = project::Project::open(dir_.path());
     ASSERT_TRUE(project) << project.error().to_string();
-    auto naos = Naos::open(std::move(*project), clock_, [this](const std::string& name) -> std::optional<std::string> {
-      auto found = env_.find(name);
-      if (found == env_.end()) return std::nullopt;
-      return found->second;
-    });
+    auto naos = Naos::open(std::move(*project), clock_, testing::env_lookup(env_));
     ASSERT_TRUE(naos) << naos.error().to_string();
     naos_ = std::move(*naos);
   }

@@ -42,7 +42,7 @@ class OrchestratorTest : public ::testing::Test {
     std::filesystem::create_directories(dir_.path() / "data");
     auto project = project::Project::open(dir_.path());
     ASSERT_TRUE(project) << project.error().to_string();
-    auto naos = Naos::open(std::move(*project), clock_, [](const std::string&) { return std::nullopt; });
+    auto naos = Naos::open(std::move(*project), clock_, testing::env_lookup());
     ASSERT_TRUE(naos) << naos.error().to_string();
     naos_ = std::move(*naos);
   }
@@ -439,9 +439,7 @@ TEST_F(OrchestratorTest, EveryTransitionIsAuditedAndTheChainVerifies) {
   for (const auto& e : *events) types.push_back(e.type);
   EXPECT_EQ(types, (std::vector<std::string>{"saga.started", "saga.step_completed", "saga.step_failed",
                                              "saga.compensated", "saga.rolled_back"}));
-  auto key = governance::AuditKey::load(dir_.path() / "data" / "audit.key");
-  ASSERT_TRUE(key) << key.error().to_string();
-  auto verified = governance::verify_audit(*naos_->database(), *key);
+  auto verified = governance::verify_audit(*naos_->database(), naos_->evidence()->key());
   ASSERT_TRUE(verified) << verified.error().to_string();
   EXPECT_TRUE(verified->intact) << verified->problem;
 }

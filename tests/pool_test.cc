@@ -38,7 +38,7 @@ class PoolTest : public ::testing::Test {
     std::filesystem::create_directories(dir_.path() / "data");
     auto project = project::Project::open(dir_.path());
     ASSERT_TRUE(project) << project.error().to_string();
-    auto naos = Naos::open(std::move(*project), clock_, [](const std::string&) { return std::nullopt; });
+    auto naos = Naos::open(std::move(*project), clock_, testing::env_lookup());
     ASSERT_TRUE(naos) << naos.error().to_string();
     naos_ = std::move(*naos);
     auto pools_opened = Pools::open(*naos_);

@@ -23,6 +23,32 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(path_, ec);
 }
 
+namespace {
+
+// Before main(): a test binary run by hand must not write evidence into the
+// home of whoever runs it.
+[[maybe_unused]] const bool kStateDirSet = [] {
+  const char* set = std::getenv("NAOS_STATE_DIR");
+  if (set == nullptr || *set == '\0') {
+    auto dir = std::filesystem::temp_directory_path() / ("naos-test-state-" + std::to_string(getuid()));
+    setenv("NAOS_STATE_DIR", dir.c_str(), 1);
+  }
+  return true;
+}();
+
+}  // namespace
+
+std::filesystem::path state_dir() { return std::getenv("NAOS_STATE_DIR"); }
+
+std::function<std::optional<std::string>(const std::string&)> env_lookup(std::map<std::string, std::string> vars) {
+  vars.emplace("NAOS_STATE_DIR", state_dir().string());
+  return [vars = std::move(vars)](const std::string& name) -> std::optional<std::string> {
+    auto found = vars.find(name);
+    if (found == vars.end()) return std::nullopt;
+    return found->second;
+  };
+}
+
 std::filesystem::path agent_path(const std::string& name) {
   return std::filesystem::path(NAOS_AGENT_DIR) / (name + ".wasm");
 }

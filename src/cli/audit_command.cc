@@ -1,6 +1,7 @@
 // `naos audit [--last N] [--agent A] [--filter C] [--action E] [--days N] [--limit N]
 //             [--format text|json] [--output F] [--follow]`
 // `naos audit verify`
+// `naos audit accept --reason R`
 
 #include <fstream>
 #include <iostream>
@@ -131,9 +132,7 @@ int verify(Context& context) {
   const Globals& globals = context.globals;
   auto naos = open_naos(context, true);
   if (!naos) return report_error(globals, naos.error());
-  auto key = governance::AuditKey::load((*naos)->project()->audit_key_file());
-  if (!key) return report_error(globals, key.error());
-  auto report = governance::verify_audit(*(*naos)->database(), *key);
+  auto report = governance::verify_audit(*(*naos)->database(), (*naos)->evidence()->key());
   if (!report) return report_error(globals, report.error());
   if (globals.json) {
     nlohmann::json out = {{"ok", report->intact}, {"events", report->events}, {"checkpoints", report->checkpoints}};
@@ -150,6 +149,38 @@ int verify(Context& context) {
   std::cerr << "error: VERIFICATION_FAILED (401): audit chain broken at event #" << *report->first_bad_seq << ": "
             << report->problem << "\n";
   return 1;
+}
+
+// `naos audit accept --reason R`: the explicit, audited way past evidence
+// that no longer matches (governance/evidence.h): what was wrong is recorded
+// in an audit.accepted event with the reason.
+int accept(Context& context, const std::string& reason) {
+  const Globals& globals = context.globals;
+  if (reason.find_first_not_of(" \t\n") == std::string::npos) {
+    return report_error(globals, Error(Code::kInvalidArgument, "say why the log is accepted", "--reason"));
+  }
+  auto naos = open_naos(context, true, governance::Recovery::kAccept);
+  if (!naos) return report_error(globals, naos.error());
+  const governance::Evidence& evidence = *(*naos)->evidence();
+  auto report = governance::verify_audit(*(*naos)->database(), evidence.key());
+  if (!report) return report_error(globals, report.error());
+  nlohmann::json payload = {{"reason", reason}, {"accepted", evidence.accepted()}};
+  if (!report->intact) {
+    payload["first_bad_event"] = *report->first_bad_seq;
+    payload["problem"] = report->problem;
+  }
+  auto seq = (*naos)->audit()->append({"cli", "", governance::event::kAuditAccepted, payload});
+  if (!seq) return report_error(globals, seq.error());
+  if (globals.json) {
+    nlohmann::json out = {{"ok", true}, {"event", *seq}, {"accepted", payload["accepted"]}};
+    if (!report->intact) out["problem"] = report->problem;
+    std::cout << out.dump(2) << "\n";
+  } else if (!globals.quiet) {
+    for (const auto& note : evidence.accepted()) std::cout << "accepted: " << note << "\n";
+    if (!report->intact) std::cout << "accepted: the audit log as it is: " << report->problem << "\n";
+    std::cout << "ok: recorded as audit.accepted (event #" << *seq << ")\n";
+  }
+  return 0;
 }
 
 }  // namespace
@@ -170,8 +201,14 @@ void add_audit_command(CLI::App& app, Context& context, int& exit_status) {
   CLI::App* verify_command = audit->add_subcommand("verify", "Check the hash chain, the signed head and checkpoints");
   verify_command->add_flag("--json", context.globals.json, "Print the report as JSON");
   verify_command->callback([&context, &exit_status] { exit_status = verify(context); });
+  auto reason = std::make_shared<std::string>();
+  CLI::App* accept_command =
+      audit->add_subcommand("accept", "Accept the log and its evidence as they are now (audited, with a reason)");
+  accept_command->add_option("--reason", *reason, "Why, for the audit.accepted event")->required();
+  accept_command->add_flag("--json", context.globals.json, "Print the result as JSON");
+  accept_command->callback([&context, reason, &exit_status] { exit_status = accept(context, *reason); });
   audit->callback([audit, &context, flags, &exit_status] {
-    if (audit->got_subcommand("verify")) return;
+    if (audit->got_subcommand("verify") || audit->got_subcommand("accept")) return;
     exit_status = list(context, *flags);
   });
 }

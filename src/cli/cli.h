@@ -43,7 +43,9 @@ struct Context {
 
 // Opens naos on the project (--project, or found by walking up). With
 // `need_project`, no project is an error; without, naos opens bare.
-Result<std::unique_ptr<Naos>> open_naos(Context& context, bool need_project);
+// `recovery`: only `naos audit accept` accepts broken evidence (core/naos.h).
+Result<std::unique_ptr<Naos>> open_naos(Context& context, bool need_project,
+                                        governance::Recovery recovery = governance::Recovery::kRefuse);
 
 // --input: literal text, @file, or - for stdin.
 Result<std::string> read_input(const std::string& spec);

@@ -30,7 +30,7 @@ int report_agent_error(const Globals& globals, const Error& error) {
   return report_error(globals, error, code);
 }
 
-Result<std::unique_ptr<Naos>> open_naos(Context& context, bool need_project) {
+Result<std::unique_ptr<Naos>> open_naos(Context& context, bool need_project, governance::Recovery recovery) {
   const auto& dir = context.globals.project_dir;
   std::optional<project::Project> project;
   auto found = dir.empty() ? project::Project::find(std::filesystem::current_path()) : project::Project::open(dir);
@@ -41,7 +41,7 @@ Result<std::unique_ptr<Naos>> open_naos(Context& context, bool need_project) {
   }
   // This very binary compiles new modules in a bounded child process.
   NAOS_ASSIGN_OR_RETURN(auto naos, Naos::open(std::move(project), context.clock, context.env,
-                                              {.compile_helper = "/proc/self/exe"}));
+                                              {.compile_helper = "/proc/self/exe", .recovery = recovery}));
   // Ctrl-C and SIGTERM stop every run of this process, which ends `stopped`.
   naos->set_interrupt(&interrupt_flag());
   return naos;

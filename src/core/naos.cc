@@ -39,14 +39,21 @@ Result<std::unique_ptr<Naos>> Naos::open(std::optional<project::Project> project
           .ignore_error();
     };
     NAOS_ASSIGN_OR_RETURN(naos->database_, store::Database::open(naos->project_->database_file()));
+    // Before anything writes: the database must be the project's own, and
+    // the audit key comes from outside data/ (governance/evidence.h).
+    NAOS_ASSIGN_OR_RETURN(auto state_dir, governance::state_directory(naos->env_));
+    NAOS_ASSIGN_OR_RETURN(auto evidence,
+                          governance::Evidence::open(state_dir, naos->project_->root(), *naos->database_,
+                                                     naos->project_->legacy_audit_key_file(), clock.now_ms(),
+                                                     open_options.recovery));
+    naos->evidence_ = std::move(evidence);
     naos->kv_ = std::make_unique<store::KvStore>(*naos->database_);
     naos->registry_ = std::make_unique<project::Registry>(*naos->database_);
     // One group-commit writer for the audit log and the journal: a step's
     // entries and events share a transaction and an fsync (store/group_commit.h).
     NAOS_ASSIGN_OR_RETURN(std::shared_ptr<store::GroupCommit> writer,
                           store::GroupCommit::open(naos->project_->database_file()));
-    NAOS_ASSIGN_OR_RETURN(naos->audit_,
-                          governance::AuditLog::open(writer, naos->project_->audit_key_file(), clock));
+    NAOS_ASSIGN_OR_RETURN(naos->audit_, governance::AuditLog::open(writer, naos->evidence_->key(), clock));
     NAOS_ASSIGN_OR_RETURN(naos->budget_, governance::BudgetEnforcer::open(naos->project_->database_file(),
                                                                           naos->audit_.get(), clock,
                                                                           naos->project_->config().cost));

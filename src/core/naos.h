@@ -31,6 +31,7 @@
 #include "capabilities/agent_log.h"
 #include "capabilities/http.h"
 #include "governance/audit_log.h"
+#include "governance/evidence.h"
 #include "governance/trust.h"
 #include "governance/budget.h"
 #include "orchestration/journal.h"
@@ -139,8 +140,14 @@ class Naos {
     // (`naos __compile-module`, sandbox/module_compiler.h); empty: compile
     // in this process, unbounded (tests that drive Naos directly).
     std::filesystem::path compile_helper;
+    // What to do when the evidence does not match (governance/evidence.h).
+    governance::Recovery recovery = governance::Recovery::kRefuse;
   };
   // `project` empty: only module paths can run, with no grants and no kv.
+  // The project's database and audit key are checked against its evidence
+  // (governance/evidence.h): a deleted or replaced database, or a missing
+  // key, is kFailedPrecondition unless `options.recovery` accepts it (`naos
+  // audit accept`, which then audits what evidence().accepted() lists).
   static Result<std::unique_ptr<Naos>> open(std::optional<project::Project> project, Clock& clock, EnvLookup env,
                                             const OpenOptions& options = {});
   ~Naos();  // in naos.cc, where Pools is complete
@@ -162,6 +169,8 @@ class Naos {
   project::Registry* registry() { return registry_.get(); }
   store::SecretStore* secrets() { return secrets_.get(); }
   store::KvStore* kv() { return kv_.get(); }
+  // The project's evidence outside data/; null outside a project.
+  const governance::Evidence* evidence() const { return evidence_ ? &*evidence_ : nullptr; }
   // Cost budgets and the ledger; null outside a project.
   governance::BudgetEnforcer* budget() { return budget_.get(); }
   // The orchestration journal (runs and their steps); null outside a project.
@@ -312,6 +321,7 @@ class Naos {
   Clock& clock_;
   EnvLookup env_;
   std::unique_ptr<store::Database> database_;
+  std::optional<governance::Evidence> evidence_;
   std::unique_ptr<store::KvStore> kv_;
   std::unique_ptr<governance::AuditLog> audit_;
   std::unique_ptr<project::Registry> registry_;

@@ -68,6 +68,8 @@ Result<AuditKey> AuditKey::load_or_create(const std::filesystem::path& file) {
   return AuditKey(std::move(public_key), std::move(secret_key));
 }
 
+std::string AuditKey::public_key_hex() const { return to_hex(public_key_); }
+
 std::string AuditKey::sign(std::string_view message) const {
   std::string signature(crypto_sign_BYTES, '\0');
   crypto_sign_detached(reinterpret_cast<unsigned char*>(signature.data()), nullptr,

@@ -1,10 +1,11 @@
 // AuditKey — the project's Ed25519 key that signs the audit log's head and
 // checkpoints, so that rewriting the whole chain without the key is detected.
 //
-// On disk: data/audit.key, created on first use with mode 0600, two lines of
-// hex: the 32-byte public key, then the 64-byte secret key (libsodium's
-// crypto_sign format). Losing the file makes old signatures unverifiable;
-// `naos audit verify` then says so instead of reporting tampering.
+// On disk: audit.key in the project's evidence folder, outside data/
+// (governance/evidence.h), mode 0600, two lines of hex: the 32-byte public
+// key, then the 64-byte secret key (libsodium's crypto_sign format). A key
+// beside the database it protects could be deleted with it and quietly
+// replaced; so a project's key is made once, and a missing one is an error.
 #pragma once
 
 #include <filesystem>
@@ -22,6 +23,8 @@ class AuditKey {
   // Loads the key; kNotFound when the file does not exist.
   static Result<AuditKey> load(const std::filesystem::path& file);
 
+  // The public key as hex, for checking signatures without naos.
+  std::string public_key_hex() const;
   // Detached signature of `message`, as hex.
   std::string sign(std::string_view message) const;
   bool verify(std::string_view message, std::string_view signature_hex) const;

@@ -25,6 +25,11 @@ Result<std::unique_ptr<AuditLog>> AuditLog::open(const std::filesystem::path& da
 Result<std::unique_ptr<AuditLog>> AuditLog::open(std::shared_ptr<store::GroupCommit> writer,
                                                  const std::filesystem::path& key_file, Clock& clock) {
   NAOS_ASSIGN_OR_RETURN(auto key, AuditKey::load_or_create(key_file));
+  return open(std::move(writer), std::move(key), clock);
+}
+
+Result<std::unique_ptr<AuditLog>> AuditLog::open(std::shared_ptr<store::GroupCommit> writer, AuditKey key,
+                                                 Clock& clock) {
   return std::unique_ptr<AuditLog>(new AuditLog(std::move(writer), std::move(key), clock));
 }
 

@@ -59,6 +59,9 @@ inline constexpr const char* kSecretAccessed = "secret.accessed";
 // A compiled module in data/cache/modules failed authentication and was
 // compiled again (sandbox/module_cache.h): payload module_hash, file, reason.
 inline constexpr const char* kModuleCacheRejected = "module.cache_rejected";
+// `naos audit accept`: an operator took the log and evidence as they are now
+// as the new baseline (governance/evidence.h), with a reason.
+inline constexpr const char* kAuditAccepted = "audit.accepted";
 }  // namespace event
 
 struct AuditEventDraft {
@@ -94,9 +97,13 @@ class AuditLog final : private store::BatchParticipant {
   // With a group commit of its own.
   static Result<std::unique_ptr<AuditLog>> open(const std::filesystem::path& database_file,
                                                 const std::filesystem::path& key_file, Clock& clock);
-  // Writing through `writer`, which other components share.
+  // Writing through `writer`, which other components share; the key is
+  // loaded from `key_file`, or made there when the file does not exist.
   static Result<std::unique_ptr<AuditLog>> open(std::shared_ptr<store::GroupCommit> writer,
                                                 const std::filesystem::path& key_file, Clock& clock);
+  // Signing with `key` (a project's, from its evidence: governance/evidence.h).
+  static Result<std::unique_ptr<AuditLog>> open(std::shared_ptr<store::GroupCommit> writer, AuditKey key,
+                                                Clock& clock);
   // Waits until every event appended is written.
   ~AuditLog() override;
   AuditLog(const AuditLog&) = delete;

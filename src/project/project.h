@@ -3,7 +3,8 @@
 //
 //   nexus.config.yaml        the configuration (project/config.h)
 //   data/nexus.db            the SQLite database (store/database.h)
-//   data/audit.key           the audit log's signing key (governance/audit_key.h)
+//   data/audit.key           only in projects from before the evidence folder, which
+//                            takes the audit key on first open (governance/evidence.h)
 //   data/secret.key          the key secrets are encrypted with (store/secret_store.h)
 //   data/cache/modules/      compiled modules (sandbox/module_cache.h)
 //   data/module_cache.key    the key that authenticates them (0600)
@@ -36,7 +37,9 @@ class Project {
   std::filesystem::path config_file() const { return root_ / kConfigFileName; }
   std::filesystem::path data_dir() const { return root_ / "data"; }
   std::filesystem::path database_file() const { return data_dir() / "nexus.db"; }
-  std::filesystem::path audit_key_file() const { return data_dir() / "audit.key"; }
+  // Where the audit key was kept before it moved to the project's evidence
+  // folder (governance/evidence.h); read once, to move it there.
+  std::filesystem::path legacy_audit_key_file() const { return data_dir() / "audit.key"; }
   std::filesystem::path secret_key_file() const { return data_dir() / "secret.key"; }
   std::filesystem::path module_cache_dir() const { return data_dir() / "cache" / "modules"; }
   std::filesystem::path module_cache_key_file() const { return data_dir() / "module_cache.key"; }

@@ -404,7 +404,7 @@ class Runner {
     auto project = Project::open(root);
     EXPECT_TRUE(project) << project.error().to_string();
     if (!project) return;
-    auto naos = Naos::open(std::move(*project), clock_, [](const std::string&) { return std::nullopt; });
+    auto naos = Naos::open(std::move(*project), clock_, testing::env_lookup());
     EXPECT_TRUE(naos) << naos.error().to_string();
     if (naos) naos_ = std::move(*naos);
   }

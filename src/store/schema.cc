@@ -168,6 +168,14 @@ constexpr const char* kMigrations[] = {
     "  CHECK (beyond_reservation_microcents >= 0);"
     "ALTER TABLE agents ADD COLUMN runner_pid INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE agents ADD COLUMN runner_start INTEGER NOT NULL DEFAULT 0;",
+
+    // 6: the database's identity, which the project's evidence outside data/
+    // also records (governance/evidence.h).
+    "CREATE TABLE project_identity ("
+    "  id INTEGER PRIMARY KEY CHECK (id = 1),"
+    "  database_id TEXT NOT NULL,"
+    "  created_ms INTEGER NOT NULL"
+    ");",
 };
 
 }  // namespace

@@ -90,6 +90,12 @@
 //   agents.runner_pid, agents.runner_start              -- migration 5
 //     The process that last made the agent `running` (base/process.h), so a
 //     run whose process was killed does not keep the agent running forever.
+//
+//   project_identity(id = 1, database_id, created_ms)    -- migration 6
+//     The database's identity: 32 random hex digits, also kept in the
+//     project's evidence folder outside data/ (governance/evidence.h), so a
+//     deleted, emptied or replaced database is noticed. Empty in a database
+//     that has not been bound yet (new, or from before migration 6).
 #pragma once
 
 #include <span>

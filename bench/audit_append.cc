@@ -28,7 +28,7 @@
 //
 // Usage: bench_audit_append [--events N] [--threads N] [--inflight K]
 //                           [--raw-events N] [--batch-events N] [--batch B]
-//                           [--warmup N] [--dir PATH] [--only NAME] [--json]
+//                           [--warmup N] [--dir PATH] [--only NAME] [--witness] [--json]
 #include <stdlib.h>
 
 #include <algorithm>
@@ -42,6 +42,7 @@
 #include <filesystem>
 #include <future>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <utility>
@@ -52,6 +53,7 @@
 #include "base/clock.h"
 #include "governance/audit_key.h"
 #include "governance/audit_log.h"
+#include "governance/witness.h"
 #include "store/database.h"
 
 namespace {
@@ -153,10 +155,26 @@ Measurement finish(std::string name, std::string description, int64_t events, do
 
 struct NaosFiles {
   fs::path db, key;
+  fs::path witness;  // empty: no witness (--witness: each signed head appended there, as Naos::open does)
 };
 
+NaosFiles naos_files(const TempDir& dir, bool witness) {
+  return {dir.path() / "nexus.db", dir.path() / "audit.key", witness ? dir.path() / "witness.log" : fs::path()};
+}
+
 std::unique_ptr<gov::AuditLog> open_log(const NaosFiles& files, naos::Clock& clock) {
-  auto log = gov::AuditLog::open(files.db, files.key, clock);
+  if (files.witness.empty()) {
+    auto log = gov::AuditLog::open(files.db, files.key, clock);
+    if (!log) die("AuditLog::open: " + log.error().to_string());
+    return std::move(*log);
+  }
+  auto writer = naos::store::GroupCommit::open(files.db);
+  if (!writer) die("GroupCommit::open: " + writer.error().to_string());
+  auto key = gov::AuditKey::load_or_create(files.key);
+  if (!key) die("AuditKey: " + key.error().to_string());
+  auto witness = gov::Witness::open(files.witness);
+  if (!witness) die("Witness::open: " + witness.error().to_string());
+  auto log = gov::AuditLog::open(std::move(*writer), std::move(*key), clock, std::move(*witness));
   if (!log) die("AuditLog::open: " + log.error().to_string());
   return std::move(*log);
 }
@@ -177,7 +195,13 @@ void verify_chain(const NaosFiles& files, int64_t total, TempDir& dir, const std
   if (!database) die(what + ": reopen for verification: " + database.error().to_string());
   auto key = gov::AuditKey::load(files.key);
   if (!key) die(what + ": AuditKey::load: " + key.error().to_string());
-  auto report = gov::verify_audit(**database, *key);
+  std::optional<gov::WitnessRecord> witness;
+  if (!files.witness.empty()) {
+    auto read = gov::Witness::read(files.witness);
+    if (!read) die(what + ": Witness::read: " + read.error().to_string());
+    witness = std::move(*read);
+  }
+  auto report = gov::verify_audit(**database, *key, witness ? &*witness : nullptr);
   if (!report) die(what + ": verify_audit: " + report.error().to_string());
   if (!report->intact || report->events != total) {
     dir.keep();
@@ -201,9 +225,9 @@ void warm_up(gov::AuditLog& log, int warmup, std::vector<int64_t>& seqs) {
   }
 }
 
-Measurement run_naos_sync(const fs::path& parent, int64_t events, int threads, int warmup) {
+Measurement run_naos_sync(const fs::path& parent, int64_t events, int threads, int warmup, bool witness) {
   TempDir dir(parent);
-  NaosFiles files{dir.path() / "nexus.db", dir.path() / "audit.key"};
+  NaosFiles files = naos_files(dir, witness);
   naos::SystemClock clock;
   std::vector<std::vector<double>> latencies(static_cast<size_t>(threads));
   std::vector<std::vector<int64_t>> seqs(static_cast<size_t>(threads) + 1);
@@ -251,9 +275,9 @@ Measurement run_naos_sync(const fs::path& parent, int64_t events, int threads, i
   return finish("naos sync", std::to_string(threads) + " threads x append()", events, seconds, std::move(merged));
 }
 
-Measurement run_naos_async(const fs::path& parent, int64_t events, int inflight, int warmup) {
+Measurement run_naos_async(const fs::path& parent, int64_t events, int inflight, int warmup, bool witness) {
   TempDir dir(parent);
-  NaosFiles files{dir.path() / "nexus.db", dir.path() / "audit.key"};
+  NaosFiles files = naos_files(dir, witness);
   naos::SystemClock clock;
   std::vector<double> latencies;
   latencies.reserve(static_cast<size_t>(events));
@@ -408,7 +432,8 @@ int64_t parse_count(const char* flag, const char* value, int64_t min) {
 void usage() {
   std::printf(
       "usage: bench_audit_append [--events N] [--threads N] [--inflight K] [--raw-events N]\n"
-      "                          [--batch-events N] [--batch B] [--warmup N] [--dir PATH] [--only NAME] [--json]\n"
+      "                          [--batch-events N] [--batch B] [--warmup N] [--dir PATH] [--only NAME]\n"
+      "                          [--witness] [--json]\n"
       "  --events        timed events for each naos variant (default 200000)\n"
       "  --threads       producer threads calling append() (default 8)\n"
       "  --inflight      futures in flight for the append_async() variant (default 1024)\n"
@@ -419,6 +444,8 @@ void usage() {
       "  --dir           where the temporary databases go (default: the system temp dir)\n"
       "  --only NAME     run one variant, for profiling (naos-sync, naos-async, raw-txn,\n"
       "                  raw-batch); prints no ratios and no PASS/FAIL\n"
+      "  --witness       the naos variants also append each signed head to a witness file\n"
+      "                  (governance/witness.h), as a project's audit log does\n"
       "  --json          print the results as JSON\n");
 }
 
@@ -439,6 +466,7 @@ int main(int argc, char** argv) {
   int threads = 8, inflight = 1024, batch = 1000, warmup = 1000;
   fs::path parent = fs::temp_directory_path();
   bool json = false;
+  bool witness = false;
   std::string only;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
@@ -459,6 +487,7 @@ int main(int argc, char** argv) {
       if (value == nullptr) die("--only needs a value");
       only = value;
     } else if (arg == "--json") json = true;
+    else if (arg == "--witness") witness = true;
     else if (arg == "-h" || arg == "--help") { usage(); return 0; }
     else { usage(); die("unknown argument " + arg); }
   }
@@ -481,12 +510,12 @@ int main(int argc, char** argv) {
   std::vector<Measurement> results;
   if (wanted("naos-sync")) {
     say("running naos sync (" + std::to_string(events) + " events, " + std::to_string(threads) + " threads) ...");
-    results.push_back(run_naos_sync(parent, events, threads, warmup));
+    results.push_back(run_naos_sync(parent, events, threads, warmup, witness));
   }
   if (wanted("naos-async")) {
     say("running naos async (" + std::to_string(events) + " events, " + std::to_string(inflight) +
         " in flight) ...");
-    results.push_back(run_naos_async(parent, events, inflight, warmup));
+    results.push_back(run_naos_async(parent, events, inflight, warmup, witness));
   }
   if (wanted("raw-txn")) {
     say("running raw SQLite, 1 event per transaction (" + std::to_string(raw_events) + " events) ...");

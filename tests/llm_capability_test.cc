@@ -17,6 +17,7 @@
 #include "fake_llm_vendor.h"
 #include "governance/audit_log.h"
 #include "test_support.h"
+#include "test_env.h"
 
 namespace naos {
 namespace {

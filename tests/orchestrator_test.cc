@@ -10,6 +10,7 @@
 #include "project/registry.h"
 #include "store/database.h"
 #include "test_support.h"
+#include "test_env.h"
 
 namespace naos {
 namespace {

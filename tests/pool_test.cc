@@ -11,6 +11,7 @@
 #include "core/naos.h"
 #include "core/pools.h"
 #include "test_support.h"
+#include "test_env.h"
 
 namespace naos {
 namespace {

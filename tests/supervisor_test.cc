@@ -12,6 +12,7 @@
 #include "core/supervision.h"
 #include "governance/audit_log.h"
 #include "test_support.h"
+#include "test_env.h"
 
 namespace naos {
 namespace {

@@ -1,4 +1,5 @@
 #include "test_support.h"
+#include "test_env.h"
 
 #include <fcntl.h>
 #include <signal.h>

@@ -32,15 +32,6 @@ class TempDir {
   std::filesystem::path path_;
 };
 
-// The state directory (NAOS_STATE_DIR) where naos keeps the evidence of the
-// tests' projects (governance/evidence.h), never the user's home: ctest sets
-// it (tests/CMakeLists.txt), and the test binary run by hand sets it itself
-// before main(), so every naos process the tests start inherits it.
-std::filesystem::path state_dir();
-// An environment lookup for Naos::open: `vars`, plus NAOS_STATE_DIR.
-std::function<std::optional<std::string>(const std::string&)> env_lookup(
-    std::map<std::string, std::string> vars = {});
-
 // The path of an agent built by the build (${NAOS_AGENT_DIR}/<name>.wasm).
 std::filesystem::path agent_path(const std::string& name);
 std::string read_file(const std::filesystem::path& file);

@@ -1,7 +1,8 @@
 // `naos audit [--last N] [--agent A] [--filter C] [--action E] [--days N] [--limit N]
 //             [--format text|json] [--output F] [--follow]`
 // `naos audit verify`
-// `naos audit accept --reason R`
+// `naos audit accept --reason R [--json]`
+// `naos audit head [--json]`
 
 #include <fstream>
 #include <iostream>
@@ -11,6 +12,7 @@
 
 #include "cli/cli.h"
 #include "cli/interrupt.h"
+#include "governance/witness.h"
 #include "project/registry.h"
 
 namespace naos::cli {
@@ -132,17 +134,25 @@ int verify(Context& context) {
   const Globals& globals = context.globals;
   auto naos = open_naos(context, true);
   if (!naos) return report_error(globals, naos.error());
-  auto report = governance::verify_audit(*(*naos)->database(), (*naos)->evidence()->key());
+  const governance::Evidence& evidence = *(*naos)->evidence();
+  // The witness before the database: every head it holds was committed
+  // before verify_audit's snapshot begins, so a writer racing this is no alarm.
+  auto witness = governance::Witness::read(evidence.witness_file());
+  if (!witness) return report_error(globals, witness.error());
+  auto report = governance::verify_audit(*(*naos)->database(), evidence.key(), &*witness);
   if (!report) return report_error(globals, report.error());
   if (globals.json) {
-    nlohmann::json out = {{"ok", report->intact}, {"events", report->events}, {"checkpoints", report->checkpoints}};
+    nlohmann::json out = {{"ok", report->intact},
+                          {"events", report->events},
+                          {"checkpoints", report->checkpoints},
+                          {"witnessed", report->witnessed}};
     if (!report->intact) out["first_bad_event"] = *report->first_bad_seq, out["problem"] = report->problem;
     std::cout << dump_lossless(out, 2) << "\n";
   }
   if (report->intact) {
     if (!globals.json) {
       std::cout << "ok: audit chain intact: " << report->events << " events, signed head, " << report->checkpoints
-                << " signed checkpoints\n";
+                << " signed checkpoints, witnessed to #" << report->witnessed << "\n";
     }
     return 0;
   }
@@ -162,7 +172,9 @@ int accept(Context& context, const std::string& reason) {
   auto naos = open_naos(context, true, governance::Recovery::kAccept);
   if (!naos) return report_error(globals, naos.error());
   const governance::Evidence& evidence = *(*naos)->evidence();
-  auto report = governance::verify_audit(*(*naos)->database(), evidence.key());
+  auto witness = governance::Witness::read(evidence.witness_file());
+  if (!witness) return report_error(globals, witness.error());
+  auto report = governance::verify_audit(*(*naos)->database(), evidence.key(), &*witness);
   if (!report) return report_error(globals, report.error());
   nlohmann::json payload = {{"reason", reason}, {"accepted", evidence.accepted()}};
   if (!report->intact) {
@@ -171,6 +183,21 @@ int accept(Context& context, const std::string& reason) {
   }
   auto seq = (*naos)->audit()->append({"cli", "", governance::event::kAuditAccepted, payload});
   if (!seq) return report_error(globals, seq.error());
+  // The baseline: the witness's heads before it no longer count.
+  auto accepted_event = governance::query_audit(*(*naos)->database(), {.after_seq = *seq - 1, .last = 0});
+  if (!accepted_event) return report_error(globals, accepted_event.error());
+  if (accepted_event->empty() || accepted_event->front().seq != *seq) {
+    return report_error(globals, Error(Code::kInternal, "the audit.accepted event is not in the log"));
+  }
+  const std::string& hash = accepted_event->front().hash;
+  auto digest = governance::audit_prefix_digest(*(*naos)->database(), *seq);
+  if (!digest) return report_error(globals, digest.error());
+  governance::WitnessEntry baseline{governance::WitnessEntry::Kind::kBaseline, *seq, hash, context.clock.now_ms(),
+                                    evidence.key().sign(governance::signed_message("baseline", *seq,
+                                                                                   hash + ":" + *digest)),
+                                    *digest};
+  auto witnessed = governance::Witness::append_to(evidence.witness_file(), baseline);
+  if (!witnessed) return report_error(globals, witnessed.error());
   if (globals.json) {
     nlohmann::json out = {{"ok", true}, {"event", *seq}, {"accepted", payload["accepted"]}};
     if (!report->intact) out["problem"] = report->problem;
@@ -180,6 +207,49 @@ int accept(Context& context, const std::string& reason) {
     if (!report->intact) std::cout << "accepted: the audit log as it is: " << report->problem << "\n";
     std::cout << "ok: recorded as audit.accepted (event #" << *seq << ")\n";
   }
+  return 0;
+}
+
+// `naos audit head`: the newest signed head, with what a third party needs
+// to check it without naos (the public key and the exact signed message),
+// for anchoring somewhere this machine cannot rewrite.
+int head(Context& context) {
+  const Globals& globals = context.globals;
+  auto naos = open_naos(context, true);
+  if (!naos) return report_error(globals, naos.error());
+  const governance::Evidence& evidence = *(*naos)->evidence();
+  auto select = (*naos)->database()->prepare("SELECT seq, hash, signature, signed_ms FROM audit_head");
+  if (!select) return report_error(globals, select.error());
+  auto row = select->step();
+  if (!row) return report_error(globals, row.error());
+  if (!*row) return report_error(globals, Error(Code::kNotFound, "the audit log is empty: no head is signed yet"));
+  int64_t seq = select->column_int64(0);
+  std::string hash = select->column_text(1), signature = select->column_text(2);
+  std::string message = governance::signed_message("head", seq, hash);
+  if (!evidence.key().verify(message, signature)) {
+    std::cerr << "error: VERIFICATION_FAILED (401): the signed head #" << seq
+              << " does not verify with this project's audit key (run `naos audit verify`)\n";
+    return 1;
+  }
+  std::string signed_at = format_utc_ms(select->column_int64(3));
+  if (globals.json) {
+    nlohmann::json out = {{"seq", seq},
+                          {"hash", hash},
+                          {"signed_at", signed_at},
+                          {"signature", signature},
+                          {"signed_message", message},
+                          {"public_key", evidence.key().public_key_hex()},
+                          {"algorithm", "ed25519"},
+                          {"database_id", evidence.database_id()}};
+    std::cout << out.dump(2) << "\n";
+    return 0;
+  }
+  std::cout << "head:        #" << seq << " " << hash << "\n"
+            << "signed at:   " << signed_at << "\n"
+            << "signature:   " << signature << " (ed25519)\n"
+            << "message:     " << message << "\n"
+            << "public key:  " << evidence.key().public_key_hex() << "\n"
+            << "database:    " << evidence.database_id() << "\n";
   return 0;
 }
 
@@ -207,8 +277,11 @@ void add_audit_command(CLI::App& app, Context& context, int& exit_status) {
   accept_command->add_option("--reason", *reason, "Why, for the audit.accepted event")->required();
   accept_command->add_flag("--json", context.globals.json, "Print the result as JSON");
   accept_command->callback([&context, reason, &exit_status] { exit_status = accept(context, *reason); });
+  CLI::App* head_command = audit->add_subcommand("head", "Print the newest signed head, to keep somewhere else");
+  head_command->add_flag("--json", context.globals.json, "Print it as JSON");
+  head_command->callback([&context, &exit_status] { exit_status = head(context); });
   audit->callback([audit, &context, flags, &exit_status] {
-    if (audit->got_subcommand("verify") || audit->got_subcommand("accept")) return;
+    if (audit->got_subcommand("verify") || audit->got_subcommand("accept") || audit->got_subcommand("head")) return;
     exit_status = list(context, *flags);
   });
 }

@@ -53,7 +53,9 @@ Result<std::unique_ptr<Naos>> Naos::open(std::optional<project::Project> project
     // entries and events share a transaction and an fsync (store/group_commit.h).
     NAOS_ASSIGN_OR_RETURN(std::shared_ptr<store::GroupCommit> writer,
                           store::GroupCommit::open(naos->project_->database_file()));
-    NAOS_ASSIGN_OR_RETURN(naos->audit_, governance::AuditLog::open(writer, naos->evidence_->key(), clock));
+    NAOS_ASSIGN_OR_RETURN(auto witness, governance::Witness::open(naos->evidence_->witness_file()));
+    NAOS_ASSIGN_OR_RETURN(naos->audit_,
+                          governance::AuditLog::open(writer, naos->evidence_->key(), clock, std::move(witness)));
     NAOS_ASSIGN_OR_RETURN(naos->budget_, governance::BudgetEnforcer::open(naos->project_->database_file(),
                                                                           naos->audit_.get(), clock,
                                                                           naos->project_->config().cost));

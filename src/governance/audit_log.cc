@@ -3,7 +3,36 @@
 #include "base/bytes_json.h"
 #include "base/sha256.h"
 
+#include <sodium.h>
+
+#include <map>
+
 namespace naos::governance {
+
+namespace {
+
+// audit_prefix_digest, one event at a time.
+class PrefixDigest {
+ public:
+  PrefixDigest() { crypto_hash_sha256_init(&state_); }
+  void add(const AuditEvent& event) {
+    std::string form = canonical_form(event) + event.hash + "\n";
+    crypto_hash_sha256_update(&state_, reinterpret_cast<const unsigned char*>(form.data()), form.size());
+  }
+  std::string hex() const {
+    crypto_hash_sha256_state copy = state_;  // hex() may be asked before the end
+    unsigned char digest[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256_final(&copy, digest);
+    char text[crypto_hash_sha256_BYTES * 2 + 1];
+    sodium_bin2hex(text, sizeof text, digest, sizeof digest);
+    return text;
+  }
+
+ private:
+  crypto_hash_sha256_state state_;
+};
+
+}  // namespace
 
 std::string canonical_form(const AuditEvent& e) {
   nlohmann::json form = {e.seq, e.ts_ms, e.actor, e.agent, e.type, e.payload, e.prev_hash};
@@ -29,12 +58,13 @@ Result<std::unique_ptr<AuditLog>> AuditLog::open(std::shared_ptr<store::GroupCom
 }
 
 Result<std::unique_ptr<AuditLog>> AuditLog::open(std::shared_ptr<store::GroupCommit> writer, AuditKey key,
-                                                 Clock& clock) {
-  return std::unique_ptr<AuditLog>(new AuditLog(std::move(writer), std::move(key), clock));
+                                                 Clock& clock, std::unique_ptr<Witness> witness) {
+  return std::unique_ptr<AuditLog>(new AuditLog(std::move(writer), std::move(key), clock, std::move(witness)));
 }
 
-AuditLog::AuditLog(std::shared_ptr<store::GroupCommit> writer, AuditKey key, Clock& clock)
-    : writer_(std::move(writer)), key_(std::move(key)), clock_(clock) {
+AuditLog::AuditLog(std::shared_ptr<store::GroupCommit> writer, AuditKey key, Clock& clock,
+                   std::unique_ptr<Witness> witness)
+    : writer_(std::move(writer)), key_(std::move(key)), clock_(clock), witness_(std::move(witness)) {
   writer_->add_participant(this);
 }
 
@@ -119,17 +149,38 @@ Status AuditLog::write_event(store::Database& database, Pending& event) {
 
 Status AuditLog::before_commit(store::Database& database) {
   if (!head_changed_) return ok();
+  if (witness_ && witness_->needs_compaction()) {
+    // Inside the write transaction: the hashes it compares with are the log's.
+    NAOS_ASSIGN_OR_RETURN(store::Statement hash_at, database.prepare("SELECT hash FROM audit_events WHERE seq = ?1"));
+    NAOS_TRY(witness_->compact([&hash_at](int64_t seq) -> Result<std::optional<std::string>> {
+      hash_at.reset();
+      hash_at.bind(1, seq);
+      NAOS_ASSIGN_OR_RETURN(bool row, hash_at.step());
+      if (!row) return std::optional<std::string>();
+      return std::optional<std::string>(hash_at.column_text(0));
+    }));
+  }
+  WitnessEntry signed_head{WitnessEntry::Kind::kHead, head_->seq, head_->hash, clock_.now_ms(),
+                           key_.sign(signed_message("head", head_->seq, head_->hash))};
   NAOS_ASSIGN_OR_RETURN(store::Statement head,
                         database.prepare("INSERT INTO audit_head(id, seq, hash, signature, signed_ms) "
                                          "VALUES (1, ?1, ?2, ?3, ?4) ON CONFLICT(id) DO UPDATE SET "
                                          "seq = excluded.seq, hash = excluded.hash, "
                                          "signature = excluded.signature, signed_ms = excluded.signed_ms"));
-  head.bind(1, head_->seq).bind(2, head_->hash);
-  head.bind(3, key_.sign(signed_message("head", head_->seq, head_->hash))).bind(4, clock_.now_ms());
-  return head.run();
+  head.bind(1, signed_head.seq).bind(2, signed_head.hash).bind(3, signed_head.signature).bind(4, signed_head.signed_ms);
+  NAOS_TRY(head.run());
+  signed_head_ = std::move(signed_head);
+  return ok();
 }
 
-void AuditLog::after_batch(bool) {
+void AuditLog::after_batch(bool committed) {
+  if (committed && signed_head_ && witness_) {
+    // After the COMMIT: the witness never holds a head the database does not.
+    // A failure leaves it behind the database (its next head catches up),
+    // which loses no detection of what came before.
+    witness_->append(*signed_head_).ignore_error();
+  }
+  signed_head_.reset();
   head_.reset();
   head_changed_ = false;
 }
@@ -159,7 +210,23 @@ Result<std::vector<AuditEvent>> query_audit(store::Database& database, const Aud
   return events;
 }
 
-Result<AuditVerification> verify_audit(store::Database& database, const AuditKey& key) {
+Result<std::string> audit_prefix_digest(store::Database& database, int64_t through_seq) {
+  NAOS_ASSIGN_OR_RETURN(store::Statement events,
+                        database.prepare("SELECT seq, ts_ms, actor, agent, type, payload, prev_hash, hash "
+                                         "FROM audit_events WHERE seq <= ?1 ORDER BY seq"));
+  events.bind(1, through_seq);
+  PrefixDigest digest;
+  while (true) {
+    NAOS_ASSIGN_OR_RETURN(bool row, events.step());
+    if (!row) break;
+    digest.add({events.column_int64(0), events.column_int64(1), events.column_text(2), events.column_text(3),
+                events.column_text(4), events.column_text(5), events.column_text(6), events.column_text(7)});
+  }
+  return digest.hex();
+}
+
+Result<AuditVerification> verify_audit(store::Database& database, const AuditKey& key,
+                                       const WitnessRecord* witness) {
   AuditVerification report;
   auto broken = [&report](int64_t seq, std::string problem) {
     if (!report.first_bad_seq) {
@@ -171,6 +238,32 @@ Result<AuditVerification> verify_audit(store::Database& database, const AuditKey
   // one while another process appends, the head could be newer than the
   // last event read and look like a deleted tail.
   NAOS_ASSIGN_OR_RETURN(store::ReadTransaction snapshot, database.read());
+
+  // What the witness holds, by seq: each must still be the log's.
+  std::multimap<int64_t, const WitnessEntry*> witnessed;
+  const WitnessEntry* newest_witnessed = nullptr;
+  int64_t baseline_seq = 0;
+  if (witness != nullptr) {
+    if (witness->baseline) {
+      const auto& baseline = *witness->baseline;
+      if (!key.verify(signed_message("baseline", baseline.seq, baseline.hash + ":" + baseline.prefix_digest),
+                      baseline.signature)) {
+        broken(baseline.seq, "the witness's baseline #" + std::to_string(baseline.seq) +
+                                 " has an invalid signature (not made with this project's audit key)");
+      }
+      witnessed.emplace(baseline.seq, &baseline);
+      baseline_seq = baseline.seq;
+    }
+    newest_witnessed = witness->newest();
+    if (newest_witnessed != nullptr &&
+        !key.verify(signed_message("head", newest_witnessed->seq, newest_witnessed->hash),
+                    newest_witnessed->signature)) {
+      broken(newest_witnessed->seq, "the witness's newest head #" + std::to_string(newest_witnessed->seq) +
+                                        " has an invalid signature (not made with this project's audit key)");
+    }
+    for (const auto& head : witness->heads) witnessed.emplace(head.seq, &head);
+  }
+
   NAOS_ASSIGN_OR_RETURN(store::Statement events,
                         database.prepare("SELECT seq, ts_ms, actor, agent, type, payload, prev_hash, hash "
                                          "FROM audit_events ORDER BY seq"));
@@ -178,24 +271,55 @@ Result<AuditVerification> verify_audit(store::Database& database, const AuditKey
   std::string prev_hash = kGenesisHash;
   std::string last_hash = kGenesisHash;
   int64_t last_seq = 0;
+  PrefixDigest prefix;
   while (!report.first_bad_seq) {
     NAOS_ASSIGN_OR_RETURN(bool row, events.step());
     if (!row) break;
     AuditEvent e{events.column_int64(0), events.column_int64(1), events.column_text(2), events.column_text(3),
                  events.column_text(4), events.column_text(5), events.column_text(6), events.column_text(7)};
     ++report.events;
-    if (e.seq != expected_seq) {
+    if (e.seq <= baseline_seq) {
+      // Accepted as it was (`naos audit accept`): unchanged since, if the
+      // digest of everything through the baseline is the one it signed.
+      prefix.add(e);
+      if (e.seq == baseline_seq) {
+        const auto& baseline = *witness->baseline;
+        if (e.hash != baseline.hash || prefix.hex() != baseline.prefix_digest) {
+          broken(e.seq, "the log through the accepted baseline #" + std::to_string(e.seq) +
+                            " changed after it was accepted");
+        }
+        expected_seq = e.seq;  // from here on, every link counts
+      }
+    } else if (e.seq != expected_seq) {
       broken(expected_seq, "event #" + std::to_string(expected_seq) + " is missing (next is #" +
                                std::to_string(e.seq) + ")");
     } else if (e.prev_hash != prev_hash) {
       broken(e.seq, "its prev_hash does not match the hash of event #" + std::to_string(e.seq - 1));
     } else if (compute_hash(e) != e.hash) {
       broken(e.seq, "its content does not match its hash (edited)");
+    } else {
+      auto [first, end] = witnessed.equal_range(e.seq);
+      for (auto it = first; it != end; ++it) {
+        if (it->second->hash != e.hash) {
+          broken(e.seq, "event #" + std::to_string(e.seq) + " is not the one the witness recorded (hash " +
+                            it->second->hash.substr(0, 12) + ", now " + e.hash.substr(0, 12) +
+                            "): the log was truncated or rewritten after it was written");
+          break;
+        }
+      }
     }
     prev_hash = e.hash;
     last_hash = e.hash;
     last_seq = e.seq;
     ++expected_seq;
+  }
+  if (!report.first_bad_seq && last_seq < baseline_seq) {
+    broken(last_seq + 1, "events after #" + std::to_string(last_seq) + " were removed (the accepted baseline is #" +
+                             std::to_string(baseline_seq) + ")");
+  }
+  if (!report.first_bad_seq && !witnessed.empty() && witnessed.rbegin()->first > last_seq) {
+    broken(last_seq + 1, "events after #" + std::to_string(last_seq) + " were removed (the witness recorded #" +
+                             std::to_string(witnessed.rbegin()->first) + ")");
   }
 
   NAOS_ASSIGN_OR_RETURN(store::Statement head, database.prepare("SELECT seq, hash, signature FROM audit_head"));
@@ -221,7 +345,8 @@ Result<AuditVerification> verify_audit(store::Database& database, const AuditKey
 
   NAOS_ASSIGN_OR_RETURN(store::Statement checkpoints,
                         database.prepare("SELECT c.seq, c.hash, c.signature, e.hash FROM audit_checkpoints c "
-                                         "LEFT JOIN audit_events e ON e.seq = c.seq ORDER BY c.seq"));
+                                         "LEFT JOIN audit_events e ON e.seq = c.seq WHERE c.seq > ?1 ORDER BY c.seq"));
+  checkpoints.bind(1, baseline_seq);
   while (!report.first_bad_seq) {
     NAOS_ASSIGN_OR_RETURN(bool row, checkpoints.step());
     if (!row) break;
@@ -234,6 +359,7 @@ Result<AuditVerification> verify_audit(store::Database& database, const AuditKey
       broken(seq, "the chain does not pass through signed checkpoint #" + std::to_string(seq) + " (rewritten)");
     }
   }
+  report.witnessed = newest_witnessed != nullptr ? newest_witnessed->seq : 0;
   report.intact = !report.first_bad_seq.has_value();
   return report;
 }

@@ -11,7 +11,10 @@
 // Truncation and wholesale rewrites are caught by signatures (AuditKey): the
 // newest (seq, hash) — the head — is signed and rewritten in the same
 // transaction as every batch, and every 1,000th event is kept as a signed
-// checkpoint.
+// checkpoint. Each signed head is also appended, after its commit, to the
+// project's witness outside data/ (governance/witness.h): the next batch
+// re-signs whatever head the database holds, so only the witness still
+// shows a truncation or rewrite after later writes.
 //
 // Durability (group commit): events are written through a store::GroupCommit
 // (one transaction, one fsync, per batch), shared with the orchestration
@@ -39,6 +42,7 @@
 #include "base/clock.h"
 #include "base/result.h"
 #include "governance/audit_key.h"
+#include "governance/witness.h"
 #include "store/database.h"
 #include "store/group_commit.h"
 
@@ -101,9 +105,10 @@ class AuditLog final : private store::BatchParticipant {
   // loaded from `key_file`, or made there when the file does not exist.
   static Result<std::unique_ptr<AuditLog>> open(std::shared_ptr<store::GroupCommit> writer,
                                                 const std::filesystem::path& key_file, Clock& clock);
-  // Signing with `key` (a project's, from its evidence: governance/evidence.h).
+  // Signing with `key` (a project's, from its evidence: governance/evidence.h),
+  // and appending every signed head to `witness` when there is one.
   static Result<std::unique_ptr<AuditLog>> open(std::shared_ptr<store::GroupCommit> writer, AuditKey key,
-                                                Clock& clock);
+                                                Clock& clock, std::unique_ptr<Witness> witness = nullptr);
   // Waits until every event appended is written.
   ~AuditLog() override;
   AuditLog(const AuditLog&) = delete;
@@ -128,7 +133,7 @@ class AuditLog final : private store::BatchParticipant {
     int64_t seq = 0;
     std::string hash;
   };
-  AuditLog(std::shared_ptr<store::GroupCommit> writer, AuditKey key, Clock& clock);
+  AuditLog(std::shared_ptr<store::GroupCommit> writer, AuditKey key, Clock& clock, std::unique_ptr<Witness> witness);
   // On the writer thread, inside the batch's transaction.
   Status write_event(store::Database& database, Pending& event);
   Status before_commit(store::Database& database) override;
@@ -142,6 +147,10 @@ class AuditLog final : private store::BatchParticipant {
   // between two batches).
   std::optional<Head> head_;
   bool head_changed_ = false;
+  // The witness outside data/ (null without one), and the head signed in
+  // this batch, appended to it once the batch is committed.
+  std::unique_ptr<Witness> witness_;
+  std::optional<WitnessEntry> signed_head_;
 };
 
 struct AuditQuery {
@@ -160,14 +169,27 @@ struct AuditVerification {
   bool intact = false;
   int64_t events = 0;
   int64_t checkpoints = 0;
+  // The newest head the witness holds (0: none, or verified without one).
+  int64_t witnessed = 0;
   // The first event (or head) found broken, and how.
   std::optional<int64_t> first_bad_seq;
   std::string problem;
 };
 
+// SHA-256 over every event through `through_seq` in seq order, each as
+// canonical_form + hash + "\n", exactly as stored (links need not hold):
+// what a witness baseline pins (governance/witness.h).
+Result<std::string> audit_prefix_digest(store::Database& database, int64_t through_seq);
+
 // Checks every link, every hash, the signed head and every checkpoint, in one
 // read transaction (one snapshot), so writers in other processes cause no
-// false alarm. `database` must not be inside a transaction already.
-Result<AuditVerification> verify_audit(store::Database& database, const AuditKey& key);
+// false alarm. `database` must not be inside a transaction already. With a
+// `witness` (read before this call, so that every head it holds is in the
+// snapshot): every witnessed head must still be in the log with its hash.
+// The log through the witness's baseline (`naos audit accept`) is checked
+// against the baseline's digest instead of link by link, and its
+// checkpoints not at all (they may be signed by a key accept replaced).
+Result<AuditVerification> verify_audit(store::Database& database, const AuditKey& key,
+                                       const WitnessRecord* witness = nullptr);
 
 }  // namespace naos::governance

@@ -11,6 +11,8 @@
 
 #include "base/file.h"
 #include "base/sha256.h"
+#include "governance/audit_log.h"
+#include "governance/witness.h"
 
 namespace naos::governance {
 namespace {
@@ -161,6 +163,7 @@ class Binding {
   // Records `id` in the database, then in database.id (the pending file in
   // between lets a crash be finished by the next open).
   Status bind_identity(const std::string& id);
+  Status witness_current_head(const AuditKey& key);
   fs::path id_file() const { return folder_ / "database.id"; }
   fs::path pending_file() const { return folder_ / "database.id.pending"; }
   fs::path key_file() const { return folder_ / "audit.key"; }
@@ -182,6 +185,18 @@ class Binding {
   bool accept_;
   std::vector<std::string> accepted_;
 };
+
+Status Binding::witness_current_head(const AuditKey& key) {
+  // A log bound with events already (a project from before evidence) is
+  // witnessed from now, not only from its next event.
+  NAOS_ASSIGN_OR_RETURN(store::Statement head, database_.prepare("SELECT seq, hash, signature, signed_ms FROM audit_head"));
+  NAOS_ASSIGN_OR_RETURN(bool row, head.step());
+  if (!row) return ok();
+  WitnessEntry entry{WitnessEntry::Kind::kHead, head.column_int64(0), head.column_text(1), head.column_int64(3),
+                     head.column_text(2)};
+  if (!key.verify(signed_message("head", entry.seq, entry.hash), entry.signature)) return ok();  // verify says so
+  return Witness::append_to(folder_ / "witness.log", entry);
+}
 
 Status Binding::bind_identity(const std::string& id) {
   NAOS_TRY(write_atomically(pending_file(), id + "\n"));
@@ -265,6 +280,7 @@ Result<Binding::Bound> Binding::run(const fs::path& legacy_key_file) {
   }
   // Made only for a new project, or when accepting (refused above otherwise).
   NAOS_ASSIGN_OR_RETURN(AuditKey key, has_key ? AuditKey::load(key_file()) : AuditKey::load_or_create(key_file()));
+  NAOS_TRY(witness_current_head(key));
   return Bound{std::move(id), std::move(key), std::move(accepted_)};
 }
 

@@ -20,6 +20,7 @@
 #include "project/init.h"
 #include "project/project.h"
 #include "test_support.h"
+#include "test_env.h"
 
 namespace naos::project {
 namespace {

@@ -193,6 +193,9 @@ int main(int argc, char** argv) {
   if (!std::filesystem::exists(agent)) die("no agent at " + agent);
 
   ScratchDir scratch;
+  // The projects' evidence (governance/evidence.h) in the scratch folder,
+  // removed with it, not in the home of whoever runs the bench.
+  setenv("NAOS_STATE_DIR", (scratch.path / "state").c_str(), 1);
   std::vector<Level> results;
   for (size_t index = 0; index < levels.size(); ++index) {
     int processes = levels[index];

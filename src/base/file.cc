@@ -1,5 +1,10 @@
 #include "base/file.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -14,6 +19,43 @@ Result<std::string> read_file(const std::filesystem::path& file, std::string_vie
   std::stringstream bytes;
   bytes << in.rdbuf();
   return bytes.str();
+}
+
+Status write_file_atomically(const std::filesystem::path& file, std::string_view bytes,
+                             std::filesystem::perms permissions, std::string_view what) {
+  auto temporary = file;
+  temporary += ".tmp." + std::to_string(::getpid());
+  auto failure = [&](const std::string& reason) {
+    std::error_code ignored;
+    std::filesystem::remove(temporary, ignored);
+    return Error(Code::kUnavailable, "cannot write the " + std::string(what) + ": " + reason, file.string());
+  };
+  int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return failure(std::strerror(errno));
+  size_t written = 0;
+  while (written < bytes.size()) {
+    ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      int saved = errno;
+      ::close(fd);
+      return failure(std::strerror(saved));
+    }
+    written += static_cast<size_t>(n);
+  }
+  // Durable before it is visible: a crash after the rename never leaves an
+  // empty file under the real name.
+  if (::fsync(fd) != 0) {
+    int saved = errno;
+    ::close(fd);
+    return failure(std::strerror(saved));
+  }
+  ::close(fd);
+  std::error_code ec;
+  std::filesystem::permissions(temporary, permissions, ec);
+  if (!ec) std::filesystem::rename(temporary, file, ec);
+  if (ec) return failure(ec.message());
+  return ok();
 }
 
 }  // namespace naos

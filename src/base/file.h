@@ -13,4 +13,10 @@ namespace naos {
 // as context (a missing file, a folder, no permission).
 Result<std::string> read_file(const std::filesystem::path& file, std::string_view what);
 
+// Writes `bytes` to a temporary file beside `file`, fsyncs it, gives it
+// `permissions` and renames it over `file`: a reader (or a crash) sees the
+// old file or the new one, never half of either. kUnavailable on failure.
+Status write_file_atomically(const std::filesystem::path& file, std::string_view bytes,
+                             std::filesystem::perms permissions, std::string_view what);
+
 }  // namespace naos

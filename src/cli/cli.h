@@ -75,6 +75,7 @@ void add_workflow_command(CLI::App& app, Context& context, int& exit_status);
 void add_saga_command(CLI::App& app, Context& context, int& exit_status);
 void add_pool_command(CLI::App& app, Context& context, int& exit_status);
 void add_runs_command(CLI::App& app, Context& context, int& exit_status);
+void add_archive_commands(CLI::App& app, Context& context, int& exit_status);
 // A usage error (an unknown or missing command word, an unknown flag, a
 // missing argument) as one line that suggests the command meant
 // (cli/command_words.cc); `args` are the words after `naos`.

@@ -90,6 +90,7 @@ int main(int argc, char** argv) {
   add_saga_command(app, context, exit_status);
   add_pool_command(app, context, exit_status);
   add_runs_command(app, context, exit_status);
+  add_archive_commands(app, context, exit_status);
   if (argc == 1) {  // `naos` alone: say what it can do, not "a subcommand is required"
     std::cout << app.help();
     return 2;

@@ -78,12 +78,30 @@ std::string AuditKey::sign(std::string_view message) const {
   return to_hex(signature);
 }
 
-bool AuditKey::verify(std::string_view message, std::string_view signature_hex) const {
+namespace {
+
+bool verify_detached(const std::string& public_key, std::string_view message, std::string_view signature_hex) {
   std::string signature;
   if (!from_hex(signature_hex, crypto_sign_BYTES, signature)) return false;
   return crypto_sign_verify_detached(reinterpret_cast<const unsigned char*>(signature.data()),
                                      reinterpret_cast<const unsigned char*>(message.data()), message.size(),
-                                     reinterpret_cast<const unsigned char*>(public_key_.data())) == 0;
+                                     reinterpret_cast<const unsigned char*>(public_key.data())) == 0;
+}
+
+}  // namespace
+
+bool AuditKey::verify(std::string_view message, std::string_view signature_hex) const {
+  return verify_detached(public_key_, message, signature_hex);
+}
+
+std::string AuditKey::public_key_hex() const { return to_hex(public_key_); }
+
+bool verify_with_public_key(std::string_view public_key_hex, std::string_view message,
+                            std::string_view signature_hex) {
+  if (sodium_init() < 0) return false;
+  std::string public_key;
+  if (!from_hex(public_key_hex, crypto_sign_PUBLICKEYBYTES, public_key)) return false;
+  return verify_detached(public_key, message, signature_hex);
 }
 
 }  // namespace naos::governance

@@ -16,6 +16,11 @@
 
 namespace naos::governance {
 
+// Whether `signature_hex` is a valid signature of `message` by the key whose
+// public half is `public_key_hex` (another project's, e.g. an archive's).
+bool verify_with_public_key(std::string_view public_key_hex, std::string_view message,
+                            std::string_view signature_hex);
+
 class AuditKey {
  public:
   // Loads the key, creating it if the file does not exist.
@@ -28,6 +33,9 @@ class AuditKey {
   // Detached signature of `message`, as hex.
   std::string sign(std::string_view message) const;
   bool verify(std::string_view message, std::string_view signature_hex) const;
+  // The public half, as hex: what an auditor needs to check signatures
+  // offline (`naos export` carries it beside the signed head).
+  std::string public_key_hex() const;
 
  private:
   AuditKey(std::string public_key, std::string secret_key)

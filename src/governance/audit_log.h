@@ -119,6 +119,13 @@ class AuditLog final : private store::BatchParticipant {
   // Queues the event; the future is ready once it is durable.
   std::future<Result<int64_t>> append_async(AuditEventDraft draft);
 
+  // Signs the chain already in `database` as this project's: its newest
+  // event as the head and every kCheckpointEvery-th as a checkpoint, inside
+  // the caller's write transaction. For `naos import`, whose events arrive
+  // signed by the exporting project's key (kept in the import's audit event).
+  Status sign_imported_chain(store::Database& database);
+  std::string public_key_hex() const { return key_.public_key_hex(); }
+
  private:
   // An event as the producer prepared it: the JSON escaping of its middle
   // fields is done on the caller's thread, so the writer thread only numbers,

@@ -279,6 +279,11 @@ Statement& Statement::bind(int index, std::string_view text) {
   return *this;
 }
 
+Statement& Statement::bind_double(int index, double number) {
+  sqlite3_bind_double(stmt_.get(), index, number);
+  return *this;
+}
+
 Statement& Statement::bind(int index, int64_t number) {
   sqlite3_bind_int64(stmt_.get(), index, number);
   return *this;
@@ -323,6 +328,25 @@ std::string Statement::column_text(int index) const {
 
 int64_t Statement::column_int64(int index) const { return sqlite3_column_int64(stmt_.get(), index); }
 
+double Statement::column_double(int index) const { return sqlite3_column_double(stmt_.get(), index); }
+
 bool Statement::column_is_null(int index) const { return sqlite3_column_type(stmt_.get(), index) == SQLITE_NULL; }
+
+int Statement::column_count() const { return sqlite3_column_count(stmt_.get()); }
+
+std::string Statement::column_name(int index) const {
+  const char* name = sqlite3_column_name(stmt_.get(), index);
+  return name ? name : "";
+}
+
+Statement::Kind Statement::column_kind(int index) const {
+  switch (sqlite3_column_type(stmt_.get(), index)) {
+    case SQLITE_INTEGER: return Kind::kInteger;
+    case SQLITE_FLOAT: return Kind::kReal;
+    case SQLITE_TEXT: return Kind::kText;
+    case SQLITE_BLOB: return Kind::kBlob;
+    default: return Kind::kNull;
+  }
+}
 
 }  // namespace naos::store

@@ -73,6 +73,7 @@ class Statement {
 
   Statement& bind(int index, std::string_view text);
   Statement& bind(int index, int64_t number);
+  Statement& bind_double(int index, double number);
   Statement& bind_blob(int index, std::string_view bytes);
   Statement& bind_null(int index);
 
@@ -85,7 +86,14 @@ class Statement {
 
   std::string column_text(int index) const;
   int64_t column_int64(int index) const;
+  double column_double(int index) const;
   bool column_is_null(int index) const;
+
+  // For code that reads tables it does not know (table_dump.h).
+  enum class Kind { kNull, kInteger, kReal, kText, kBlob };
+  int column_count() const;
+  std::string column_name(int index) const;
+  Kind column_kind(int index) const;
 
  private:
   friend class Connection;

@@ -15,6 +15,7 @@
 
 #include "base/sha256.h"
 #include "core/naos.h"
+#include "test_env.h"
 #include "test_support.h"
 
 namespace naos {
@@ -133,7 +134,7 @@ TEST_F(IntegrityTest, AFolderSwappedForASymlinkToDataAfterLoadingIsRefusedWhenTh
   testing::FakeClock clock;
   auto opened = project::Project::open(project_);
   ASSERT_TRUE(opened) << opened.error().to_string();
-  auto naos = Naos::open(std::move(*opened), clock, [](const std::string&) { return std::nullopt; });
+  auto naos = Naos::open(std::move(*opened), clock, testing::env_lookup());
   ASSERT_TRUE(naos) << naos.error().to_string();
   // Valid when loaded; then the operator (or anything with write access to
   // the project) turns the folder into a way into data/.

@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "core/naos.h"
+#include "test_env.h"
 #include "test_support.h"
 
 namespace naos {
@@ -44,7 +45,7 @@ class InternalErrorTest : public ::testing::Test {
     std::filesystem::create_directories(dir_.path() / "data");
     auto project = project::Project::open(dir_.path());
     ASSERT_TRUE(project) << project.error().to_string();
-    auto naos = Naos::open(std::move(*project), clock_, [](const std::string&) { return std::nullopt; });
+    auto naos = Naos::open(std::move(*project), clock_, testing::env_lookup());
     ASSERT_TRUE(naos) << naos.error().to_string();
     naos_ = std::move(*naos);
     flows_ = std::make_unique<orchestration::Orchestrator>(naos_->project()->config(), *naos_->journal(), runner_,

@@ -184,19 +184,8 @@ int accept(Context& context, const std::string& reason) {
   auto seq = (*naos)->audit()->append({"cli", "", governance::event::kAuditAccepted, payload});
   if (!seq) return report_error(globals, seq.error());
   // The baseline: the witness's heads before it no longer count.
-  auto accepted_event = governance::query_audit(*(*naos)->database(), {.after_seq = *seq - 1, .last = 0});
-  if (!accepted_event) return report_error(globals, accepted_event.error());
-  if (accepted_event->empty() || accepted_event->front().seq != *seq) {
-    return report_error(globals, Error(Code::kInternal, "the audit.accepted event is not in the log"));
-  }
-  const std::string& hash = accepted_event->front().hash;
-  auto digest = governance::audit_prefix_digest(*(*naos)->database(), *seq);
-  if (!digest) return report_error(globals, digest.error());
-  governance::WitnessEntry baseline{governance::WitnessEntry::Kind::kBaseline, *seq, hash, context.clock.now_ms(),
-                                    evidence.key().sign(governance::signed_message("baseline", *seq,
-                                                                                   hash + ":" + *digest)),
-                                    *digest};
-  auto witnessed = governance::Witness::append_to(evidence.witness_file(), baseline);
+  auto witnessed = governance::write_witness_baseline(*(*naos)->database(), evidence.key(), evidence.witness_file(),
+                                                      *seq, context.clock.now_ms());
   if (!witnessed) return report_error(globals, witnessed.error());
   if (globals.json) {
     nlohmann::json out = {{"ok", true}, {"event", *seq}, {"accepted", payload["accepted"]}};

@@ -141,7 +141,9 @@ class Naos {
     // in this process, unbounded (tests that drive Naos directly).
     std::filesystem::path compile_helper;
     // What to do when the evidence does not match (governance/evidence.h).
-    governance::Recovery recovery = governance::Recovery::kRefuse;
+    // Left out, it is kRefuse (the enum's zero): no member initializer here,
+    // since GCC refuses `= {}` below for a nested struct that has one.
+    governance::Recovery recovery;
   };
   // `project` empty: only module paths can run, with no grants and no kv.
   // The project's database and audit key are checked against its evidence

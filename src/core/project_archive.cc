@@ -1,10 +1,9 @@
 #include "core/project_archive.h"
 
-#include <sodium.h>
-
 #include <algorithm>
 #include <set>
 
+#include "base/bytes_json.h"
 #include "base/file.h"
 #include "base/sha256.h"
 #include "store/table_dump.h"
@@ -17,57 +16,16 @@ constexpr const char* kImported = "project.imported";
 
 // Not rows of the project's history: signatures by this project's key (the
 // archive carries them in "audit", and import signs afresh), and secret
-// values, encrypted under a key that stays on this machine.
-const std::set<std::string> kNotExported = {"audit_head", "audit_checkpoints", "secrets"};
+// values, encrypted under a key that stays on this machine; and the
+// database's own identity (governance/evidence.h), which the project it is
+// imported into keeps.
+const std::set<std::string> kNotExported = {"audit_head", "audit_checkpoints", "secrets", "project_identity"};
 
-bool valid_utf8(std::string_view text) {
-  size_t i = 0;
-  while (i < text.size()) {
-    auto byte = static_cast<unsigned char>(text[i]);
-    size_t length = byte < 0x80 ? 1 : (byte >> 5) == 0x6 ? 2 : (byte >> 4) == 0xE ? 3 : (byte >> 3) == 0x1E ? 4 : 0;
-    if (length == 0 || i + length > text.size()) return false;
-    uint32_t code = length == 1 ? byte : byte & (0x7F >> length);
-    for (size_t k = 1; k < length; ++k) {
-      auto next = static_cast<unsigned char>(text[i + k]);
-      if ((next & 0xC0) != 0x80) return false;
-      code = (code << 6) | (next & 0x3F);
-    }
-    // Overlong forms, surrogates and values past U+10FFFF are not UTF-8.
-    static constexpr uint32_t kSmallest[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (code < kSmallest[length] || (code >= 0xD800 && code <= 0xDFFF) || code > 0x10FFFF) return false;
-    i += length;
-  }
-  return true;
-}
-
-std::string to_base64(std::string_view bytes) {
-  std::string out(sodium_base64_ENCODED_LEN(bytes.size(), sodium_base64_VARIANT_ORIGINAL), '\0');
-  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(),
-                    sodium_base64_VARIANT_ORIGINAL);
-  out.resize(out.size() - 1);  // the terminating NUL
-  return out;
-}
-
-Result<std::string> from_base64(std::string_view text) {
-  std::string out(text.size() / 4 * 3 + 3, '\0');
-  size_t length = 0;
-  if (sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), text.data(), text.size(), nullptr,
-                        &length, nullptr, sodium_base64_VARIANT_ORIGINAL) != 0) {
-    return Error(Code::kInvalidArgument, "the archive holds a value that is not valid base64");
-  }
-  out.resize(length);
-  return out;
-}
-
-nlohmann::json bytes_to_json(std::string_view bytes) {
-  if (valid_utf8(bytes)) return std::string(bytes);
-  return {{"base64", to_base64(bytes)}};
-}
-
+// Bytes as the rest of naos writes them in JSON (base/bytes_json.h); the
+// archive's own wording when a value is neither form.
 Result<std::string> bytes_from_json(const nlohmann::json& value, std::string_view what) {
-  if (value.is_string()) return value.get<std::string>();
-  if (value.is_object() && value.contains("base64") && value["base64"].is_string()) {
-    return from_base64(value["base64"].get<std::string>());
+  if (value.is_string() || (value.is_object() && value.contains("base64") && value["base64"].is_string())) {
+    return naos::bytes_from_json(value);
   }
   return Error(Code::kInvalidArgument, "the archive's " + std::string(what) + " is neither text nor {\"base64\"}");
 }
@@ -77,8 +35,8 @@ nlohmann::json cell_to_json(const store::Cell& cell) {
     case store::Statement::Kind::kNull: return nullptr;
     case store::Statement::Kind::kInteger: return cell.integer;
     case store::Statement::Kind::kReal: return {{"real", cell.real}};
-    case store::Statement::Kind::kText: return bytes_to_json(cell.bytes);
-    case store::Statement::Kind::kBlob: return {{"blob", to_base64(cell.bytes)}};
+    case store::Statement::Kind::kText: return bytes_json(cell.bytes);
+    case store::Statement::Kind::kBlob: return {{"blob", base64_encode(cell.bytes)}};
   }
   return nullptr;
 }
@@ -104,12 +62,12 @@ Result<store::Cell> cell_from_json(const nlohmann::json& value) {
     }
     if (value.contains("base64") && value["base64"].is_string()) {
       cell.kind = store::Statement::Kind::kText;
-      NAOS_ASSIGN_OR_RETURN(cell.bytes, from_base64(value["base64"].get<std::string>()));
+      NAOS_ASSIGN_OR_RETURN(cell.bytes, base64_decode(value["base64"].get<std::string>()));
       return cell;
     }
     if (value.contains("blob") && value["blob"].is_string()) {
       cell.kind = store::Statement::Kind::kBlob;
-      NAOS_ASSIGN_OR_RETURN(cell.bytes, from_base64(value["blob"].get<std::string>()));
+      NAOS_ASSIGN_OR_RETURN(cell.bytes, base64_decode(value["blob"].get<std::string>()));
       return cell;
     }
   }
@@ -193,7 +151,9 @@ Status check_archived_chain(const store::TableRows& events, const nlohmann::json
 Status require_empty(store::Database& database) {
   NAOS_ASSIGN_OR_RETURN(std::vector<std::string> names, store::table_names(database));
   for (const std::string& name : names) {
-    if (name == "audit_events" || name == "audit_head" || name == "audit_checkpoints") continue;
+    if (name == "audit_events" || name == "audit_head" || name == "audit_checkpoints" || name == "project_identity") {
+      continue;
+    }
     NAOS_ASSIGN_OR_RETURN(bool empty, store::table_is_empty(database, name));
     if (!empty) {
       return Error(Code::kFailedPrecondition, "this project is not empty (table '" + name +
@@ -280,7 +240,7 @@ Result<nlohmann::json> export_project(Naos& naos, ExportSummary* summary) {
                         {"schema_version", database->schema_version()},
                         {"exported_ms", naos.clock().now_ms()},
                         {"project", project->config().name},
-                        {"config", bytes_to_json(config)},
+                        {"config", bytes_json(config)},
                         {"secrets", std::move(secrets)},
                         {"audit", std::move(audit)},
                         {"tables", std::move(out_tables)}};
@@ -368,7 +328,13 @@ Result<ImportSummary> import_project(Naos& naos, const nlohmann::json& archive) 
                             {"source_public_key", audit.value("public_key", "")},
                             {"source_head", audit.value("head", nlohmann::json())},
                             {"secrets_to_set", summary.secrets_to_set}};
-  NAOS_TRY(naos.record({"cli", "", kImported, std::move(payload)}));
+  NAOS_ASSIGN_OR_RETURN(int64_t seq, naos.audit()->append({"cli", "", kImported, std::move(payload)}));
+  // The log was rightly replaced: the witness's heads of the empty
+  // project's log (its config.changed events) no longer count.
+  if (naos.evidence() != nullptr) {
+    NAOS_TRY(governance::write_witness_baseline(*database, naos.evidence()->key(), naos.evidence()->witness_file(),
+                                                seq, naos.clock().now_ms()));
+  }
   return summary;
 }
 

@@ -94,8 +94,6 @@ bool AuditKey::verify(std::string_view message, std::string_view signature_hex) 
   return verify_detached(public_key_, message, signature_hex);
 }
 
-std::string AuditKey::public_key_hex() const { return to_hex(public_key_); }
-
 bool verify_with_public_key(std::string_view public_key_hex, std::string_view message,
                             std::string_view signature_hex) {
   if (sodium_init() < 0) return false;

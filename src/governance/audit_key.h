@@ -28,14 +28,12 @@ class AuditKey {
   // Loads the key; kNotFound when the file does not exist.
   static Result<AuditKey> load(const std::filesystem::path& file);
 
-  // The public key as hex, for checking signatures without naos.
+  // The public half, as hex: what an auditor needs to check signatures
+  // without naos (`naos export` carries it beside the signed head).
   std::string public_key_hex() const;
   // Detached signature of `message`, as hex.
   std::string sign(std::string_view message) const;
   bool verify(std::string_view message, std::string_view signature_hex) const;
-  // The public half, as hex: what an auditor needs to check signatures
-  // offline (`naos export` carries it beside the signed head).
-  std::string public_key_hex() const;
 
  private:
   AuditKey(std::string public_key, std::string secret_key)

@@ -393,4 +393,17 @@ Result<AuditVerification> verify_audit(store::Database& database, const AuditKey
   return report;
 }
 
+Status write_witness_baseline(store::Database& database, const AuditKey& key,
+                              const std::filesystem::path& witness_file, int64_t seq, int64_t now_ms) {
+  NAOS_ASSIGN_OR_RETURN(store::Statement event, database.prepare("SELECT hash FROM audit_events WHERE seq = ?1"));
+  event.bind(1, seq);
+  NAOS_ASSIGN_OR_RETURN(bool found, event.step());
+  if (!found) return Error(Code::kNotFound, "no audit event #" + std::to_string(seq) + " to take as the baseline");
+  std::string hash = event.column_text(0);
+  NAOS_ASSIGN_OR_RETURN(std::string digest, audit_prefix_digest(database, seq));
+  WitnessEntry baseline{WitnessEntry::Kind::kBaseline, seq, hash, now_ms,
+                        key.sign(signed_message("baseline", seq, hash + ":" + digest)), digest};
+  return Witness::append_to(witness_file, baseline);
+}
+
 }  // namespace naos::governance

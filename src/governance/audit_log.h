@@ -188,6 +188,13 @@ struct AuditVerification {
 // what a witness baseline pins (governance/witness.h).
 Result<std::string> audit_prefix_digest(store::Database& database, int64_t through_seq);
 
+// Appends to `witness_file` a baseline at event `seq`, signed by `key`: the
+// witness's heads before it no longer count. For a log that was rightly
+// replaced (`naos audit accept`, `naos import`).
+// Errors: kNotFound when the log has no event `seq`.
+Status write_witness_baseline(store::Database& database, const AuditKey& key,
+                              const std::filesystem::path& witness_file, int64_t seq, int64_t now_ms);
+
 // Checks every link, every hash, the signed head and every checkpoint, in one
 // read transaction (one snapshot), so writers in other processes cause no
 // false alarm. `database` must not be inside a transaction already. With a

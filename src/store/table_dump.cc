@@ -6,7 +6,7 @@ namespace naos::store {
 namespace {
 
 // SQL identifiers come from sqlite_master or an archive: quoted, never trusted.
-std::string quoted(std::string_view identifier) {
+std::string sql_identifier(std::string_view identifier) {
   std::string out = "\"";
   for (char c : identifier) {
     if (c == '"') out += '"';
@@ -38,7 +38,7 @@ Result<std::string> order_of(Database& database, std::string_view table) {
   while (true) {
     NAOS_ASSIGN_OR_RETURN(bool row, info.step());
     if (!row) break;
-    keys += (keys.empty() ? "" : ", ") + quoted(info.column_text(0));
+    keys += (keys.empty() ? "" : ", ") + sql_identifier(info.column_text(0));
   }
   return " ORDER BY " + (keys.empty() ? std::string("rowid") : keys);
 }
@@ -80,9 +80,9 @@ Result<std::vector<TableRows>> dump_tables(Database& database, const std::set<st
     table.name = name;
     NAOS_ASSIGN_OR_RETURN(table.columns, columns_of(database, name));
     std::string list;
-    for (const std::string& column : table.columns) list += (list.empty() ? "" : ", ") + quoted(column);
+    for (const std::string& column : table.columns) list += (list.empty() ? "" : ", ") + sql_identifier(column);
     NAOS_ASSIGN_OR_RETURN(std::string order, order_of(database, name));
-    NAOS_ASSIGN_OR_RETURN(Statement rows, database.prepare("SELECT " + list + " FROM " + quoted(name) + order));
+    NAOS_ASSIGN_OR_RETURN(Statement rows, database.prepare("SELECT " + list + " FROM " + sql_identifier(name) + order));
     while (true) {
       NAOS_ASSIGN_OR_RETURN(bool row, rows.step());
       if (!row) break;
@@ -97,7 +97,7 @@ Result<std::vector<TableRows>> dump_tables(Database& database, const std::set<st
 }
 
 Result<bool> table_is_empty(Database& database, std::string_view table) {
-  NAOS_ASSIGN_OR_RETURN(Statement any, database.prepare("SELECT 1 FROM " + quoted(table) + " LIMIT 1"));
+  NAOS_ASSIGN_OR_RETURN(Statement any, database.prepare("SELECT 1 FROM " + sql_identifier(table) + " LIMIT 1"));
   NAOS_ASSIGN_OR_RETURN(bool row, any.step());
   return !row;
 }
@@ -113,11 +113,11 @@ Status insert_rows(Database& database, const TableRows& table) {
     if (std::find(known.begin(), known.end(), table.columns[i]) == known.end()) {
       return Error(Code::kInvalidArgument, "table '" + table.name + "' has no column '" + table.columns[i] + "'");
     }
-    list += (i ? ", " : "") + quoted(table.columns[i]);
+    list += (i ? ", " : "") + sql_identifier(table.columns[i]);
     params += (i ? ", ?" : "?") + std::to_string(i + 1);
   }
   NAOS_ASSIGN_OR_RETURN(Statement insert,
-                        database.prepare("INSERT INTO " + quoted(table.name) + " (" + list + ") VALUES (" + params + ")"));
+                        database.prepare("INSERT INTO " + sql_identifier(table.name) + " (" + list + ") VALUES (" + params + ")"));
   for (const std::vector<Cell>& row : table.rows) {
     if (row.size() != table.columns.size()) {
       return Error(Code::kInvalidArgument, "a row of table '" + table.name + "' has " + std::to_string(row.size()) +

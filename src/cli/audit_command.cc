@@ -130,16 +130,21 @@ int list(Context& context, const AuditFlags& flags) {
   return 0;
 }
 
+// The audit log checked against its signatures and the witness outside
+// data/ (verify and accept). The witness is read before the database: every
+// head it holds was committed before verify_audit's snapshot begins, so a
+// writer racing this is no alarm.
+Result<governance::AuditVerification> verify_with_witness(Naos& naos) {
+  const governance::Evidence& evidence = *naos.evidence();
+  NAOS_ASSIGN_OR_RETURN(governance::WitnessRecord witness, governance::Witness::read(evidence.witness_file()));
+  return governance::verify_audit(*naos.database(), evidence.key(), &witness);
+}
+
 int verify(Context& context) {
   const Globals& globals = context.globals;
   auto naos = open_naos(context, true);
   if (!naos) return report_error(globals, naos.error());
-  const governance::Evidence& evidence = *(*naos)->evidence();
-  // The witness before the database: every head it holds was committed
-  // before verify_audit's snapshot begins, so a writer racing this is no alarm.
-  auto witness = governance::Witness::read(evidence.witness_file());
-  if (!witness) return report_error(globals, witness.error());
-  auto report = governance::verify_audit(*(*naos)->database(), evidence.key(), &*witness);
+  auto report = verify_with_witness(**naos);
   if (!report) return report_error(globals, report.error());
   if (globals.json) {
     nlohmann::json out = {{"ok", report->intact},
@@ -172,9 +177,7 @@ int accept(Context& context, const std::string& reason) {
   auto naos = open_naos(context, true, governance::Recovery::kAccept);
   if (!naos) return report_error(globals, naos.error());
   const governance::Evidence& evidence = *(*naos)->evidence();
-  auto witness = governance::Witness::read(evidence.witness_file());
-  if (!witness) return report_error(globals, witness.error());
-  auto report = governance::verify_audit(*(*naos)->database(), evidence.key(), &*witness);
+  auto report = verify_with_witness(**naos);
   if (!report) return report_error(globals, report.error());
   nlohmann::json payload = {{"reason", reason}, {"accepted", evidence.accepted()}};
   if (!report->intact) {

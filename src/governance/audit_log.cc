@@ -175,31 +175,27 @@ Status AuditLog::before_commit(store::Database& database) {
 
 Status AuditLog::sign_imported_chain(store::Database& database) {
   int64_t now = clock_.now_ms();
+  // Signs (seq, hash) as `kind` into the table `insert_sql` writes.
+  auto sign = [&](std::string_view insert_sql, std::string_view kind, int64_t seq, const std::string& hash) -> Status {
+    NAOS_ASSIGN_OR_RETURN(store::Statement insert, database.prepare(insert_sql));
+    insert.bind(1, seq).bind(2, hash).bind(3, key_.sign(signed_message(kind, seq, hash))).bind(4, now);
+    return insert.run();
+  };
   NAOS_ASSIGN_OR_RETURN(store::Statement checkpoints,
                         database.prepare("SELECT seq, hash FROM audit_events WHERE seq % ?1 = 0 ORDER BY seq"));
   checkpoints.bind(1, kCheckpointEvery);
   while (true) {
     NAOS_ASSIGN_OR_RETURN(bool row, checkpoints.step());
     if (!row) break;
-    int64_t seq = checkpoints.column_int64(0);
-    std::string hash = checkpoints.column_text(1);
-    NAOS_ASSIGN_OR_RETURN(store::Statement insert,
-                          database.prepare("INSERT OR REPLACE INTO audit_checkpoints(seq, hash, signature, signed_ms) "
-                                           "VALUES (?1, ?2, ?3, ?4)"));
-    insert.bind(1, seq).bind(2, hash).bind(3, key_.sign(signed_message("checkpoint", seq, hash))).bind(4, now);
-    NAOS_TRY(insert.run());
+    NAOS_TRY(sign("INSERT OR REPLACE INTO audit_checkpoints(seq, hash, signature, signed_ms) VALUES (?1, ?2, ?3, ?4)",
+                  "checkpoint", checkpoints.column_int64(0), checkpoints.column_text(1)));
   }
   NAOS_ASSIGN_OR_RETURN(store::Statement last,
                         database.prepare("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1"));
   NAOS_ASSIGN_OR_RETURN(bool has_last, last.step());
   if (!has_last) return ok();
-  int64_t seq = last.column_int64(0);
-  std::string hash = last.column_text(1);
-  NAOS_ASSIGN_OR_RETURN(store::Statement head,
-                        database.prepare("INSERT OR REPLACE INTO audit_head(id, seq, hash, signature, signed_ms) "
-                                         "VALUES (1, ?1, ?2, ?3, ?4)"));
-  head.bind(1, seq).bind(2, hash).bind(3, key_.sign(signed_message("head", seq, hash))).bind(4, now);
-  return head.run();
+  return sign("INSERT OR REPLACE INTO audit_head(id, seq, hash, signature, signed_ms) VALUES (1, ?1, ?2, ?3, ?4)",
+              "head", last.column_int64(0), last.column_text(1));
 }
 
 void AuditLog::after_batch(bool committed) {

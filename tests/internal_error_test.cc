@@ -41,11 +41,7 @@ class InternalErrorTest : public ::testing::Test {
     config += "workflows:\n  w: { steps: [ {agent: ok}, {agent: boom} ] }\n"
               "sagas:\n  s:\n    steps:\n      - { name: one, agent: ok, compensate: undo }\n"
               "      - { name: two, agent: boom }\n";
-    testing::write_file(dir_.path() / "nexus.config.yaml", config);
-    std::filesystem::create_directories(dir_.path() / "data");
-    auto project = project::Project::open(dir_.path());
-    ASSERT_TRUE(project) << project.error().to_string();
-    auto naos = Naos::open(std::move(*project), clock_, testing::env_lookup());
+    auto naos = testing::open_project(dir_.path(), config, clock_);
     ASSERT_TRUE(naos) << naos.error().to_string();
     naos_ = std::move(*naos);
     flows_ = std::make_unique<orchestration::Orchestrator>(naos_->project()->config(), *naos_->journal(), runner_,

@@ -72,11 +72,7 @@ class LlmCapability : public ::testing::Test {
     std::string config = "name: llm\nllm:\n  providers:\n" + providers + "agents:\n  writer:\n    source: " +
                          testing::agent_path("llm_user").string() + "\n    capabilities: { " + agent_caps +
                          " }\ncost:\n" + cost + extra;
-    testing::write_file(dir_.path() / "nexus.config.yaml", config);
-    std::filesystem::create_directories(dir_.path() / "data");
-    auto project = project::Project::open(dir_.path());
-    ASSERT_TRUE(project) << project.error().to_string();
-    auto naos = Naos::open(std::move(*project), clock_, testing::env_lookup(env_));
+    auto naos = testing::open_project(dir_.path(), config, clock_, env_);
     ASSERT_TRUE(naos) << naos.error().to_string();
     naos_ = std::move(*naos);
   }

@@ -35,11 +35,7 @@ class PoolTest : public ::testing::Test {
       config += "  " + name + ": { source: " + testing::agent_path("actor").string() +
                 ", capabilities: { kv: true } }\n";
     }
-    testing::write_file(dir_.path() / "nexus.config.yaml", config + "pools:\n" + pools);
-    std::filesystem::create_directories(dir_.path() / "data");
-    auto project = project::Project::open(dir_.path());
-    ASSERT_TRUE(project) << project.error().to_string();
-    auto naos = Naos::open(std::move(*project), clock_, testing::env_lookup());
+    auto naos = testing::open_project(dir_.path(), config + "pools:\n" + pools, clock_);
     ASSERT_TRUE(naos) << naos.error().to_string();
     naos_ = std::move(*naos);
     auto pools_opened = Pools::open(*naos_);

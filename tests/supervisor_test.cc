@@ -42,11 +42,7 @@ class SupervisorTreeTest : public ::testing::Test {
       config += "  " + name + ": { source: " + testing::agent_path("actor").string() +
                 ", capabilities: { kv: true } }\n";
     }
-    testing::write_file(dir_.path() / "nexus.config.yaml", config + extra_agents + rest);
-    std::filesystem::create_directories(dir_.path() / "data");
-    auto project = project::Project::open(dir_.path());
-    ASSERT_TRUE(project) << project.error().to_string();
-    auto naos = Naos::open(std::move(*project), clock_, testing::env_lookup());
+    auto naos = testing::open_project(dir_.path(), config + extra_agents + rest, clock_);
     ASSERT_TRUE(naos) << naos.error().to_string();
     naos_ = std::move(*naos);
     // The test reads with a connection of its own while the tree writes.

@@ -5,8 +5,16 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
+
+#include "base/result.h"
+
+namespace naos {
+class Clock;
+class Naos;
+}  // namespace naos
 
 namespace naos::testing {
 
@@ -18,5 +26,11 @@ std::filesystem::path state_dir();
 // An environment lookup for Naos::open: `vars`, plus NAOS_STATE_DIR.
 std::function<std::optional<std::string>(const std::string&)> env_lookup(
     std::map<std::string, std::string> vars = {});
+
+// For the tests that drive Naos directly: writes `config` as
+// <dir>/nexus.config.yaml, creates <dir>/data, and opens the project and a
+// Naos on it, with env_lookup(`env`) as its environment.
+Result<std::unique_ptr<Naos>> open_project(const std::filesystem::path& dir, const std::string& config, Clock& clock,
+                                           std::map<std::string, std::string> env = {});
 
 }  // namespace naos::testing

@@ -1,6 +1,9 @@
 #include "test_support.h"
 #include "test_env.h"
 
+#include "core/naos.h"
+#include "project/project.h"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -48,6 +51,14 @@ std::function<std::optional<std::string>(const std::string&)> env_lookup(std::ma
     if (found == vars.end()) return std::nullopt;
     return found->second;
   };
+}
+
+Result<std::unique_ptr<Naos>> open_project(const std::filesystem::path& dir, const std::string& config, Clock& clock,
+                                           std::map<std::string, std::string> env) {
+  write_file(dir / "nexus.config.yaml", config);
+  std::filesystem::create_directories(dir / "data");
+  NAOS_ASSIGN_OR_RETURN(project::Project project, project::Project::open(dir));
+  return Naos::open(std::move(project), clock, env_lookup(std::move(env)));
 }
 
 std::filesystem::path agent_path(const std::string& name) {

@@ -77,6 +77,9 @@ TEST_F(CliArchiveTest, ExportThenImportRestoresTheWholeProjectAndItsHistoryVerif
 
   auto verified = in(target_, {"audit", "verify"});
   EXPECT_EQ(verified.exit_status, 0) << verified.out << verified.err;
+  auto target_seq = json_of(in(target_, {"audit", "--json", "--last", "1"}))[0]["id"].get<int64_t>();
+  // The import's baseline is the witness: nothing before it is unwitnessed.
+  EXPECT_NE(verified.out.find("witnessed to #" + std::to_string(target_seq)), std::string::npos) << verified.out;
 
   // Every view a user has of the project says the same in both.
   for (const std::vector<std::string>& view :

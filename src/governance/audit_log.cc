@@ -5,6 +5,7 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <map>
 
 namespace naos::governance {
@@ -384,7 +385,9 @@ Result<AuditVerification> verify_audit(store::Database& database, const AuditKey
       broken(seq, "the chain does not pass through signed checkpoint #" + std::to_string(seq) + " (rewritten)");
     }
   }
-  report.witnessed = newest_witnessed != nullptr ? newest_witnessed->seq : 0;
+  // Witnessed through the newest head, or the baseline when no head came
+  // after it (right after `audit accept` or `import`).
+  report.witnessed = std::max(baseline_seq, newest_witnessed != nullptr ? newest_witnessed->seq : 0);
   report.intact = !report.first_bad_seq.has_value();
   return report;
 }

@@ -209,6 +209,10 @@ Result<nlohmann::json> export_project(Naos& naos, ExportSummary* summary) {
     return Error(Code::kFailedPrecondition, "not in a naos project (run naos init, or pass --project)");
   }
   NAOS_ASSIGN_OR_RETURN(std::string config, read_file(project->config_file(), "config file"));
+  // One snapshot for the rows and the signed head: read one after the other
+  // while another process runs an agent, the head could be newer than the
+  // last event exported, and the archive would not verify.
+  NAOS_ASSIGN_OR_RETURN(store::ReadTransaction snapshot, database->read());
   NAOS_ASSIGN_OR_RETURN(std::vector<store::TableRows> tables, store::dump_tables(*database, kNotExported));
   NAOS_ASSIGN_OR_RETURN(nlohmann::json audit, audit_signatures(*database));
   if (naos.audit() != nullptr) audit["public_key"] = naos.audit()->public_key_hex();

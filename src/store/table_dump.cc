@@ -71,7 +71,6 @@ Result<std::vector<std::string>> table_names(Database& database) {
 }
 
 Result<std::vector<TableRows>> dump_tables(Database& database, const std::set<std::string>& skip) {
-  NAOS_ASSIGN_OR_RETURN(ReadTransaction snapshot, database.read());
   NAOS_ASSIGN_OR_RETURN(std::vector<std::string> names, table_names(database));
   std::vector<TableRows> tables;
   for (const std::string& name : names) {

@@ -35,8 +35,10 @@ struct TableRows {
 // internal sqlite_* tables left out).
 Result<std::vector<std::string>> table_names(Database& database);
 
-// Every row of every table but those in `skip`, read in one snapshot, so a
-// writer in another process cannot make the dump inconsistent.
+// Every row of every table but those in `skip`. Read table by table: call it
+// inside Database::read(), with whatever else must match it (export reads
+// the signed head in the same snapshot), so a writer in another process
+// cannot make the dump inconsistent.
 Result<std::vector<TableRows>> dump_tables(Database& database, const std::set<std::string>& skip);
 
 // Whether `table` holds no row.

@@ -29,6 +29,7 @@ class LimitsTest : public ::testing::Test {
       res.set_content("got " + req.get_header_value("Content-Type"), "text/plain");
     });
     server_.start();
+    std::filesystem::create_directories(dir_.path() / "out");
     port_ = std::to_string(server_.port());
     auto agent = [](const std::string& name) { return agent_path(name).string(); };
     write_file(dir_.path() / "nexus.config.yaml", R"(name: limits-test
@@ -37,6 +38,15 @@ execution:
 agents:
   stderr-flood:
     source: )" + agent("stderr_flood") + R"(
+    execution: { maxLog: 1GiB }
+  empty-lines:
+    source: )" + agent("stderr_flood") + R"(
+  empty-lines-files:
+    source: )" + agent("stderr_flood") + R"(
+    capabilities: { filesystem: { write: [out] } }
+  log-flood:
+    source: )" + agent("log_flood") + R"(
+    execution: { maxLog: 1MB }
   forger:
     source: )" + agent("log_forger") + R"(
   poster:
@@ -88,6 +98,37 @@ TEST_F(LimitsTest, OneFdWriteOf64IovecsCannotOutrunTheTimeout) {
   EXPECT_EQ(json["error"], "timeout") << json.dump();
   EXPECT_EQ(json["code"], 104);
   EXPECT_EQ(json["output"], "");
+}
+
+// ---- the log of a run is bounded -------------------------------------------------
+
+// Bytes of data/logs/<agent>.log, 0 when there is none.
+uint64_t log_size(const std::filesystem::path& project, const std::string& agent) {
+  std::error_code ec;
+  uint64_t size = std::filesystem::file_size(project / "data" / "logs" / (agent + ".log"), ec);
+  return ec ? 0 : size;
+}
+
+TEST_F(LimitsTest, LongLogLinesStopAtMaxLogWithLogTooLarge) {
+  auto json = run_json("log-flood");
+  EXPECT_EQ(json["error"], "log_too_large") << json.dump();
+  EXPECT_EQ(json["code"], 103);
+  EXPECT_EQ(json["output"], "");  // never refused with a code: the run ended
+  uint64_t size = log_size(dir_.path(), "log-flood");
+  EXPECT_GT(size, 900u * 1024) << "the lines before the limit are kept";
+  EXPECT_LE(size, 1024u * 1024);
+}
+
+TEST_F(LimitsTest, EmptyStderrLinesCountAgainstTheDefaultMaxLog) {
+  // 64 Mi empty lines: free in bytes of text, but each costs its 32 bytes
+  // of time and level, so the default 4MB ends the run long before its
+  // timeout, on both routes of stderr.
+  for (std::string agent : {"empty-lines", "empty-lines-files"}) {
+    auto json = run_json(agent);
+    EXPECT_EQ(json["error"], "log_too_large") << agent << ": " << json.dump();
+    EXPECT_LE(log_size(dir_.path(), agent), 4u * 1024 * 1024) << agent;
+    EXPECT_GT(log_size(dir_.path(), agent), 3u * 1024 * 1024) << agent;
+  }
 }
 
 // ---- agents cannot forge log lines ---------------------------------------------

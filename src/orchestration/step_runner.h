@@ -43,7 +43,7 @@ struct StepResult {
   std::string output;
   // How it failed, a stable name: the sandbox's failure names ("exit_status",
   // "trap", "timeout", "fuel_exhausted", "memory_limit_exceeded",
-  // "output_too_large", "stack_overflow", "import_denied", "invalid_module",
+  // "output_too_large", "log_too_large", "stack_overflow", "import_denied", "invalid_module",
   // "module_too_complex", "cancelled"), or "budget_exceeded" (a budget paused or stopped the agent:
   // never retried), or "refused" (naos could not start it: no module, trust).
   std::string error;

@@ -33,11 +33,11 @@ using Keys = std::span<const std::string_view>;
 constexpr std::string_view kTopLevelKeys[] = {"name",   "version", "execution", "agents", "supervisors", "sagas",
                                 "workflows", "pools", "cost",      "trust",  "broker",      "skills",
                                 "llm",    "dashboard", "audit"};
-constexpr std::string_view kExecutionKeys[] = {"memoryLimit", "timeout",  "fuel",           "maxInstances",
-                                               "maxOutput",   "maxStack", "compileTimeout", "compileMemory"};
+constexpr std::string_view kExecutionKeys[] = {"memoryLimit", "timeout",  "fuel",           "maxInstances", "maxOutput",
+                                               "maxLog",      "maxStack", "compileTimeout", "compileMemory"};
 // Engine-wide keys: top level only.
 constexpr std::string_view kEngineWideKeys[] = {"maxInstances", "maxStack", "compileTimeout", "compileMemory"};
-constexpr std::string_view kAgentExecutionKeys[] = {"memoryLimit", "timeout", "fuel", "maxOutput"};
+constexpr std::string_view kAgentExecutionKeys[] = {"memoryLimit", "timeout", "fuel", "maxOutput", "maxLog"};
 constexpr std::string_view kAgentKeys[] = {"template",     "source", "description", "execution",
                                            "capabilities", "tests",  "metadata",    "schedule"};
 constexpr std::string_view kCapabilityKeys[] = {"network", "allowedHosts", "filesystem", "env", "kv", "llm"};
@@ -543,6 +543,11 @@ class Reader {
         NAOS_ASSIGN_OR_RETURN(out.max_instances, count(item.second, at, 1, 10'000));
       } else if (key == "maxOutput") {
         NAOS_ASSIGN_OR_RETURN(out.max_output_bytes, parsed<uint64_t>(item.second, at, parse_size));
+      } else if (key == "maxLog") {
+        NAOS_ASSIGN_OR_RETURN(out.max_log_bytes, parsed<uint64_t>(item.second, at, parse_size));
+        if (*out.max_log_bytes < 4096 || *out.max_log_bytes > (1ull << 30)) {
+          return error(item.second, at, "must be between 4KiB and 1GiB");
+        }
       } else if (key == "maxStack") {
         NAOS_ASSIGN_OR_RETURN(out.max_stack_bytes, parsed<uint64_t>(item.second, at, parse_size));
         if (*out.max_stack_bytes < 64 * 1024 || *out.max_stack_bytes > (64ull << 20)) {
@@ -1812,6 +1817,7 @@ sandbox::Limits effective_limits(const Config& config, const AgentConfig* agent)
     if (e.timeout) limits.timeout = *e.timeout;
     if (e.fuel) limits.fuel = *e.fuel;
     if (e.max_output_bytes) limits.max_output_bytes = *e.max_output_bytes;
+    if (e.max_log_bytes) limits.max_log_bytes = *e.max_log_bytes;
   };
   apply(config.execution);
   if (agent != nullptr) apply(agent->execution);

@@ -101,6 +101,7 @@ struct ExecutionConfig {
   std::optional<uint64_t> fuel;              // 0 = no fuel limit
   std::optional<uint32_t> max_instances;     // top level only
   std::optional<uint64_t> max_output_bytes;  // maxOutput
+  std::optional<uint64_t> max_log_bytes;     // maxLog
   std::optional<uint64_t> max_stack_bytes;   // maxStack, top level only (engine-wide)
   // compileTimeout / compileMemory, top level only: the bounds of compiling
   // a module (sandbox/module_compiler.h); over them: module_too_complex.

@@ -300,8 +300,8 @@ TEST(ConfigSchema, AcceptedSpellingsAddTheUnderscoreFormOfKebabCaseValues) {
 const char* const kEveryKey = R"yaml(
 name: sink
 version: "1.0"
-execution: { memoryLimit: 256MB, timeout: 30s, fuel: 0, maxInstances: 100, maxOutput: 1MB, maxStack: 1MB,
-             compileTimeout: 60s, compileMemory: 2GB }
+execution: { memoryLimit: 256MB, timeout: 30s, fuel: 0, maxInstances: 100, maxOutput: 1MB, maxLog: 4MB,
+             maxStack: 1MB, compileTimeout: 60s, compileMemory: 2GB }
 agents:
   a:
     template: echo
@@ -309,7 +309,7 @@ agents:
     description: "an agent"
     metadata: { owner: me }
     schedule: "*/5 * * * *"
-    execution: { memoryLimit: 64MB, timeout: 5s, fuel: 1000, maxOutput: 4KB }
+    execution: { memoryLimit: 64MB, timeout: 5s, fuel: 1000, maxOutput: 4KB, maxLog: 64KB }
     capabilities:
       network: restricted
       allowedHosts: [api.example.com]

@@ -308,14 +308,23 @@ TEST(ConfigUnknownKey, SuggestsTheCorrectlyCasedKeyForAMiscasedOne) {
 
 TEST(ConfigExecution, ParsesEveryTopLevelKey) {
   auto config = Parse("execution: { memoryLimit: 1GiB, timeout: 5m, fuel: 1000000, maxInstances: 8, "
-                      "maxOutput: 2MB, maxStack: 1MB }\n");
+                      "maxOutput: 2MB, maxLog: 8MB, maxStack: 1MB }\n");
   ASSERT_TRUE(config) << config.error().to_string();
   EXPECT_EQ(config->execution.memory_bytes, 1024 * kMiB);
   EXPECT_EQ(config->execution.timeout, std::chrono::minutes(5));
   EXPECT_EQ(config->execution.fuel, 1'000'000u);
   EXPECT_EQ(config->execution.max_instances, 8u);
   EXPECT_EQ(config->execution.max_output_bytes, 2 * kMiB);
+  EXPECT_EQ(config->execution.max_log_bytes, 8 * kMiB);
   EXPECT_EQ(config->execution.max_stack_bytes, kMiB);
+}
+
+TEST(ConfigExecution, MaxLogIsBetween4KiBAnd1GiB) {
+  ExpectError("execution: { maxLog: 1KB }\n", 1, 22, "execution.maxLog: must be between 4KiB and 1GiB");
+  ExpectError("execution: { maxLog: 2GB }\n", 1, 22, "execution.maxLog: must be between 4KiB and 1GiB");
+  auto config = Parse("agents:\n  a:\n    execution: { maxLog: 4KiB }\n");
+  ASSERT_TRUE(config) << config.error().to_string();
+  EXPECT_EQ(effective_limits(*config, &config->agents.at("a")).max_log_bytes, 4096u);
 }
 
 TEST(ConfigExecution, RefusesMalformedSizesAtTheValue) {
@@ -527,6 +536,7 @@ TEST(ConfigEffectiveLimits, AreTheBuiltInDefaultsWhenNothingIsSet) {
     EXPECT_EQ(limits.timeout, std::chrono::seconds(30));
     EXPECT_EQ(limits.fuel, 0u);
     EXPECT_EQ(limits.max_output_bytes, kMiB);
+    EXPECT_EQ(limits.max_log_bytes, 4 * kMiB);
   }
 }
 

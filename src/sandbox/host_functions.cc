@@ -98,8 +98,16 @@ bool GuestMemory::write_i64(uint32_t ptr, int64_t value) const {
 }
 
 LogWrite log_line(RunContext& context, LogLevel level, std::string_view line) {
-  // TODO(security): a cap on the run's log (execution.maxLog, log_too_large).
-  context.calls.log(level, printable(line));
+  std::string text = printable(line);
+  uint64_t cost = text.size() + kLogLineOverhead;
+  uint64_t max_log = context.request.limits.max_log_bytes;
+  if (context.log_overflowed || context.outcome.log_bytes > max_log || cost > max_log - context.outcome.log_bytes) {
+    context.log_overflowed = true;
+    return LogWrite::kLogFull;
+  }
+  context.outcome.log_bytes += cost;
+  ++context.outcome.log_lines;
+  context.calls.log(level, text);
   return LogWrite::kWritten;
 }
 
@@ -150,8 +158,10 @@ wasm_trap_t* stop_trap(const RunContext& context, std::string_view where) {
 }
 
 // The trap for a log write that was refused.
-wasm_trap_t* log_trap(const RunContext& context, LogWrite, std::string_view where) {
-  return stop_trap(context, where);
+wasm_trap_t* log_trap(const RunContext& context, LogWrite refused, std::string_view where) {
+  if (refused == LogWrite::kStopDue) return stop_trap(context, where);
+  return trap("the log went over maxLog (" + format_size(context.request.limits.max_log_bytes) + ") in " +
+              std::string(where));
 }
 
 // Runs a callback body, turning any exception into a trap of this run only.

@@ -30,6 +30,7 @@ struct RunContext {
   std::string stderr_partial;
   // Set just before naos traps the guest, so the trap is classified right.
   bool output_overflowed = false;
+  bool log_overflowed = false;
   bool timed_out = false;
   bool cancelled = false;
   // Set by the store's memory limiter when it refuses a memory.grow for
@@ -87,11 +88,12 @@ Status define_host_functions(wasmtime_linker_t* linker, CaptureStdio capture);
 // How writing to the agent's log went.
 enum class LogWrite {
   kWritten,
+  kLogFull,  // maxLog would be crossed: nothing more is written, the run must end
   kStopDue,  // the run is past its deadline or cancelled (RunContext::stop_due)
 };
 
 // Writes one line to the agent's log as one event, made printable (a newline
-// or an escape in it cannot forge another line).
+// or an escape in it cannot forge another line), and counts it against maxLog.
 LogWrite log_line(RunContext& context, LogLevel level, std::string_view line);
 
 // Sends complete stderr lines (and, when `flush`, the rest) to the agent's log.

@@ -19,6 +19,7 @@ enum class Failure {
   kFuelExhausted,        // fuel ran out
   kMemoryLimitExceeded,  // linear memory could not grow past memoryLimit
   kOutputTooLarge,       // stdout over maxOutput
+  kLogTooLarge,          // log (stderr and nexus.log) over maxLog
   kStackOverflow,        // wasm stack over the engine's limit
   kImportDenied,         // refused before running: an import not granted or not provided
   kInvalidModule,        // refused before running: not wasm, or no _start
@@ -42,6 +43,8 @@ struct RunOutcome {
   std::vector<CapabilityDenial> denials;
   uint64_t fuel_consumed = 0;
   uint64_t memory_bytes = 0;  // linear memory size when the run ended
+  uint64_t log_bytes = 0;     // log written by this run, counted as for maxLog
+  uint64_t log_lines = 0;
   std::chrono::microseconds elapsed{0};
 
   bool ok() const { return failure == Failure::kNone; }

@@ -29,6 +29,7 @@ std::string_view failure_name(Failure failure) {
     case Failure::kFuelExhausted: return "fuel_exhausted";
     case Failure::kMemoryLimitExceeded: return "memory_limit_exceeded";
     case Failure::kOutputTooLarge: return "output_too_large";
+    case Failure::kLogTooLarge: return "log_too_large";
     case Failure::kStackOverflow: return "stack_overflow";
     case Failure::kImportDenied: return "import_denied";
     case Failure::kInvalidModule: return "invalid_module";
@@ -305,6 +306,10 @@ std::string trap_reason(const std::string& text) {
   return reason;
 }
 
+std::string log_too_large_message(const Limits& limits) {
+  return "the log went over maxLog (" + format_size(limits.max_log_bytes) + ")";
+}
+
 // How a call to _start ended. A trap raised by wasm arrives as `trap`, one
 // raised by a host function (or proc_exit) as `error`; both are classified
 // the same way.
@@ -338,6 +343,9 @@ void classify(wasmtime_error_t* error, wasm_trap_t* trap, const RunContext& cont
   const Limits& limits = context.request.limits;
   if (context.output_overflowed) {
     outcome.failure = Failure::kOutputTooLarge;
+  } else if (context.log_overflowed) {
+    outcome.failure = Failure::kLogTooLarge;
+    outcome.message = log_too_large_message(limits);
   } else if (context.cancelled) {
     outcome.failure = Failure::kCancelled;
     outcome.message = "stopped by naos";
@@ -362,8 +370,12 @@ void classify(wasmtime_error_t* error, wasm_trap_t* trap, const RunContext& cont
 }
 
 // Logs the stderr bytes written to the in-memory file since the last call.
+// Reads no more than could still fit under maxLog (plus one byte, to know it
+// would not), however much the guest wrote.
 LogWrite drain_stderr_file(RunContext& context, bool flush) {
-  std::string fresh = context.stderr_file->read(context.stderr_read, UINT64_MAX);
+  uint64_t max_log = context.request.limits.max_log_bytes;
+  uint64_t room = max_log > context.outcome.log_bytes ? max_log - context.outcome.log_bytes : 0;
+  std::string fresh = context.stderr_file->read(context.stderr_read, room + 1);
   context.stderr_read += fresh.size();
   context.stderr_partial += fresh;
   return flush_stderr(context, flush);
@@ -382,12 +394,12 @@ wasmtime_error_t* check_deadline_and_cancel(RunContext& context, uint64_t* delta
 }
 
 // Every epoch tick of an agent whose stdio is on in-memory files: stream its
-// log, stop it once stdout is over maxOutput or its time is up.
+// log, stop it once stdout or the log is over its limit or its time is up.
 wasmtime_error_t* watch_stdio_files(wasmtime_context_t*, void* data, uint64_t* delta,
                                     wasmtime_update_deadline_kind_t* kind) {
   auto& context = *static_cast<RunContext*>(data);
   try {
-    drain_stderr_file(context, false);
+    if (drain_stderr_file(context, false) == LogWrite::kLogFull) return wasmtime_error_new("the log went over maxLog");
     if (context.stdout_file->size() > context.request.limits.max_output_bytes) {
       context.output_overflowed = true;
       return wasmtime_error_new("stdout went over maxOutput");
@@ -495,6 +507,10 @@ Result<RunOutcome> Sandbox::run(const AgentModule& module, const RunRequest& req
     // Finished normally, but wrote more than allowed into its stdout file.
     outcome.failure = Failure::kOutputTooLarge;
     outcome.message = "stdout went over maxOutput (" + std::to_string(request.limits.max_output_bytes) + " bytes)";
+  } else if (context.log_overflowed && outcome.failure == Failure::kNone) {
+    // Finished normally, but its last stderr bytes went over maxLog.
+    outcome.failure = Failure::kLogTooLarge;
+    outcome.message = log_too_large_message(request.limits);
   }
   uint64_t remaining = 0;
   if (wasmtime_context_get_fuel(ctx, &remaining) == nullptr) outcome.fuel_consumed = fuel - remaining;

@@ -9,7 +9,7 @@ packages=(
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libfmt-dev
   libsqlite3-dev sqlite3 libcurl4-openssl-dev libsodium-dev libssl-dev
   libcpp-httplib-dev libhowardhinnant-date-dev tzdata libgtest-dev libgmock-dev libbenchmark-dev
-  clang lld wasi-libc libclang-rt-14-dev-wasm32 wabt
+  clang lld wasi-libc libclang-rt-14-dev-wasm32 libclang-rt-14-dev wabt
   python3
 )
 

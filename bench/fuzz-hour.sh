@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The fuzz targets for an hour in all (a quarter each, by default), for a
 # deeper search than the 20 seconds each that scripts/test.sh gives them.
-# Findings and the grown corpora stay in build-fuzz/ (scripts/fuzz.sh).
+# Findings and the grown corpora stay in build-sanitize/ (scripts/fuzz.sh).
 #
 #   bench/fuzz-hour.sh [TOTAL_SECONDS]    # default 3600
 set -euo pipefail

@@ -8,6 +8,8 @@
 #include <chrono>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "test_support.h"
 
 namespace naos {
@@ -119,6 +121,63 @@ TEST_F(CliConfigTest, TimeoutsSchedulesAndSizesBeyondTheirLimitsAreRefused) {
                 "agents.a.schedule: duration \"1000d\" is too long; at most 365d");
   ExpectRefused("execution: { maxOutput: 99999999999999999999 }\n",
                 "execution.maxOutput: size \"99999999999999999999\" is too large");
+}
+
+// ---- the documented forms of the reference's files (issue 11.10) ------------
+
+// reference/nexus-docs.md 4.1, the README's file, verbatim.
+const char* const kReadmeConfig = R"yaml(name: my-project
+execution: { type: wasm, memoryLimit: 256MB }
+supervisor: { strategy: one-for-one, maxRestarts: 3 }
+cost: { budget: "$100/day", alertAt: 80, action: pause }
+trust: { provider: axis, requirements: { minTrustTier: T3, minTScore: 70 } }
+broker: { enabled: true, routing: { preferSkill: true, llmAsLastResort: true } }
+skills: [ { name: summarize, handler: ./skills/summarize.wasm, patterns: [summarize, summary, tldr] } ]
+edge: { provider: cloudflare, regions: [us, eu, asia] }
+agents:
+  researcher: { source: ./agents/researcher.wasm, cost: { budget: "$10/day" } }
+  analyzer:   { source: ./agents/analyzer.wasm,   cost: { budget: "$5/day" } }
+)yaml";
+
+TEST_F(CliConfigTest, TheReadmesConfigIsValidWithOneWarningForEdge) {
+  testing::write_file(config_file(), kReadmeConfig);
+  const std::string warning =
+      "warning: nexus.config.yaml:8:1: edge: Cloudflare edge deployment is out of scope for naos (PRODUCT.md); the "
+      "section is ignored\n";
+  auto validated = naos({"config", "validate"});
+  EXPECT_EQ(validated.exit_status, 0) << validated.err;
+  EXPECT_EQ(validated.out, "ok: nexus.config.yaml is valid (2 agents, 3 budgets, 1 skill)\n");
+  EXPECT_EQ(validated.err, warning);
+  auto json = naos({"config", "validate", "--json"});
+  ASSERT_EQ(json.exit_status, 0) << json.err;
+  EXPECT_EQ(nlohmann::json::parse(json.out)["warnings"],
+            nlohmann::json::array({"nexus.config.yaml:8:1: edge: Cloudflare edge deployment is out of scope for naos "
+                                   "(PRODUCT.md); the section is ignored"}));
+  auto status = naos({"status"});
+  EXPECT_EQ(status.exit_status, 0) << status.err;
+  EXPECT_NE(status.err.find("edge: Cloudflare edge deployment is out of scope"), std::string::npos) << status.err;
+  EXPECT_EQ(naos({"--quiet", "status"}).err, "");
+}
+
+TEST_F(CliConfigTest, TrustRequirementsMinTScoreGatesARun) {
+  auto created = naos({"create", "worker", "--source", testing::agent_path("trivial").string()});
+  ASSERT_EQ(created.exit_status, 0) << created.err;
+  std::string config = testing::read_file(config_file());
+  testing::write_file(config_file(), config + "trust:\n  provider: axis\n  requirements: { minTScore: 100 }\n"
+                                              "  enforcement: { onUntrusted: reject }\n");
+  auto refused = naos({"run", "worker"});
+  EXPECT_EQ(refused.exit_status, 2) << refused.err;
+  EXPECT_NE(refused.err.find("TRUST_SCORE_LOW"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("under trust.requirements.minTScore 100"), std::string::npos) << refused.err;
+  testing::write_file(config_file(), config + "trust: { requirements: { minTScore: 0 } }\n");
+  auto allowed = naos({"run", "worker"});
+  EXPECT_EQ(allowed.exit_status, 0) << allowed.err;
+}
+
+TEST_F(CliConfigTest, ADocumentedFormThatNamesNoFolderIsRefusedWithWhatToWrite) {
+  ExpectRefused("agents:\n  a: { capabilities: { fileWrite: true } }\n",
+                "nexus.config.yaml:2:35: agents.a.capabilities.fileWrite: names no folder; grant folders with "
+                "filesystem: { write: [folder] }");
 }
 
 }  // namespace

@@ -36,6 +36,12 @@ Result<std::unique_ptr<Naos>> open_naos(Context& context, bool need_project, gov
   auto found = dir.empty() ? project::Project::find(std::filesystem::current_path()) : project::Project::open(dir);
   if (found) {
     project = std::move(*found);
+    // Accepted but worth a line: a section for a feature out of scope.
+    if (!context.globals.quiet) {
+      for (const auto& warning : project->config().warnings) {
+        std::cerr << "warning: " << warning.where << ": " << warning.message << "\n";
+      }
+    }
   } else if (need_project || !dir.empty() || found.error().code() != Code::kNotFound) {
     return found.error();
   }

@@ -84,6 +84,17 @@ int validate(const Context& context, const std::string& path) {
   std::string shown = display(file);
 
   const project::Config& c = *config;
+  // Accepted, with a line each: sections for features out of scope. Named
+  // as the file is in every other line this command prints.
+  std::vector<std::string> warnings;
+  for (const auto& warning : c.warnings) {
+    project::ConfigErrorParts parts = project::split_config_error(Error(Code::kInvalidArgument, "", warning.where));
+    std::string where = parts.line > 0 ? display(parts.file) + warning.where.substr(parts.file.size()) : warning.where;
+    warnings.push_back(where + ": " + warning.message);
+  }
+  if (!globals.quiet) {
+    for (const auto& warning : warnings) std::cerr << "warning: " << warning << "\n";
+  }
   if (globals.json) {
     nlohmann::json out = {{"ok", true},
                           {"file", shown},
@@ -96,7 +107,9 @@ int validate(const Context& context, const std::string& path) {
                           {"budgets", c.cost.budgets.size()},
                           {"models", c.cost.models.size()},
                           {"skills", c.skills.size()},
-                          {"providers", c.llm.providers.size()}};
+                          {"providers", c.llm.providers.size()},
+                          {"warnings", nlohmann::json::array()}};
+    for (const auto& warning : warnings) out["warnings"].push_back(warning);
     std::cout << out.dump(2) << "\n";
     return 0;
   }

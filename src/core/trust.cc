@@ -23,6 +23,7 @@ governance::TrustPolicy policy_from(const project::TrustConfig& c) {
   governance::TrustPolicy policy;
   if (c.minimum_tier) policy.minimum_tier = static_cast<governance::Tier>(*c.minimum_tier);
   if (c.min_credit_rating) policy.min_credit_rating = static_cast<governance::Rating>(*c.min_credit_rating);
+  if (c.min_t_score) policy.min_t_score = static_cast<int>(*c.min_t_score);
   for (const auto& [capability, tier] : c.capability_tiers) {
     policy.capability_tiers[capability] = static_cast<governance::Tier>(tier);
   }
@@ -56,7 +57,7 @@ Status Naos::apply_trust(const std::string& agent, const std::string& module_has
                          sandbox::Grants& grants) {
   if (!project_) return ok();
   const auto& trust = project_->config().trust;
-  bool configured = trust.minimum_tier || trust.min_credit_rating || !trust.capability_tiers.empty();
+  bool configured = trust.minimum_tier || trust.min_credit_rating || trust.min_t_score || !trust.capability_tiers.empty();
   if (!configured && !options.pool_gate && !options.verify_trust) return ok();
   // One report for every gate: it reads the agent's whole audit history.
   NAOS_ASSIGN_OR_RETURN(auto report, trust_report(agent, module_hash));

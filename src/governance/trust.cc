@@ -307,6 +307,9 @@ Status check_run_gate(const TrustPolicy& policy, const TrustReport& report) {
   if (policy.minimum_tier && report.tier > *policy.minimum_tier) {
     return trust_denied(report, "below trust.minimumTier " + std::string(tier_name(*policy.minimum_tier)));
   }
+  if (policy.min_t_score && report.t_score < *policy.min_t_score) {
+    return trust_denied(report, "under trust.requirements.minTScore " + std::to_string(*policy.min_t_score));
+  }
   if (policy.min_credit_rating && report.rating > *policy.min_credit_rating) {
     return trust_denied(report,
                         "below trust.minCreditRating " + std::string(rating_name(*policy.min_credit_rating)));

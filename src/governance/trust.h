@@ -147,10 +147,13 @@ inline constexpr const char* kTrustScoreLowName = "TRUST_SCORE_LOW";
 struct TrustPolicy {
   std::optional<Tier> minimum_tier;
   std::optional<Rating> min_credit_rating;
+  // trust.requirements.minTScore (the Nexus docs' form): the lowest T-Score
+  // that may run, 0-100.
+  std::optional<int> min_t_score;
   std::map<std::string, Tier> capability_tiers;  // the worst tier that may have it
 };
 
-// trust.minimumTier and trust.minCreditRating. Errors: kPermissionDenied,
+// trust.minimumTier, trust.minCreditRating and the T-Score minimum. Errors: kPermissionDenied,
 // context "trust", message starting "TRUST_SCORE_LOW".
 Status check_run_gate(const TrustPolicy& policy, const TrustReport& report);
 // trust.capabilityTiers for one capability (a config name, or a sandbox name

@@ -17,6 +17,7 @@
 #include "base/money.h"
 #include "base/units.h"
 #include "governance/cost_ledger.h"
+#include "project/config_forms.h"
 #include "project/config_values.h"
 #include "project/grant_paths.h"
 #include "project/schedule.h"
@@ -416,8 +417,14 @@ class Reader {
     return static_cast<E>(i);
   }
 
+  // A bare whole number is seconds, as the Nexus docs write `timeout: 300`
+  // and `retryDelay: 5` (docs/config.md "Values").
   Result<milliseconds> duration(const YAML::Node& node, const std::string& path, Zero zero) const {
-    NAOS_ASSIGN_OR_RETURN(milliseconds value, parsed<milliseconds>(node, path, parse_duration));
+    auto seconds_or_duration = [](const std::string& text) {
+      bool bare = !text.empty() && std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isdigit(c); });
+      return parse_duration(bare ? text + "s" : text);
+    };
+    NAOS_ASSIGN_OR_RETURN(milliseconds value, parsed<milliseconds>(node, path, seconds_or_duration));
     if (zero == Zero::kRefused && value.count() == 0) return error(node, path, "must be longer than 0");
     return value;
   }
@@ -1704,6 +1711,9 @@ Result<Config> parse(const std::string& text, const std::string& label,
   if (folder_check) reader.check_folders_on_disk(std::move(*folder_check));
   Config config;
   if (root.IsNull()) return config;
+  // The Nexus docs' other spellings become ours before the strict reader
+  // sees the tree (config_forms.h).
+  NAOS_ASSIGN_OR_RETURN(DocumentedExtras extras, rewrite_documented_forms(root, label));
   NAOS_TRY(reader.check_keys(root, "", kTopLevelKeys));
   std::map<std::string, YAML::Mark> supervisor_marks;
   // Workflows, sagas and pools by name: where each is declared (one name may
@@ -1790,6 +1800,9 @@ Result<Config> parse(const std::string& text, const std::string& label,
   }
   NAOS_TRY(reader.check_references(config, supervisor_marks));
   NAOS_TRY(reader.check_composites(config, supervisor_marks, composite_marks));
+  for (auto& [agent, auid] : extras.auids) config.agents[agent].auid = std::move(auid);
+  config.trust.min_t_score = extras.min_t_score;
+  config.warnings = std::move(extras.warnings);
   return config;
 }
 
@@ -1874,8 +1887,44 @@ std::string_view enum_name(OnExceed value) { return name_in(kOnExceedNames, valu
 std::string_view enum_name(TrustTier value) { return name_in(kTierNames, value, 1); }
 std::string_view enum_name(CreditRating value) { return name_in(kRatingNames, value); }
 
-std::span<const SchemaKeyTable> schema_key_tables() { return kKeyTables; }
-std::span<const SchemaEnumTable> schema_enum_tables() { return kEnumTables; }
+namespace {
+
+// The canonical tables with the documented forms' keys added (the JSON
+// Schema lists both), built once.
+struct MergedKeyTables {
+  std::vector<std::vector<std::string_view>> keys;
+  std::vector<SchemaKeyTable> tables;
+  MergedKeyTables() {
+    std::vector<std::pair<std::string_view, std::vector<std::string_view>>> merged;
+    for (const SchemaKeyTable& table : kKeyTables) merged.emplace_back(table.path, std::vector(table.keys.begin(), table.keys.end()));
+    for (const SchemaKeyTable& table : documented_key_tables()) {
+      auto same = std::find_if(merged.begin(), merged.end(), [&](const auto& m) { return m.first == table.path; });
+      if (same == merged.end()) same = merged.insert(merged.end(), {table.path, {}});
+      same->second.insert(same->second.end(), table.keys.begin(), table.keys.end());
+    }
+    keys.reserve(merged.size());  // the spans below point into these vectors
+    for (auto& [path, list] : merged) {
+      keys.push_back(std::move(list));
+      tables.push_back({path, keys.back()});
+    }
+  }
+};
+
+}  // namespace
+
+std::span<const SchemaKeyTable> schema_key_tables() {
+  static const MergedKeyTables merged;
+  return merged.tables;
+}
+
+std::span<const SchemaEnumTable> schema_enum_tables() {
+  static const std::vector<SchemaEnumTable> all = [] {
+    std::vector<SchemaEnumTable> out(std::begin(kEnumTables), std::end(kEnumTables));
+    for (const SchemaEnumTable& table : documented_enum_tables()) out.push_back(table);
+    return out;
+  }();
+  return all;
+}
 
 std::vector<std::string> accepted_spellings(const SchemaEnumTable& table) {
   std::vector<std::string> out;

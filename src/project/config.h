@@ -134,6 +134,9 @@ struct AgentConfig {
   std::vector<AgentTest> tests;
   // When `naos daemon` runs the agent (project/schedule.h); empty: never.
   std::string schedule;
+  // `axis: { auid }` of the Nexus docs: the agent's identifier in a hosted
+  // AXIS registry. Kept for reference; naos computes trust locally.
+  std::string auid;
 };
 
 // ---- supervisors -----------------------------------------------------------
@@ -334,6 +337,9 @@ enum class CreditRating { kAAA, kAA, kA, kBBB, kBB, kB, kCCC, kCC, kC, kD };
 struct TrustConfig {
   std::optional<TrustTier> minimum_tier;          // absent: no gate
   std::optional<CreditRating> min_credit_rating;  // absent: no gate
+  // `requirements.minTScore` of the Nexus docs: agents under this T-Score
+  // (0-100) cannot run; absent: no gate.
+  std::optional<uint32_t> min_t_score;
   // Capability ("network", "filesystem", "env", "kv", "llm") -> the worst
   // tier that may be granted it.
   std::map<std::string, TrustTier> capability_tiers;
@@ -379,6 +385,13 @@ struct AuditConfig {
 
 // ---- the file --------------------------------------------------------------
 
+// A one-line notice about an accepted file (a section for a feature out of
+// scope, config_forms.h): where ("file:line:col") and what.
+struct ConfigWarning {
+  std::string where;
+  std::string message;
+};
+
 struct Config {
   std::string name;
   std::string version;
@@ -395,6 +408,8 @@ struct Config {
   LlmConfig llm;
   DashboardConfig dashboard;
   AuditConfig audit;
+  // Printed by every command that loads the file (cli/), never fatal.
+  std::vector<ConfigWarning> warnings;
 };
 
 // How strictly load_config() checks the folders of `filesystem` grants on

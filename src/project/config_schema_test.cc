@@ -372,6 +372,77 @@ dashboard: { port: 4300, bind: 127.0.0.1 }
 audit: { retentionDays: 30 }
 )yaml";
 
+// Every documented form of a key (project/config_forms.h), at least once.
+// Several files, because a documented form and the canonical key it stands
+// for may not both be given.
+const char* const kEveryDocumentedKey[] = {
+    R"yaml(
+project: everything
+supervisor: { strategy: one_for_all, maxRestarts: 2, restartWindow: 1m }
+wasm: { defaultFuel: 100, defaultMemoryPages: 16, enableSIMD: true, enableThreads: false, maxInstances: 10 }
+database: { path: data/nexus.db, walMode: true, busyTimeout: 5000, cacheSize: 2000 }
+advanced: { walMode: true }
+logging: { level: debug, format: text, output: stderr, auditRetention: 30 }
+network: { dashboard: { host: 127.0.0.1, port: 4201, cors: false }, timeout: 30000, retries: 3 }
+edge: { provider: cloudflare, regions: [us, eu] }
+marketplace: {}
+execution: { type: wasm }
+agents:
+  a:
+    cost: { budget: "$10/day", action: pause, alertAt: 50 }
+    axis: { auid: "axis://agent/a/a1b2c3d4" }
+    autoStart: true
+    model: claude-3-haiku
+    status: idle
+    sandbox: { memory_limit: 64MB, cpu_timeout: 5s, network: restricted, filesystem: none, allowed_hosts: [a.com],
+               blocked_ports: [25], tls_verify: true, rate_limit: 10/s, burst_limit: 50 }
+    capabilities: { fileRead: false, fileWrite: false }
+  b:
+    cost: { budget: "$5/week", onExceed: stop, alert_at: 70 }
+    wasm: { fuel: 1000, memoryPages: 16 }
+    execution: { type: wasm, timeoutSeconds: 30 }
+supervisors:
+  s: { max_restarts: 4, window: 30s, children: [a] }
+  t: { window_secs: 45, children: [b] }
+cost:
+  action: warn
+  alert_at: 75
+  hard_limit: true
+  default_budget: 500
+  budgets:
+    global: { daily: 1000, action: pause, alert_at: 90 }
+trust: { provider: axis, requirements: { minTrustTier: T3, minTScore: 50, minCreditRating: BBB },
+         enforcement: { onUntrusted: reject } }
+broker: { routing: { preferSkill: true, llmAsLastResort: true, confidenceThreshold: 0.8, llmProvider: anthropic,
+                     llmModel: claude-3-haiku }, thresholds: { wasm: 0.8, llm: 0.5 } }
+skills:
+  - { name: k, description: "a skill", handler: skills/k.wasm, patterns: [k], cost: "$0.0001" }
+  - { name: j, handler: skills/j.wasm, patterns: [j], costPerCall: 1 }
+)yaml",
+    R"yaml(
+name: more
+agents: { x: { capabilities: { network: true } } }
+cost: { budget: "$100/month", alertAt: 60, budgets: { x: { monthly: 100 } } }
+broker: { preferences: { preferLocal: true, maxLLMCost: 500, confidenceThreshold: 0.85 }, fallbackModel: claude-3-haiku }
+audit: { retention_days: 30, compress_after: 7, export_format: json }
+skills:
+  k: { handler: skills/k.wasm, patterns: [k], cost: 1 }
+)yaml",
+    R"yaml(
+cost: { alert_threshold: 0.5 }
+broker: { thresholds: { skill: 0.9 }, preferLocal: true }
+)yaml",
+    R"yaml(
+cost: { alerts: [ { threshold: 80, action: warn }, { at: 95 } ] }
+)yaml",
+    R"yaml(
+supervisor: { max_restarts: 5, window: 300s }
+)yaml",
+    R"yaml(
+supervisor: { window_secs: 120 }
+)yaml",
+};
+
 // The key paths ("cost.budgets.*.limit") `doc` uses, read through the schema.
 void UsedKeys(const json& schema, const json& doc, const std::string& path, std::set<std::string>& out) {
   if (!schema.is_object()) return;
@@ -399,6 +470,12 @@ void UsedKeys(const json& schema, const json& doc, const std::string& path, std:
 TEST(ConfigSchema, AConfigUsingEveryKeyOfTheSchemaPassesTheValidatorAndTheSchema) {
   std::set<std::string> used;
   UsedKeys(Schema(), ToJson(YAML::Load(kEveryKey)), "", used);
+  for (const char* documented : kEveryDocumentedKey) {
+    UsedKeys(Schema(), ToJson(YAML::Load(documented)), "", used);
+    auto config = parse_config(documented, "nexus.config.yaml");
+    EXPECT_TRUE(config) << config.error().to_string() << "\n" << documented;
+    EXPECT_TRUE(SchemaAccepts(documented)) << "the schema refuses:\n" << documented;
+  }
   for (const auto& [path, keys] : Tables().keys) {
     for (const auto& key : keys) {
       EXPECT_TRUE(used.count(Join(path, key))) << "kEveryKey does not use " << Join(path, key);
@@ -428,6 +505,16 @@ const char* const kBothAccept[] = {
     "workflows:\n  w: { steps: [ { agent: a, input: \"\", condition: \"!/done\" } ] }\nagents: { a: }\n",
     "llm:\n  providers:\n    local:\n",
     "dashboard: { port: \"8080\" }\n",
+    // The Nexus docs' forms (project/config_forms.h).
+    "execution: { timeout: 30 }\n",
+    "supervisors:\n  s: { restartWindow: 60 }\n",
+    "sagas:\n  o: { timeout: 300 }\n",
+    "broker: { cache: { ttl: 3600 } }\n",
+    "audit: { retention_days: 90 }\n",
+    "skills:\n  - { name: summarize, handler: ./skills/summarize.wasm, patterns: [summarize, summary, tldr] }\n",
+    "edge: { provider: cloudflare, regions: [us, eu, asia] }\n",
+    "trust: { provider: axis, requirements: { minTrustTier: T3, minTScore: 70 } }\n",
+    "agents:\n  a: { cost: { budget: \"$10/day\" } }\n",
 };
 
 // Configs both must refuse: everything a schema can express.
@@ -436,7 +523,6 @@ const char* const kBothRefuse[] = {
     "execution: { memoryLimt: 1MB }\n",
     "execution: { memoryLimit: 256 MB }\n",
     "execution: { memoryLimit: 1.5GB }\n",
-    "execution: { timeout: 30 }\n",
     "execution: { timeout: 1.5s }\n",
     "execution: { fuel: -1 }\n",
     "agents:\n  a: { execution: { maxStack: 1MB } }\n",
@@ -447,11 +533,9 @@ const char* const kBothRefuse[] = {
     "agents:\n  a: { tests: [ { input: x, expcet: y } ] }\n",
     "supervisors:\n  s: { strategy: one-for-on }\n",
     "supervisors:\n  s: { maxRestart: 3 }\n",
-    "supervisors:\n  s: { restartWindow: 60 }\n",
     "supervisors:\n  s: { backoff: { jitter: 1.5 } }\n",
     "supervisors:\n  s: { children: [ { restart: permanent } ] }\n",
     "supervisors:\n  s: { children: [ { name: a, restart: always } ] }\n",
-    "sagas:\n  o: { timeout: 300 }\n",
     "sagas:\n  o: { steps: [ { name: x } ] }\n",
     "sagas:\n  o: { steps: [ { agent: a, compensation: b } ] }\n",
     "workflows:\n  w: { onError: abort }\n",
@@ -485,7 +569,6 @@ const char* const kBothRefuse[] = {
     "trust: { capabilityTiers: { netwrok: T3 } }\n",
     "broker: { confidenceThreshold: 1.5 }\n",
     "broker: { llm: { provider: p } }\n",
-    "broker: { cache: { ttl: 3600 } }\n",
     "skills:\n  - name: summarize\n",
     "skills:\n  s: { patterns: [x] }\n",
     "skills:\n  s: { handler: s.py, patterns: [x] }\n",
@@ -496,8 +579,13 @@ const char* const kBothRefuse[] = {
     "llm:\n  providers:\n    openai: { baseUrl: api.openai.com }\n",
     "dashboard: { port: 70000 }\n",
     "dashboard: { prot: 1 }\n",
-    "audit: { retention_days: 90 }\n",
     "audit: { retentionDays: -1 }\n",
+    "trust: { provider: okta }\n",
+    "trust: { enforcement: { onUntrusted: warn } }\n",
+    "wasm: { defaultFule: 1 }\n",
+    "agents:\n  a: { sandbox: { filesystem: readwrite } }\n",
+    "skills:\n  - { handler: s.wasm, patterns: [x] }\n",
+    "agents:\n  a: { cost: { budget: \"$10/fortnight\" } }\n",
 };
 
 TEST(ConfigSchema, AgreesWithTheValidatorOnValidConfigs) {

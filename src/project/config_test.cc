@@ -334,7 +334,7 @@ TEST(ConfigExecution, RefusesMalformedSizesAtTheValue) {
 }
 
 TEST(ConfigExecution, RefusesMalformedDurations) {
-  ExpectError("execution:\n  timeout: 30\n", 2, 12, "execution.timeout: expected a duration like");
+  ExpectError("execution:\n  timeout: 30ss\n", 2, 12, "execution.timeout: expected a duration like");
   ExpectError("execution:\n  timeout: 1.5s\n", 2, 12, "execution.timeout:");
   ExpectError("execution: { timeout: 0s }\n", 1, 23, "execution.timeout: must be longer than 0");
 }
@@ -767,7 +767,7 @@ TEST(ConfigSupervisors, RefusesASupervisorNamedLikeAnAgent) {
 
 TEST(ConfigSupervisors, RefusesInvalidLimitsAndBackoff) {
   ExpectError("supervisors:\n  s: { restartWindow: 0s }\n", 2, 23, "supervisors.s.restartWindow: must be longer than 0");
-  ExpectRefused("supervisors:\n  s: { restartWindow: 60 }\n", "supervisors.s.restartWindow: expected a duration like");
+  ExpectRefused("supervisors:\n  s: { restartWindow: 60x }\n", "supervisors.s.restartWindow: expected a duration like");
   ExpectRefused("supervisors:\n  s: { maxRestarts: -1 }\n", "supervisors.s.maxRestarts: expected a whole number");
   ExpectError("supervisors:\n  s: { backoff: { min: 1s, max: 500ms } }\n", 2, 17,
               "supervisors.s.backoff: min (1s) is longer than max (500ms)");
@@ -784,9 +784,9 @@ TEST(ConfigSupervisors, RefusesInvalidLimitsAndBackoff) {
 TEST(ConfigSupervisors, RefusesUnknownKeysAndInvalidNames) {
   ExpectError("supervisors:\n  s: { maxRestart: 3 }\n", 2, 8,
               "supervisors.s.maxRestart: unknown key; did you mean maxRestarts?");
-  ExpectError("supervisors:\n  s: { window: 60s }\n", 2, 8, "supervisors.s.window: unknown key");
+  ExpectError("supervisors:\n  s: { windw: 60s }\n", 2, 8, "supervisors.s.windw: unknown key");
   ExpectError("supervisors:\n  bad.name: {}\n", 2, 3, "supervisors.bad.name: a supervisor name is 1-64 letters");
-  ExpectError("supervisor:\n  strategy: one-for-one\n", 1, 1, "supervisor: unknown key; did you mean supervisors?");
+  ExpectError("supervisr:\n  strategy: one-for-one\n", 1, 1, "supervisr: unknown key; did you mean supervisors?");
   ExpectError("supervisors: [s]\n", 1, 14, "supervisors: expected a mapping");
 }
 
@@ -849,7 +849,7 @@ TEST(ConfigSagas, RefusesAStepWithoutAnAgentOrWithADuplicateName) {
 }
 
 TEST(ConfigSagas, RefusesTimeoutsWithoutAUnitAndUnknownStepKeys) {
-  ExpectError("sagas:\n  o: { timeout: 300 }\n", 2, 17, "sagas.o.timeout: expected a duration like");
+  ExpectError("sagas:\n  o: { timeout: 300x }\n", 2, 17, "sagas.o.timeout: expected a duration like");
   ExpectError("sagas:\n  o: { stepTimeout: 0s }\n", 2, 21, "sagas.o.stepTimeout: must be longer than 0");
   ExpectError(With("sagas:\n  o:\n    steps:\n      - { agent: a, compensation: b }\n"), 4, 21,
               "sagas.o.steps[0].compensation: unknown key; did you mean compensate?");
@@ -936,7 +936,7 @@ TEST(ConfigWorkflows, RefusesUnknownAgentsMissingAgentsAndDuplicateSteps) {
   ExpectRefused(With("workflows:\n  w:\n    steps: [ { name: x } ]\n"), "workflows.w.steps[0]: a step needs an agent");
   ExpectRefused(With("workflows:\n  w:\n    steps: [ { agent: a }, { agent: a } ]\n"),
                 "workflows.w.steps[1]: two steps are named \"a\"");
-  ExpectError("workflows:\n  w: { retryDelay: 5 }\n", 2, 20, "workflows.w.retryDelay: expected a duration like");
+  ExpectError("workflows:\n  w: { retryDelay: 5sec }\n", 2, 20, "workflows.w.retryDelay: expected a duration like");
   ExpectError("workflows:\n  w: { onErorr: stop }\n", 2, 8, "workflows.w.onErorr: unknown key; did you mean onError?");
 }
 
@@ -1163,7 +1163,8 @@ TEST(ConfigCost, RefusesUnknownEnumValuesWithSuggestions) {
                 "cost.budgets.a.onExceed: expected pause, stop, throttle or warn, got \"kill\"");
   ExpectError("cost:\n  enforcement: strict\n", 2, 16, "cost.enforcement: expected hard, soft or warn, got \"strict\"");
   ExpectError(With("cost:\n  budgets:\n    a: { limt: 1 }\n"), 3, 10, "cost.budgets.a.limt: unknown key; did you mean limit?");
-  ExpectError("cost:\n  budget: \"$10/day\"\n", 2, 3, "cost.budget: unknown key; did you mean budgets?");
+  // `budget:` is a documented form (config_forms.h); a misspelling of it is not.
+  ExpectRefused("cost:\n  budgit: \"$10/day\"\n", "cost.budgit: unknown key");
 }
 
 TEST(ConfigCost, BudgetsAreForConfiguredAgentsOrGlobal) {
@@ -1376,7 +1377,7 @@ TEST(ConfigBroker, RefusesBadThresholdsAndUnknownProviders) {
               "broker.llm.provider: unknown provider \"antropic\" (not in llm.providers); did you mean anthropic?");
   ExpectError("broker:\n  llm: { provider: anthropic }\n", 2, 8, "broker.llm: needs model");
   ExpectError("broker:\n  cache: { ttl: 0s }\n", 2, 17, "broker.cache.ttl: must be longer than 0");
-  ExpectError("broker:\n  routing: {}\n", 2, 3, "broker.routing: unknown key");
+  ExpectRefused("broker:\n  routing: { preferSkil: true }\n", "broker.routing.preferSkil: unknown key");
 }
 
 TEST(ConfigSkills, ReadsTheProductExampleSkill) {
@@ -1394,7 +1395,7 @@ TEST(ConfigSkills, ReadsTheProductExampleSkill) {
 }
 
 TEST(ConfigSkills, RefusesTheListFormMissingFieldsAndPathsOutsideTheProject) {
-  ExpectError("skills:\n  - name: summarize\n", 2, 3, "skills: expected a mapping from skill name to its settings");
+  ExpectError("skills:\n  - name: summarize\n", 2, 5, "skills[0]: a skill needs a handler (skills/NAME.wasm)");
   ExpectError("skills:\n  s: { patterns: [x] }\n", 2, 6, "skills.s: a skill needs a handler (skills/NAME.wasm)");
   ExpectError("skills:\n  s: { handler: s.wasm }\n", 2, 6, "skills.s: a skill needs patterns");
   ExpectError("skills:\n  s: { handler: ../x.wasm, patterns: [x] }\n", 2, 17,
@@ -1404,7 +1405,7 @@ TEST(ConfigSkills, RefusesTheListFormMissingFieldsAndPathsOutsideTheProject) {
   ExpectRefused("skills:\n  s: { handler: s.wasm, patterns: [] }\n", "skills.s.patterns: expected at least one pattern");
   ExpectRefused("skills:\n  s: { handler: s.wasm, patterns: [\"\"] }\n", "skills.s.patterns[0]: a pattern cannot be empty");
   ExpectRefused("skills:\n  s: { handler: s.wasm, patterns: [x], costPerCall: 0.5 }\n", "ambiguous");
-  ExpectRefused("skills:\n  s: { handler: s.wasm, patterns: [x], cost: 1 }\n", "skills.s.cost: unknown key");
+  ExpectRefused("skills:\n  s: { handler: s.wasm, patterns: [x], cots: 1 }\n", "skills.s.cots: unknown key");
 }
 
 // ---- llm providers and secrets ---------------------------------------------
@@ -1536,7 +1537,7 @@ TEST(ConfigDashboard, RefusesBadPortsAndAddresses) {
 }
 
 TEST(ConfigAudit, RefusesBadRetention) {
-  ExpectError("audit: { retention_days: 90 }\n", 1, 10, "audit.retention_days: unknown key; did you mean retentionDays?");
+  ExpectError("audit: { retention_dys: 90 }\n", 1, 10, "audit.retention_dys: unknown key; did you mean retentionDays?");
   ExpectError("audit: { retentionDays: -1 }\n", 1, 25, "audit.retentionDays: expected a whole number");
 }
 
@@ -1614,7 +1615,7 @@ TEST(ConfigUnknownKey, IsCaughtInEveryLaterSectionToo) {
   ExpectError("skills:\n  s: { handlr: s.wasm }\n", 2, 8, "skills.s.handlr: unknown key; did you mean handler?");
   ExpectError("cost:\n  endpoints:\n    a.com: { costPerCal: 1 }\n", 3, 14,
               "cost.endpoints.a.com.costPerCal: unknown key; did you mean costPerCall?");
-  ExpectError("edge: { provider: cloudflare }\n", 1, 1, "edge: unknown key");
+  ExpectError("edg: { provider: cloudflare }\n", 1, 1, "edg: unknown key");
 }
 
 }  // namespace

@@ -20,6 +20,7 @@
 #include <map>
 #include <string>
 
+#include "base/printable.h"
 #include "sandbox/sandbox.h"
 
 namespace {
@@ -36,8 +37,11 @@ using namespace naos::sandbox;
 // Each checks the sizes the ABI promises were enforced before it was called.
 class FakeCalls final : public AgentCalls {
  public:
+  // A line reaches the log made printable (base/printable.h): one line,
+  // and at most four bytes (\xNN) for each byte the guest may send.
   void log(LogLevel, std::string_view line) override {
-    if (line.size() > kLogLineLimit) fail("a log line over the ABI's limit reached the host");
+    if (line.size() > 4 * kLogLineLimit) fail("a log line over the ABI's limit reached the host");
+    if (!is_printable(line)) fail("a log line that is not printable reached the host");
   }
   int64_t time_now_ms() override { return 1'700'000'000'000; }
   Result<std::optional<std::string>> kv_get(std::string_view key) override {

@@ -15,6 +15,7 @@
 
 #include "base/sha256.h"
 #include "core/naos.h"
+#include "sanitizer.h"
 #include "test_env.h"
 #include "test_support.h"
 
@@ -291,13 +292,9 @@ TEST_F(IntegrityTest, AModuleTooSlowToCompileIsRefusedAsTooComplexAndTheHostCarr
 }
 
 TEST_F(IntegrityTest, AModuleTooLargeToCompileInCompileMemoryIsRefusedAsTooComplex) {
-#if defined(__SANITIZE_ADDRESS__)
-  GTEST_SKIP() << "AddressSanitizer cannot run under RLIMIT_AS: its compile children are bounded by time only";
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-  GTEST_SKIP() << "AddressSanitizer cannot run under RLIMIT_AS: its compile children are bounded by time only";
-#endif
-#endif
+  if (testing::kUnderAddressSanitizer) {
+    GTEST_SKIP() << "AddressSanitizer cannot run under RLIMIT_AS: its compile children are bounded by time only";
+  }
   write_file(project_ / "agents" / "deep.wasm", nested_ifs(100'000));
   write_file(project_ / "nexus.config.yaml", "name: integrity\nexecution: { compileMemory: 128MiB, compileTimeout: 30s }\nagents:\n"
                                              "  deep:\n    source: agents/deep.wasm\n");

@@ -8,6 +8,7 @@
 
 #include "capabilities/agent_host.h"
 #include "sandbox/sandbox.h"
+#include "sanitizer.h"
 #include "test_support.h"
 
 namespace naos {
@@ -536,9 +537,9 @@ TEST(SandboxSlots, ARunThatWaitsForASlotPastItsTimeoutTimesOutSayingWhy) {
 // 1,000 agents in a row in one process: memory must not grow beyond the
 // module cache, which is warm before the measurement starts.
 TEST_F(SandboxTest, ThousandRunsInARowDoNotGrowMemory) {
-#if defined(__SANITIZE_ADDRESS__)
-  GTEST_SKIP() << "AddressSanitizer's quarantine keeps freed memory resident on purpose; RSS says nothing here";
-#endif
+  if (testing::kUnderAddressSanitizer) {
+    GTEST_SKIP() << "AddressSanitizer's quarantine keeps freed memory resident on purpose; RSS says nothing here";
+  }
   auto module = sandbox_->load(read_file(agent_path("echo")));
   ASSERT_TRUE(module);
   auto run_many = [&](int n) {

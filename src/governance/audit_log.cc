@@ -304,7 +304,11 @@ Result<AuditVerification> verify_audit(store::Database& database, const AuditKey
     AuditEvent e{events.column_int64(0), events.column_int64(1), events.column_text(2), events.column_text(3),
                  events.column_text(4), events.column_text(5), events.column_text(6), events.column_text(7)};
     ++report.events;
-    if (e.seq <= baseline_seq) {
+    if (!is_utf8(e.actor) || !is_utf8(e.agent) || !is_utf8(e.type) || !is_utf8(e.payload) || !is_utf8(e.prev_hash)) {
+      // The writer stores only UTF-8 text (a payload is JSON); other bytes
+      // were put there by hand, and canonical_form cannot even hash them.
+      broken(e.seq, "it holds bytes that are not UTF-8 (edited)");
+    } else if (baseline_seq > 0 && e.seq <= baseline_seq) {
       // Accepted as it was (`naos audit accept`): unchanged since, if the
       // digest of everything through the baseline is the one it signed.
       prefix.add(e);

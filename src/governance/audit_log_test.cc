@@ -179,6 +179,29 @@ TEST_F(AuditLogTest, EditedPayloadIsDetected) {
   EXPECT_NE(report.problem.find("edited"), std::string::npos) << report.problem;
 }
 
+TEST_F(AuditLogTest, BytesThatAreNotUtf8InAStoredEventAreAnEditNotACrash) {
+  // Found by fuzz/audit_verify_fuzz: hashing such a row threw from the JSON
+  // serializer and `naos audit verify` aborted instead of answering.
+  write_events(10);
+  sql("UPDATE audit_events SET payload = CAST(X'7B2269223A22FF227D' AS TEXT) WHERE seq = 3");  // {"i":"\xff"}
+  sql("UPDATE audit_events SET actor = CAST(X'C3' AS TEXT) WHERE seq = 7");
+  auto report = verify();
+  EXPECT_FALSE(report.intact);
+  EXPECT_EQ(report.first_bad_seq, 3);
+  EXPECT_NE(report.problem.find("not UTF-8 (edited)"), std::string::npos) << report.problem;
+}
+
+TEST_F(AuditLogTest, ASeqOfZeroWithNoWitnessIsAMissingEventNotACrash) {
+  // Found by fuzz/audit_verify_fuzz: seq 0 was taken for the accepted
+  // baseline's, which does not exist without a witness.
+  write_events(5);
+  sql("UPDATE audit_events SET seq = 0 WHERE seq = 1");
+  auto report = verify();
+  EXPECT_FALSE(report.intact);
+  EXPECT_EQ(report.first_bad_seq, 1);
+  EXPECT_NE(report.problem.find("event #1 is missing"), std::string::npos) << report.problem;
+}
+
 TEST_F(AuditLogTest, EditedRowWithARecomputedHashBreaksTheNextLink) {
   write_events(10);
   auto db = database();

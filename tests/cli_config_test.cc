@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "reference_configs.h"
 #include "test_support.h"
 
 namespace naos {
@@ -125,19 +126,7 @@ TEST_F(CliConfigTest, TimeoutsSchedulesAndSizesBeyondTheirLimitsAreRefused) {
 
 // ---- the documented forms of the reference's files (issue 11.10) ------------
 
-// reference/nexus-docs.md 4.1, the README's file, verbatim.
-const char* const kReadmeConfig = R"yaml(name: my-project
-execution: { type: wasm, memoryLimit: 256MB }
-supervisor: { strategy: one-for-one, maxRestarts: 3 }
-cost: { budget: "$100/day", alertAt: 80, action: pause }
-trust: { provider: axis, requirements: { minTrustTier: T3, minTScore: 70 } }
-broker: { enabled: true, routing: { preferSkill: true, llmAsLastResort: true } }
-skills: [ { name: summarize, handler: ./skills/summarize.wasm, patterns: [summarize, summary, tldr] } ]
-edge: { provider: cloudflare, regions: [us, eu, asia] }
-agents:
-  researcher: { source: ./agents/researcher.wasm, cost: { budget: "$10/day" } }
-  analyzer:   { source: ./agents/analyzer.wasm,   cost: { budget: "$5/day" } }
-)yaml";
+using testing::kReadmeConfig;  // reference/nexus-docs.md 4.1, verbatim
 
 TEST_F(CliConfigTest, TheReadmesConfigIsValidWithOneWarningForEdge) {
   testing::write_file(config_file(), kReadmeConfig);

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "project/config.h"
+#include "reference_configs.h"
 
 namespace naos::project {
 namespace {
@@ -31,19 +32,7 @@ void ExpectError(const std::string& text, int line, int col, const std::string& 
   EXPECT_NE(result.error().message().find(needle), std::string::npos) << result.error().message();
 }
 
-// Variant A of reference/nexus-docs.md 4.1, verbatim: the README's file.
-const char* const kReadmeConfig = R"yaml(name: my-project
-execution: { type: wasm, memoryLimit: 256MB }
-supervisor: { strategy: one-for-one, maxRestarts: 3 }
-cost: { budget: "$100/day", alertAt: 80, action: pause }
-trust: { provider: axis, requirements: { minTrustTier: T3, minTScore: 70 } }
-broker: { enabled: true, routing: { preferSkill: true, llmAsLastResort: true } }
-skills: [ { name: summarize, handler: ./skills/summarize.wasm, patterns: [summarize, summary, tldr] } ]
-edge: { provider: cloudflare, regions: [us, eu, asia] }
-agents:
-  researcher: { source: ./agents/researcher.wasm, cost: { budget: "$10/day" } }
-  analyzer:   { source: ./agents/analyzer.wasm,   cost: { budget: "$5/day" } }
-)yaml";
+using testing::kReadmeConfig;  // reference/nexus-docs.md 4.1, verbatim
 
 TEST(ConfigForms, TheReadmeConfigValidatesAndMeansWhatItSays) {
   Config config = Accept(kReadmeConfig);

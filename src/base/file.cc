@@ -21,6 +21,16 @@ Result<std::string> read_file(const std::filesystem::path& file, std::string_vie
   return bytes.str();
 }
 
+bool write_all(int fd, std::string_view bytes) {
+  while (!bytes.empty()) {
+    ssize_t n = ::write(fd, bytes.data(), bytes.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    bytes.remove_prefix(static_cast<size_t>(n));
+  }
+  return true;
+}
+
 Status write_file_atomically(const std::filesystem::path& file, std::string_view bytes,
                              std::filesystem::perms permissions, std::string_view what) {
   auto temporary = file;
@@ -32,16 +42,10 @@ Status write_file_atomically(const std::filesystem::path& file, std::string_view
   };
   int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return failure(std::strerror(errno));
-  size_t written = 0;
-  while (written < bytes.size()) {
-    ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      int saved = errno;
-      ::close(fd);
-      return failure(std::strerror(saved));
-    }
-    written += static_cast<size_t>(n);
+  if (!write_all(fd, bytes)) {
+    int saved = errno;
+    ::close(fd);
+    return failure(std::strerror(saved));
   }
   // Durable before it is visible: a crash after the rename never leaves an
   // empty file under the real name.

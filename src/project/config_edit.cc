@@ -301,17 +301,7 @@ Status replace_file(const std::filesystem::path& file, std::string_view bytes) {
     return Error(Code::kUnavailable, std::string("cannot write the config: ") + std::strerror(errno),
                  temporary.string());
   }
-  size_t written = 0;
-  bool failed = false;
-  while (written < bytes.size()) {
-    ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      failed = true;
-      break;
-    }
-    written += static_cast<size_t>(n);
-  }
+  bool failed = !write_all(fd, bytes);
   int saved = errno;
   if (!failed && ::fsync(fd) != 0) {
     failed = true;

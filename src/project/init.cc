@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "base/file.h"
 #include "project/config.h"
 #include "project/project.h"
 #include "store/database.h"
@@ -42,17 +43,11 @@ Status create_exclusive(const std::filesystem::path& file, std::string_view text
     if (errno == EEXIST) return Error(Code::kAlreadyExists, "already a naos project", file.string());
     return Error(Code::kUnavailable, std::string("cannot create the file: ") + std::strerror(errno), file.string());
   }
-  size_t done = 0;
-  while (done < text.size()) {
-    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      int saved = errno;
-      ::close(fd);
-      ::unlink(file.c_str());
-      return Error(Code::kUnavailable, std::string("cannot write the file: ") + std::strerror(saved), file.string());
-    }
-    done += static_cast<size_t>(n);
+  if (!write_all(fd, text)) {
+    int saved = errno;
+    ::close(fd);
+    ::unlink(file.c_str());
+    return Error(Code::kUnavailable, std::string("cannot write the file: ") + std::strerror(saved), file.string());
   }
   if (::fsync(fd) != 0 || ::close(fd) != 0) {
     ::unlink(file.c_str());

@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/file.h"
 #include "base/units.h"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -52,16 +53,6 @@ class Fd {
  private:
   int fd_;
 };
-
-bool write_all(int fd, std::string_view bytes) {
-  while (!bytes.empty()) {
-    ssize_t n = ::write(fd, bytes.data(), bytes.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    bytes.remove_prefix(static_cast<size_t>(n));
-  }
-  return true;
-}
 
 // Everything from the start of `fd` (a memfd), up to `max` bytes.
 std::string read_all(int fd, size_t max = SIZE_MAX) {

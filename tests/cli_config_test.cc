@@ -128,6 +128,30 @@ TEST_F(CliConfigTest, TimeoutsSchedulesAndSizesBeyondTheirLimitsAreRefused) {
 
 using testing::kReadmeConfig;  // reference/nexus-docs.md 4.1, verbatim
 
+// Bytes that are not text in the file: a clear error with where they are,
+// and `--json` that is JSON (it was an "internal" nlohmann type_error).
+TEST_F(CliConfigTest, AConfigThatIsNotUtf8IsRefusedWithWhereInTextAndJson) {
+  ExpectRefused("name: proj\nexecution: { timeout: \"\xff\" }\n",
+                "nexus.config.yaml:2:24: not UTF-8 text: byte 0xFF (save the file as UTF-8)");
+  auto json = naos({"config", "validate", "--json"});
+  EXPECT_EQ(json.exit_status, 2) << json.err;
+  auto error = nlohmann::json::parse(json.out)["error"];
+  EXPECT_EQ(error["kind"], "invalid_argument") << json.out;
+  EXPECT_EQ(error["line"], 2) << json.out;
+  EXPECT_EQ(error["column"], 24) << json.out;
+}
+
+TEST_F(CliConfigTest, AnErrorNeverSendsTheFilesEscapeSequencesToTheTerminal) {
+  ExpectRefused("name: proj\nexecution: { timeout: \"\\e]0;pwned\\a\" }\n", "\\x1b]0;pwned\\x07");
+  auto status = naos({"status"});
+  EXPECT_EQ(status.err.find('\x1b'), std::string::npos) << status.err;
+  auto json = naos({"config", "validate", "--json"});
+  EXPECT_EQ(json.exit_status, 2) << json.err;
+  EXPECT_NE(nlohmann::json::parse(json.out)["error"]["message"].get<std::string>().find("\\x1b]0;pwned"),
+            std::string::npos)
+      << json.out;
+}
+
 TEST_F(CliConfigTest, TheReadmesConfigIsValidWithOneWarningForEdge) {
   testing::write_file(config_file(), kReadmeConfig);
   const std::string warning =

@@ -22,7 +22,7 @@ bool is_base64_object(const nlohmann::json& value) {
 
 }  // namespace
 
-bool is_utf8(std::string_view bytes) {
+size_t utf8_prefix_length(std::string_view bytes) {
   const auto* s = reinterpret_cast<const unsigned char*>(bytes.data());
   size_t n = bytes.size(), i = 0;
   while (i < n) {
@@ -40,18 +40,20 @@ bool is_utf8(std::string_view bytes) {
     } else if ((c & 0xF8) == 0xF0) {
       extra = 3, min = 0x10000, code = c & 0x07;
     } else {
-      return false;  // a continuation byte first, or 0xF8..0xFF
+      return i;  // a continuation byte first, or 0xF8..0xFF
     }
-    if (n - i <= extra) return false;
+    if (n - i <= extra) return i;
     for (size_t k = 1; k <= extra; ++k) {
-      if ((s[i + k] & 0xC0) != 0x80) return false;
+      if ((s[i + k] & 0xC0) != 0x80) return i;
       code = (code << 6) | (s[i + k] & 0x3F);
     }
-    if (code < min || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) return false;
+    if (code < min || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) return i;
     i += extra + 1;
   }
-  return true;
+  return n;
 }
+
+bool is_utf8(std::string_view bytes) { return utf8_prefix_length(bytes) == bytes.size(); }
 
 std::string base64_encode(std::string_view bytes) {
   std::string out;

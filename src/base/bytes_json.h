@@ -29,6 +29,9 @@ namespace naos {
 
 // Whether `bytes` is well-formed UTF-8 (no overlongs, no surrogates, at most U+10FFFF).
 bool is_utf8(std::string_view bytes);
+// The length of the longest well-formed UTF-8 prefix of `bytes`: where the
+// first bad byte is, for an error that points at it.
+size_t utf8_prefix_length(std::string_view bytes);
 
 std::string base64_encode(std::string_view bytes);
 // Errors: kInvalidArgument when `text` is not padded standard base64.

@@ -8,13 +8,16 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cstdio>
 #include <fstream>
 #include <set>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
 
+#include "base/bytes_json.h"
 #include "base/money.h"
+#include "base/printable.h"
 #include "base/units.h"
 #include "governance/cost_ledger.h"
 #include "project/config_forms.h"
@@ -1695,11 +1698,31 @@ Result<std::string> resolve_secret(const SecretRef& secret,
 
 namespace {
 
+// YAML is Unicode text; yaml-cpp would pass other bytes through into names,
+// prompts and descriptions that later reach a terminal or JSON. A file in
+// UTF-16 or UTF-32 says so with its byte order mark and yaml-cpp decodes it.
+Status check_utf8(std::string_view text, const std::string& label) {
+  for (std::string_view bom : {std::string_view("\xFF\xFE"), std::string_view("\xFE\xFF"),
+                               std::string_view("\0\0\xFE\xFF", 4)}) {
+    if (text.substr(0, bom.size()) == bom) return ok();
+  }
+  size_t valid = utf8_prefix_length(text);
+  if (valid == text.size()) return ok();
+  size_t line_start = text.rfind('\n', valid == 0 ? 0 : valid - 1);
+  line_start = line_start == std::string_view::npos || valid == 0 ? 0 : line_start + 1;
+  int line = 1 + static_cast<int>(std::count(text.begin(), text.begin() + valid, '\n'));
+  char byte[8];
+  std::snprintf(byte, sizeof byte, "0x%02X", static_cast<unsigned char>(text[valid]));
+  return Error(Code::kInvalidArgument, std::string("not UTF-8 text: byte ") + byte + " (save the file as UTF-8)",
+               label + ":" + std::to_string(line) + ":" + std::to_string(valid - line_start + 1));
+}
+
 Result<Config> parse(const std::string& text, const std::string& label,
                      std::optional<Reader::FolderCheck> folder_check) {
   // Before yaml-cpp builds the tree and the Reader walks it: size, one
   // document, depth and alias expansion (yaml_bounds.h).
   NAOS_TRY(check_yaml_bounds(text, label));
+  NAOS_TRY(check_utf8(text, label));
   YAML::Node root;
   try {
     root = YAML::Load(text);
@@ -1806,21 +1829,39 @@ Result<Config> parse(const std::string& text, const std::string& label,
   return config;
 }
 
+// A config error quotes what the file says, and the file may hold any bytes
+// (0xFF, ESC, a newline inside a quoted key): every message and warning
+// leaves here printable, for the terminal and for --json alike.
+Result<Config> printable_result(Result<Config> result) {
+  if (!result) {
+    const Error& e = result.error();
+    return Error(e.code(), naos::printable(e.message()), naos::printable(e.context()));
+  }
+  for (ConfigWarning& warning : result->warnings) {
+    warning.where = naos::printable(warning.where);
+    warning.message = naos::printable(warning.message);
+  }
+  return result;
+}
+
 }  // namespace
 
 Result<Config> parse_config(const std::string& text, const std::string& label) {
-  return parse(text, label, std::nullopt);
+  return printable_result(parse(text, label, std::nullopt));
 }
 
 Result<Config> load_config(const std::filesystem::path& file, MissingFolders missing) {
   // Not read at all when too large (a config that is a symlink to a device
   // or a multi-gigabyte file).
-  std::error_code ec;
-  uint64_t size = std::filesystem::file_size(file, ec);
-  if (!ec) NAOS_TRY(check_yaml_size(size, file.string()));
-  NAOS_ASSIGN_OR_RETURN(std::string text, read_file(file, "config file"));
-  std::filesystem::path root = std::filesystem::absolute(file, ec).parent_path();
-  return parse(text, file.string(), Reader::FolderCheck{root, missing});
+  auto load = [&]() -> Result<Config> {
+    std::error_code ec;
+    uint64_t size = std::filesystem::file_size(file, ec);
+    if (!ec) NAOS_TRY(check_yaml_size(size, file.string()));
+    NAOS_ASSIGN_OR_RETURN(std::string text, read_file(file, "config file"));
+    std::filesystem::path root = std::filesystem::absolute(file, ec).parent_path();
+    return parse(text, file.string(), Reader::FolderCheck{root, missing});
+  };
+  return printable_result(load());
 }
 
 sandbox::Limits effective_limits(const Config& config, const AgentConfig* agent) {

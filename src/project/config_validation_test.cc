@@ -8,6 +8,7 @@
 
 #include <string>
 
+#include "base/printable.h"
 #include "project/config_values.h"
 
 namespace naos::project {
@@ -91,6 +92,29 @@ TEST(ConfigValidation, MetadataAliasesAreBoundedBeforeTheyAreWalked) {
   ExpectAccepted("agents:\n  a:\n    metadata: { tags: &t [x, y] , again: *t }\n");
   ExpectError("agents:\n  a:\n    metadata: &m { self: *m }\n", 3, 26,
               "agents.a.metadata.self: an alias refers to a node that contains it (a cycle)");
+}
+
+// A config file is UTF-8 text: the first byte that is not is named with its
+// line and column, and nothing of it reaches a name, a prompt or JSON.
+TEST(ConfigValidation, BytesThatAreNotUtf8AreRefusedWhereTheyAre) {
+  ExpectError("name: x\nexecution: { timeout: \"\xff\" }\n", 2, 24, "not UTF-8 text: byte 0xFF");
+  ExpectError("\xe9t\xe9: 1\n", 1, 1, "not UTF-8 text: byte 0xE9");
+  ExpectError("name: caf\xc3\xa9\ndescription: \xc0\xaf\n", 2, 14, "byte 0xC0");  // an overlong '/'
+  ExpectAccepted("name: caf\xc3\xa9 \xe2\x9c\x93\n");
+}
+
+// An error quotes what the file says; what the file says may be an escape
+// sequence (valid UTF-8): it is shown escaped, never sent to the terminal.
+TEST(ConfigValidation, ErrorsQuoteTheFileEscaped) {
+  auto result = Parse("execution: { timeout: \"\\e[2J\\e[31mred\" }\n");
+  ASSERT_FALSE(result);
+  const std::string shown = result.error().to_string();
+  EXPECT_TRUE(is_printable(shown)) << shown;
+  EXPECT_NE(shown.find("\\x1b[2J"), std::string::npos) << shown;
+  auto key = Parse("execution: { \"time\\nout\": 1s }\n");
+  ASSERT_FALSE(key);
+  EXPECT_TRUE(is_printable(key.error().to_string())) << key.error().to_string();
+  EXPECT_NE(key.error().to_string().find("time\\nout"), std::string::npos) << key.error().to_string();
 }
 
 TEST(ConfigValues, PrintableEscapesWhatATerminalShouldNotReceive) {

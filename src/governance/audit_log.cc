@@ -217,7 +217,7 @@ Result<std::vector<AuditEvent>> query_audit(store::Database& database, const Aud
   if (query.category) sql += " AND substr(type, 1, length(?3) + 1) = ?3 || '.'";
   if (query.action) sql += " AND type = ?4";
   if (query.since_ms) sql += " AND ts_ms >= ?5";
-  sql += query.last > 0 ? " ORDER BY seq DESC LIMIT ?6" : " ORDER BY seq";
+  sql += query.last > 0 ? " ORDER BY seq DESC LIMIT ?6" : query.first > 0 ? " ORDER BY seq LIMIT ?7" : " ORDER BY seq";
   NAOS_ASSIGN_OR_RETURN(store::Statement stmt, database.prepare(sql));
   stmt.bind(1, query.after_seq);
   if (query.agent) stmt.bind(2, *query.agent);
@@ -225,6 +225,7 @@ Result<std::vector<AuditEvent>> query_audit(store::Database& database, const Aud
   if (query.action) stmt.bind(4, *query.action);
   if (query.since_ms) stmt.bind(5, *query.since_ms);
   if (query.last > 0) stmt.bind(6, query.last);
+  if (query.last <= 0 && query.first > 0) stmt.bind(7, query.first);
   std::vector<AuditEvent> events;
   while (true) {
     NAOS_ASSIGN_OR_RETURN(bool row, stmt.step());

@@ -168,6 +168,9 @@ struct AuditQuery {
   int64_t after_seq = 0;                 // for --follow
   // The newest `last` events (in order); 0 = every matching event.
   int64_t last = 0;
+  // Without `last`: the oldest `first` matching events (after after_seq),
+  // so a reader far behind takes the log a batch at a time; 0 = every one.
+  int64_t first = 0;
 };
 
 Result<std::vector<AuditEvent>> query_audit(store::Database& database, const AuditQuery& query);

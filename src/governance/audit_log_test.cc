@@ -63,6 +63,23 @@ TEST_F(AuditLogTest, AppendedEventsFormAChainThatVerifies) {
   EXPECT_EQ((*events)[3].payload, R"({"i":3})");
 }
 
+// A reader far behind (an event stream resumed from an old id) takes the log
+// a batch at a time, oldest first, instead of all of it at once.
+TEST_F(AuditLogTest, QueriesTakeTheOldestFirstAfterASeqOrTheNewestLast) {
+  write_events(10);
+  auto batch = query_audit(*database(), {.after_seq = 3, .first = 4});
+  ASSERT_TRUE(batch);
+  std::vector<int64_t> seqs;
+  for (const auto& e : *batch) seqs.push_back(e.seq);
+  EXPECT_EQ(seqs, (std::vector<int64_t>{4, 5, 6, 7}));
+  auto newest = query_audit(*database(), {.after_seq = 3, .last = 2});
+  ASSERT_TRUE(newest);
+  ASSERT_EQ(newest->size(), 2u);
+  EXPECT_EQ((*newest)[0].seq, 9);
+  EXPECT_EQ((*newest)[1].seq, 10);
+  EXPECT_EQ(query_audit(*database(), {.after_seq = 8, .first = 100})->size(), 2u);
+}
+
 TEST_F(AuditLogTest, HashIsTheSha256OfTheDocumentedCanonicalForm) {
   AuditEvent e{7, 1700000000000, "cli", "researcher", "agent.started", R"({"x":1})", kGenesisHash, ""};
   EXPECT_EQ(canonical_form(e),

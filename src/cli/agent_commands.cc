@@ -11,30 +11,10 @@
 #include "base/units.h"
 #include "cli/cli.h"
 #include "cli/interrupt.h"
+#include "views/agents.h"
 
 namespace naos::cli {
 namespace {
-
-std::string status_of(const Naos::AgentView& view) {
-  return view.record ? std::string(project::status_name(view.record->status)) : "not created";
-}
-
-nlohmann::json to_json(const Naos::AgentView& view) {
-  nlohmann::json out = {{"name", view.name}, {"status", status_of(view)}, {"in_config", view.config != nullptr}};
-  if (view.record) {
-    const auto& r = *view.record;
-    out["id"] = r.id;
-    out["template"] = r.template_name;
-    out["source"] = r.source;
-    out["module_hash"] = r.module_hash;
-    out["metadata"] = nlohmann::json::parse(r.metadata, nullptr, false);
-    out["created"] = format_utc_ms(r.created_ms);
-    out["updated"] = format_utc_ms(r.updated_ms);
-  } else {
-    out["id"] = project::agent_id(view.name);
-  }
-  return out;
-}
 
 int show_all(Context& context) {
   auto naos = open_naos(context, true);
@@ -43,7 +23,7 @@ int show_all(Context& context) {
   if (!agents) return report_error(context.globals, agents.error());
   if (context.globals.json) {
     nlohmann::json all = nlohmann::json::array();
-    for (const auto& view : *agents) all.push_back(to_json(view));
+    for (const auto& view : *agents) all.push_back(views::agent_json(view));
     std::cout << all.dump(2) << "\n";
     return 0;
   }
@@ -54,7 +34,7 @@ int show_all(Context& context) {
   std::vector<std::vector<std::string>> rows = {{"NAME", "ID", "STATUS", "TEMPLATE", "MODULE", "UPDATED"}};
   for (const auto& view : *agents) {
     const auto* r = view.record ? &*view.record : nullptr;
-    rows.push_back({view.name, r ? r->id : project::agent_id(view.name), status_of(view), r ? r->template_name : "",
+    rows.push_back({view.name, r ? r->id : project::agent_id(view.name), views::agent_status(view), r ? r->template_name : "",
                     r && !r->module_hash.empty() ? r->module_hash.substr(0, 12) : "-",
                     r ? format_time(r->updated_ms) : "-"});
   }
@@ -67,24 +47,9 @@ int show_one(Context& context, const std::string& name, bool state) {
   if (!naos) return report_error(context.globals, naos.error());
   auto view = (*naos)->agent(name);
   if (!view) return report_agent_error(context.globals, view.error());
-  nlohmann::json out = to_json(*view);
-  if (view->config != nullptr) {
-    const auto& c = view->config->capabilities;
-    out["capabilities"] = {{"network", c.network == sandbox::NetworkAccess::kNone         ? "none"
-                                       : c.network == sandbox::NetworkAccess::kRestricted ? "restricted"
-                                                                                          : "open"},
-                           {"allowedHosts", c.allowed_hosts},
-                           {"filesystem", {{"read", c.read}, {"write", c.write}}},
-                           {"env", c.env},
-                           {"kv", c.kv}};
-  }
-  auto events = governance::query_audit(*(*naos)->database(), {.agent = name, .last = 5});
-  if (events) {
-    out["recent_events"] = nlohmann::json::array();
-    for (const auto& e : *events) {
-      out["recent_events"].push_back({{"id", e.seq}, {"timestamp", format_utc_ms(e.ts_ms)}, {"action", e.type}});
-    }
-  }
+  auto detail = views::agent_detail_json(*view, *(*naos)->database());
+  if (!detail) return report_error(context.globals, detail.error());
+  nlohmann::json out = std::move(*detail);
   if (state) {
     auto entries = (*naos)->kv()->entries(name);
     if (!entries) return report_error(context.globals, entries.error());

@@ -14,6 +14,7 @@
 #include "cli/interrupt.h"
 #include "governance/witness.h"
 #include "project/registry.h"
+#include "views/audit.h"
 
 namespace naos::cli {
 namespace {
@@ -30,44 +31,11 @@ struct AuditFlags {
   bool follow = false;
 };
 
-// The human summary of an event's payload.
-std::string detail(const governance::AuditEvent& event) {
-  auto payload = nlohmann::json::parse(event.payload, nullptr, false);
-  if (!payload.is_object()) return "";
-  if (payload.contains("detail") && payload["detail"].is_string()) return payload["detail"];
-  if (event.type == governance::event::kCapabilityDenied) {
-    return bytes_field(payload, "capability") + ": " + bytes_field(payload, "detail");
-  }
-  if (event.type == governance::event::kAgentFailed) {
-    return bytes_field(payload, "error") + ": " + bytes_field(payload, "message");
-  }
-  std::string text;
-  for (const auto& [key, value] : payload.items()) {
-    std::string shown = value.is_string() ? value.get<std::string>() : value.dump();
-    if (shown.size() == 64) shown = shown.substr(0, 12);  // a hash: its prefix identifies it
-    text += (text.empty() ? "" : " ") + key + "=" + shown;
-  }
-  return text.size() > 100 ? text.substr(0, 97) + "..." : text;
-}
-
-nlohmann::json to_json(const governance::AuditEvent& e) {
-  return {{"id", e.seq},
-          {"timestamp", format_utc_ms(e.ts_ms)},
-          {"agent_id", e.agent.empty() ? "" : project::agent_id(e.agent)},
-          {"agent_name", e.agent},
-          {"action", e.type},
-          {"detail", detail(e)},
-          {"actor", e.actor},
-          {"payload", nlohmann::json::parse(e.payload, nullptr, false)},
-          {"hash", e.hash},
-          {"prev_hash", e.prev_hash}};
-}
-
 std::string to_text(const governance::AuditEvent& e) {
   std::string type = e.type;
   if (type.size() < 16) type.resize(16, ' ');
   std::string line = "[" + format_time(e.ts_ms) + "] " + type + " " + e.agent;
-  std::string more = detail(e);
+  std::string more = views::audit_detail(e);
   if (!more.empty()) line += "  " + more;
   return line;
 }
@@ -99,10 +67,10 @@ int list(Context& context, const AuditFlags& flags) {
   std::ostream& out = flags.output.empty() ? std::cout : file;
   if (json && !flags.follow) {
     nlohmann::json all = nlohmann::json::array();
-    for (const auto& e : *events) all.push_back(to_json(e));
+    for (const auto& e : *events) all.push_back(views::audit_event_json(e));
     out << all.dump(2) << "\n";
   } else {
-    for (const auto& e : *events) out << (json ? to_json(e).dump() : to_text(e)) << "\n";
+    for (const auto& e : *events) out << (json ? views::audit_event_json(e).dump() : to_text(e)) << "\n";
   }
   if (!flags.output.empty() && !globals.quiet) {
     std::cerr << "wrote " << events->size() << " events to " << flags.output << "\n";
@@ -123,7 +91,7 @@ int list(Context& context, const AuditFlags& flags) {
     auto fresh = governance::query_audit(*(*naos)->database(), query);
     if (!fresh) return report_error(globals, fresh.error());
     for (const auto& e : *fresh) {
-      out << (json ? to_json(e).dump() : to_text(e)) << "\n" << std::flush;
+      out << (json ? views::audit_event_json(e).dump() : to_text(e)) << "\n" << std::flush;
       query.after_seq = e.seq;
     }
   }

@@ -7,6 +7,7 @@
 
 #include "cli/interrupt.h"
 #include "cli/run_views.h"
+#include "views/runs.h"
 
 namespace naos::cli {
 namespace {
@@ -145,7 +146,7 @@ int status(Context& context, const std::string& kind, const FlowFlags& flags) {
       const auto& run = **latest;
       // A saga whose last run ended (or was reset) is ready for the next one.
       item["state"] = kind == "saga" && run.state == st::kAbandoned ? "ready" : run.state;
-      item["last_run"] = run_json(run);
+      item["last_run"] = views::run_json(run);
       if (!flags.all && !flags.name.empty()) {
         item["step_states"] = step_states(*(*naos)->journal(), run, step_names(**naos, kind, name));
       }

@@ -2,6 +2,8 @@
 
 #include <iostream>
 
+#include "views/runs.h"
+
 namespace naos::cli {
 namespace {
 
@@ -15,34 +17,11 @@ std::string clip(const std::string& text, size_t width) {
 
 }  // namespace
 
-nlohmann::json run_json(const orchestration::RunRecord& run) {
-  nlohmann::json out = {{"id", run.id},           {"kind", run.kind},
-                        {"name", run.name},       {"state", run.state},
-                        {"input", bytes_json(run.input)}, {"output", bytes_json(run.output)},
-                        {"error", run.error},     {"started", format_utc_ms(run.created_ms)},
-                        {"updated", format_utc_ms(run.updated_ms)}};
-  if (!run.parent.empty()) out["parent"] = run.parent;
-  if (!run.owner.empty()) out["owner_pid"] = run.owner;
-  return out;
-}
-
-nlohmann::json result_json(const orchestration::RunResult& result) {
-  return {{"id", result.run_id}, {"kind", result.kind},     {"name", result.name},    {"state", result.state},
-          {"output", bytes_json(result.output)}, {"error", result.error}, {"reused", result.reused}};
-}
-
-nlohmann::json entry_json(const orchestration::Entry& entry) {
-  nlohmann::json out = {{"seq", entry.seq},   {"step", entry.step},       {"step_name", entry.step_name},
-                        {"event", entry.event}, {"attempt", entry.attempt}, {"data", entry.data},
-                        {"timestamp", format_utc_ms(entry.ts_ms)}};
-  return out;
-}
-
 int print_result(const Globals& globals, const orchestration::RunResult& result) {
   namespace st = orchestration::state;
   bool completed = result.state == st::kCompleted;
   if (globals.json) {
-    std::cout << dump_lossless(result_json(result), 2) << "\n";
+    std::cout << dump_lossless(views::result_json(result), 2) << "\n";
   } else {
     if (!globals.quiet) {
       std::cerr << result.kind << " " << result.name << " run " << result.run_id << ": " << result.state
@@ -67,7 +46,7 @@ int print_result(const Globals& globals, const orchestration::RunResult& result)
 void print_runs(const Globals& globals, const std::vector<orchestration::RunRecord>& runs) {
   if (globals.json) {
     nlohmann::json out = nlohmann::json::array();
-    for (const auto& run : runs) out.push_back(run_json(run));
+    for (const auto& run : runs) out.push_back(views::run_json(run));
     std::cout << dump_lossless(out, 2) << "\n";
     return;
   }
@@ -83,9 +62,9 @@ int print_history(const Globals& globals, orchestration::Journal& journal, const
   auto entries = journal.entries(run.id);
   if (!entries) return report_error(globals, entries.error());
   if (globals.json) {
-    nlohmann::json out = run_json(run);
+    nlohmann::json out = views::run_json(run);
     out["journal"] = nlohmann::json::array();
-    for (const auto& e : *entries) out["journal"].push_back(entry_json(e));
+    for (const auto& e : *entries) out["journal"].push_back(views::entry_json(e));
     std::cout << dump_lossless(out, 2) << "\n";
     return 0;
   }

@@ -13,10 +13,7 @@
 
 namespace naos::cli {
 
-
-nlohmann::json run_json(const orchestration::RunRecord& run);
-nlohmann::json result_json(const orchestration::RunResult& result);
-nlohmann::json entry_json(const orchestration::Entry& entry);
+// The JSON of runs, results and journal entries is views/runs.h.
 
 // Prints a finished (or stopped) run; returns the exit status: 0 completed,
 // 1 otherwise (2 is for errors before the run). A saga that rolled back says

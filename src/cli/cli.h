@@ -68,6 +68,7 @@ void add_templates_command(CLI::App& app, Context& context, int& exit_status);
 void add_build_command(CLI::App& app, Context& context, int& exit_status);
 void add_create_command(CLI::App& app, Context& context, int& exit_status);
 void add_daemon_command(CLI::App& app, Context& context, int& exit_status);
+void add_serve_command(CLI::App& app, Context& context, int& exit_status);
 void add_axis_command(CLI::App& app, Context& context, int& exit_status);
 void add_cost_command(CLI::App& app, Context& context, int& exit_status);
 void add_supervisor_command(CLI::App& app, Context& context, int& exit_status);

@@ -83,6 +83,7 @@ int main(int argc, char** argv) {
   add_build_command(app, context, exit_status);
   add_create_command(app, context, exit_status);
   add_daemon_command(app, context, exit_status);
+  add_serve_command(app, context, exit_status);
   add_axis_command(app, context, exit_status);
   add_cost_command(app, context, exit_status);
   add_supervisor_command(app, context, exit_status);

@@ -1,0 +1,36 @@
+// What the resident commands share: `naos daemon` and `naos serve`.
+//
+// One resident process per project: `naos daemon` and `naos serve` both run
+// every scheduled agent and resume unfinished runs, so two of them would run
+// each scheduled agent twice and race to resume the same runs. Whichever
+// starts first holds an flock on data/daemon.lock (its pid, and the address
+// it serves, written inside) for as long as it runs; the kernel drops the
+// lock when the holder dies, even by SIGKILL.
+#pragma once
+
+#include <string>
+
+#include "base/file_lock.h"
+#include "cli/cli.h"
+#include "base/result.h"
+#include "project/project.h"
+
+namespace naos::cli {
+
+// This project's lock, with this process's pid written inside.
+// Errors: kFailedPrecondition naming the pid (and address) of the holder.
+Result<FileLock> lock_daemon(const project::Project& project);
+
+// Adds the address this process serves to what the lock file says.
+Status announce_address(FileLock& lock, const std::string& url);
+
+// Resumes the runs a killed naos left unfinished (`stop` ends the wait),
+// printing a line (or JSON object) for each; how many it resumed.
+// Errors: the orchestrator's.
+Result<size_t> resume_and_report(const Globals& globals, Naos& naos, const std::atomic<bool>& stop);
+
+// Runs the scheduled agents on time until `stop`, printing a line (or JSON
+// object) for each run. Errors: Naos::serve_schedules's.
+Status serve_schedules_and_report(const Globals& globals, Naos& naos, const std::atomic<bool>& stop);
+
+}  // namespace naos::cli

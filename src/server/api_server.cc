@@ -1,0 +1,483 @@
+#include "server/api_server.h"
+
+#include <arpa/inet.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <future>
+#include <mutex>
+#include <thread>
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include "base/bytes_json.h"
+#include "governance/audit_log.h"
+#include "orchestration/journal.h"
+#include "server/event_hub.h"
+#include "store/database.h"
+#include "views/agents.h"
+#include "views/audit.h"
+#include "views/runs.h"
+
+namespace naos::server {
+namespace {
+
+// An error's code in the API: a product code (PRODUCT.md "Error codes",
+// with its number), or one of the API's own (no number).
+struct ApiCode {
+  const char* name;
+  int number = 0;
+};
+
+int http_status(Code code) {
+  switch (code) {
+    case Code::kInvalidArgument: return 400;
+    case Code::kUnauthenticated: return 401;
+    case Code::kPermissionDenied: return 403;
+    case Code::kNotFound: return 404;
+    case Code::kAlreadyExists:
+    case Code::kFailedPrecondition:
+    case Code::kAborted: return 409;
+    case Code::kResourceExhausted: return 429;
+    case Code::kUnavailable: return 503;
+    case Code::kDeadlineExceeded: return 504;
+    case Code::kInternal: return 500;
+  }
+  return 500;
+}
+
+std::string upper(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
+void send_json(httplib::Response& res, int status, const nlohmann::json& body) {
+  res.status = status;
+  res.set_content(dump_lossless(body) + "\n", "application/json");
+}
+
+// {"error": {"code", "number", "message"}}: the product code when one
+// applies, else the error's kind in capitals (NOT_FOUND, INVALID_ARGUMENT).
+void send_error(httplib::Response& res, const Error& error, std::optional<ApiCode> code = std::nullopt) {
+  nlohmann::json detail = {{"code", code ? std::string(code->name) : upper(code_name(error.code()))},
+                           {"message", error.to_string()}};
+  if (code && code->number != 0) detail["number"] = code->number;
+  send_json(res, http_status(error.code()), {{"error", detail}});
+}
+
+bool unfinished(const orchestration::RunRecord& run) {
+  return run.state == orchestration::state::kRunning || run.state == orchestration::state::kCompensating;
+}
+
+// A Last-Event-ID, ?after= or ?last= value: a non-negative integer.
+std::optional<int64_t> parse_count(const std::string& text) {
+  if (text.empty() || text.size() > 18) return std::nullopt;
+  int64_t value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    value = value * 10 + (c - '0');
+  }
+  return value;
+}
+
+// Constant time in the length of `given`, so the answer's timing does not
+// tell how much of a guess was right.
+bool same_secret(const std::string& given, const std::string& expected) {
+  unsigned char diff = given.size() == expected.size() ? 0 : 1;
+  for (size_t i = 0; i < given.size(); ++i) {
+    diff |= static_cast<unsigned char>(given[i] ^ expected[i % expected.size()]);
+  }
+  return diff == 0;
+}
+
+// An idempotency key is a run id: printable ASCII, no '/' or '#' (nested
+// runs use those), at most 128 bytes.
+bool valid_run_key(const std::string& key) {
+  if (key.empty() || key.size() > 128) return false;
+  for (char c : key) {
+    if (c <= 0x20 || c >= 0x7f || c == '/' || c == '#') return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool is_loopback(const std::string& address) {
+  if (address == "localhost" || address == "::1") return true;
+  in_addr v4{};
+  return inet_pton(AF_INET, address.c_str(), &v4) == 1 && (ntohl(v4.s_addr) >> 24) == 127;
+}
+
+struct ApiServer::Impl {
+  Impl(Naos& naos, ServerOptions options) : naos(naos), options(std::move(options)) {}
+
+  Naos& naos;
+  ServerOptions options;
+  httplib::Server http;
+  uint16_t port = 0;
+  int listen_socket = -1;
+  std::atomic<bool> stopping{false};
+
+  // The server's own connection for audit reads: the Naos's is used by its
+  // writers' threads.
+  std::mutex reads_mutex;
+  std::unique_ptr<store::Database> reads;
+
+  std::unique_ptr<EventHub> hub;
+
+  // Runs started over HTTP, each on a thread of its own until it ends.
+  std::mutex runs_mutex;
+  std::condition_variable runs_done;
+  int runs_in_flight = 0;
+
+  std::string host_for_url() const { return options.bind.find(':') != std::string::npos ? "[" + options.bind + "]" : options.bind; }
+
+  // The Host header names this server: the bound address, localhost (on
+  // loopback), or a configured name, with this port.
+  bool host_allowed(const std::string& host) const {
+    std::string port_suffix = ":" + std::to_string(port);
+    std::string name = host;
+    if (name.ends_with(port_suffix)) name.resize(name.size() - port_suffix.size());
+    if (name.size() > 2 && name.front() == '[' && name.back() == ']') name = name.substr(1, name.size() - 2);
+    if (name == options.bind) return true;
+    if (is_loopback(options.bind) && is_loopback(name)) return true;
+    for (const auto& allowed : options.host_names) {
+      if (name == allowed) return true;
+    }
+    return false;
+  }
+
+  httplib::Server::HandlerResponse check_request(const httplib::Request& req, httplib::Response& res) {
+    using R = httplib::Server::HandlerResponse;
+    if (!host_allowed(req.get_header_value("Host"))) {
+      send_error(res, Error(Code::kPermissionDenied, "the Host header does not name this server"),
+                 ApiCode{"FORBIDDEN_HOST"});
+      return R::Handled;
+    }
+    if (!options.token.empty()) {
+      std::string auth = req.get_header_value("Authorization");
+      if (!auth.starts_with("Bearer ") || !same_secret(auth.substr(7), options.token)) {
+        res.set_header("WWW-Authenticate", "Bearer");
+        send_error(res, Error(Code::kUnauthenticated, "a valid token is required (Authorization: Bearer TOKEN)"),
+                   ApiCode{"UNAUTHORIZED"});
+        return R::Handled;
+      }
+    }
+    if (req.method != "GET" && req.method != "HEAD" && req.has_header("Origin")) {
+      std::string origin = req.get_header_value("Origin");
+      if (origin != "http://" + req.get_header_value("Host")) {
+        send_error(res, Error(Code::kPermissionDenied, "a request from another origin may not change anything"),
+                   ApiCode{"FORBIDDEN_ORIGIN"});
+        return R::Handled;
+      }
+    }
+    return R::Unhandled;
+  }
+
+  void routes() {
+    http.Get("/api/v1/health", [this](const httplib::Request&, httplib::Response& res) {
+      const auto* project = naos.project();
+      send_json(res, 200,
+                {{"ok", true}, {"project", project ? project->config().name : ""}, {"pid", ::getpid()}});
+    });
+    http.Get("/api/v1/agents", [this](const httplib::Request&, httplib::Response& res) {
+      auto agents = naos.agents();
+      if (!agents) return send_error(res, agents.error());
+      nlohmann::json all = nlohmann::json::array();
+      for (const auto& view : *agents) all.push_back(views::agent_json(view));
+      send_json(res, 200, all);
+    });
+    http.Get(R"(/api/v1/agents/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
+      auto view = naos.agent(req.matches[1].str());
+      if (!view) return send_error(res, view.error(), ApiCode{"AGENT_NOT_FOUND", 100});
+      std::lock_guard lock(reads_mutex);
+      auto detail = views::agent_detail_json(*view, *reads);
+      if (!detail) return send_error(res, detail.error());
+      send_json(res, 200, *detail);
+    });
+    http.Post(R"(/api/v1/(workflows|sagas)/([^/]+)/runs)",
+              [this](const httplib::Request& req, httplib::Response& res) { start_run(req, res); });
+    http.Get("/api/v1/runs", [this](const httplib::Request& req, httplib::Response& res) {
+      orchestration::RunFilter filter;
+      if (req.has_param("kind")) filter.kind = req.get_param_value("kind");
+      if (req.has_param("name")) filter.name = req.get_param_value("name");
+      for (size_t i = 0; i < req.get_param_value_count("state"); ++i) {
+        filter.states.push_back(req.get_param_value("state", i));
+      }
+      filter.top_level_only = !req.has_param("nested");
+      filter.limit = 50;  // as `naos runs`
+      if (req.has_param("last")) {
+        auto last = parse_count(req.get_param_value("last"));
+        if (!last) return send_error(res, Error(Code::kInvalidArgument, "expected a count", "last"));
+        filter.limit = static_cast<size_t>(*last);
+      }
+      auto runs = naos.journal()->runs(filter);
+      if (!runs) return send_error(res, runs.error());
+      nlohmann::json all = nlohmann::json::array();
+      for (const auto& run : *runs) all.push_back(views::run_json(run));
+      send_json(res, 200, all);
+    });
+    http.Post(R"(/api/v1/runs/(.+)/resume)",
+              [this](const httplib::Request& req, httplib::Response& res) { resume_run(req, res); });
+    // Nested run ids contain '/' (PARENT/STEP#ATTEMPT): the rest of the path.
+    http.Get(R"(/api/v1/runs/(.+))", [this](const httplib::Request& req, httplib::Response& res) {
+      std::string id = req.matches[1].str();
+      auto run = naos.journal()->find_run(id);
+      if (!run) return send_error(res, run.error());
+      if (!*run) return send_error(res, Error(Code::kNotFound, "no run with this id", id), ApiCode{"RUN_NOT_FOUND"});
+      auto entries = naos.journal()->entries(id);
+      if (!entries) return send_error(res, entries.error());
+      nlohmann::json out = views::run_json(**run);
+      out["journal"] = nlohmann::json::array();
+      for (const auto& entry : *entries) out["journal"].push_back(views::entry_json(entry));
+      send_json(res, 200, out);
+    });
+    http.Get("/api/v1/audit", [this](const httplib::Request& req, httplib::Response& res) {
+      governance::AuditQuery query;
+      if (req.has_param("agent")) query.agent = req.get_param_value("agent");
+      if (req.has_param("filter")) query.category = req.get_param_value("filter");
+      if (req.has_param("action")) query.action = req.get_param_value("action");
+      for (const char* name : {"last", "after"}) {
+        if (!req.has_param(name)) continue;
+        auto value = parse_count(req.get_param_value(name));
+        if (!value) return send_error(res, Error(Code::kInvalidArgument, "expected a count", name));
+        (std::string_view(name) == "last" ? query.last : query.after_seq) = *value;
+      }
+      if (!req.has_param("last") && !req.has_param("after")) query.last = 20;  // as `naos audit`
+      auto events = read_audit(query);
+      if (!events) return send_error(res, events.error());
+      nlohmann::json all = nlohmann::json::array();
+      for (const auto& e : *events) all.push_back(views::audit_event_json(e));
+      send_json(res, 200, all);
+    });
+    http.Get("/api/v1/events", [this](const httplib::Request& req, httplib::Response& res) { stream_events(req, res); });
+  }
+
+  Result<std::vector<governance::AuditEvent>> read_audit(const governance::AuditQuery& query) {
+    std::lock_guard lock(reads_mutex);
+    return governance::query_audit(*reads, query);
+  }
+
+  // POST /api/v1/{workflows,sagas}/NAME/runs, body = the input (any bytes),
+  // Idempotency-Key = the run id (a new one when absent). 202 and the run
+  // once it is in the journal; 200 and the run when the key names a run that
+  // has finished already.
+  void start_run(const httplib::Request& req, httplib::Response& res) {
+    const std::string kind = req.matches[1].str() == "workflows" ? "workflow" : "saga";
+    const std::string name = req.matches[2].str();
+    const auto& config = naos.project()->config();
+    bool exists = kind == "workflow" ? config.workflows.count(name) > 0 : config.sagas.count(name) > 0;
+    std::optional<ApiCode> not_found;
+    if (kind == "saga") not_found = ApiCode{"SAGA_NOT_FOUND", 200};
+    if (!exists) return send_error(res, Error(Code::kNotFound, "no " + kind + " named " + name + " in the config"), not_found);
+    std::string id = req.get_header_value("Idempotency-Key");
+    if (req.has_header("Idempotency-Key") && !valid_run_key(id)) {
+      return send_error(res, Error(Code::kInvalidArgument,
+                                   "expected 1 to 128 printable ASCII characters without '/' or '#'",
+                                   "Idempotency-Key"));
+    }
+    if (id.empty()) id = orchestration::new_run_id(kind, name);
+    auto earlier = naos.journal()->find_run(id);
+    if (!earlier) return send_error(res, earlier.error());
+    if (*earlier && !unfinished(**earlier)) {
+      if ((*earlier)->kind != kind || (*earlier)->name != name) {
+        return send_error(res, Error(Code::kAlreadyExists, "the key names a run of another " + (*earlier)->kind, id));
+      }
+      nlohmann::json out = views::run_json(**earlier);
+      out["reused"] = true;
+      return send_json(res, 200, out);
+    }
+
+    const std::atomic<bool>* cancel = options.cancel;
+    launch(
+        id,
+        [this, kind, name, id, input = req.body, cancel] {
+          auto* orchestrator = naos.orchestrator();
+          return kind == "workflow" ? orchestrator->run_workflow(name, input, id, cancel)
+                                    : orchestrator->run_saga(name, input, id, cancel);
+        },
+        res, [&](const Error& error) -> std::optional<ApiCode> {
+          if (error.code() == Code::kNotFound) return not_found;
+          if (kind == "saga" && error.code() == Code::kFailedPrecondition) return ApiCode{"SAGA_ALREADY_RUNNING", 204};
+          return std::nullopt;
+        });
+  }
+
+  // POST /api/v1/runs/ID/resume: continues an unfinished run (one a killed
+  // naos left), or restarts a failed workflow at its failed step; 202 once
+  // this process drives it.
+  void resume_run(const httplib::Request& req, httplib::Response& res) {
+    const std::string id = req.matches[1].str();
+    auto run = naos.journal()->find_run(id);
+    if (!run) return send_error(res, run.error());
+    if (!*run) return send_error(res, Error(Code::kNotFound, "no run with this id", id), ApiCode{"RUN_NOT_FOUND"});
+    if (unfinished(**run) && orchestration::Journal::owner_alive((*run)->owner)) {
+      return send_error(res, Error(Code::kFailedPrecondition,
+                                   "the run is being driven by process " + (*run)->owner, id));
+    }
+    const std::atomic<bool>* cancel = options.cancel;
+    launch(
+        id, [this, id, cancel] { return naos.orchestrator()->resume(id, cancel); }, res,
+        [](const Error&) -> std::optional<ApiCode> { return std::nullopt; });
+  }
+
+  // Drives a run (`drive`) on a thread of its own. Answers 202 and the run
+  // once run `id` is in the journal with this process as its owner (so it is
+  // durable), else how `drive` ended: its error (with the product code
+  // `code_of` gives), or the run, 202 when this request started it, 200 when
+  // it was an earlier run (reused).
+  void launch(const std::string& id, std::function<Result<orchestration::RunResult>()> drive, httplib::Response& res,
+              const std::function<std::optional<ApiCode>(const Error&)>& code_of) {
+    auto finished = std::make_shared<std::promise<Result<orchestration::RunResult>>>();
+    auto result = finished->get_future();
+    {
+      std::lock_guard lock(runs_mutex);
+      ++runs_in_flight;
+    }
+    std::thread([this, drive = std::move(drive), finished] {
+      finished->set_value(drive());
+      std::lock_guard lock(runs_mutex);
+      if (--runs_in_flight == 0) runs_done.notify_all();
+    }).detach();
+
+    while (result.wait_for(std::chrono::milliseconds(2)) != std::future_status::ready) {
+      auto run = naos.journal()->find_run(id);
+      if (run && *run && (*run)->owner == orchestration::Journal::this_process() && unfinished(**run)) {
+        return send_json(res, 202, views::run_json(**run));
+      }
+    }
+    auto ended = result.get();
+    if (!ended) return send_error(res, ended.error(), code_of(ended.error()));
+    int status = ended->reused ? 200 : 202;
+    auto run = naos.journal()->find_run(id);
+    if (!run || !*run) return send_json(res, status, views::result_json(*ended));
+    nlohmann::json out = views::run_json(**run);
+    if (ended->reused) out["reused"] = true;
+    send_json(res, status, out);
+  }
+
+  // GET /api/v1/events: every audit event from the one after Last-Event-ID
+  // (or ?after=N), else from now on (server/event_hub.h).
+  void stream_events(const httplib::Request& req, httplib::Response& res) {
+    std::string from = req.has_header("Last-Event-ID") ? req.get_header_value("Last-Event-ID")
+                       : req.has_param("after")        ? req.get_param_value("after")
+                                                       : "";
+    int64_t after = hub->newest();
+    if (!from.empty()) {
+      auto parsed = parse_count(from);
+      if (!parsed) return send_error(res, Error(Code::kInvalidArgument, "expected an event id", "Last-Event-ID"));
+      after = *parsed;
+    }
+    res.set_header("Cache-Control", "no-cache");
+    res.set_header("X-Accel-Buffering", "no");
+    res.set_chunked_content_provider("text/event-stream", [this, after](size_t, httplib::DataSink& sink) mutable {
+      // A comment after 15 quiet seconds: a client that went away is found
+      // out by the write failing, and proxies keep the stream open.
+      auto messages = hub->next(after, std::chrono::seconds(15));
+      if (!messages) return false;
+      if (hub->stopped()) {
+        sink.done();
+        return true;
+      }
+      const std::string text = messages->empty() ? ": keep-alive\n\n" : std::move(*messages);
+      return sink.write(text.data(), text.size());
+    });
+  }
+};
+
+Result<std::unique_ptr<ApiServer>> ApiServer::create(Naos& naos, ServerOptions options) {
+  if (naos.project() == nullptr) return Error(Code::kFailedPrecondition, "naos serve needs a project");
+  if (!is_loopback(options.bind) && options.token.empty()) {
+    return Error(Code::kInvalidArgument,
+                 "serving on " + options.bind +
+                     " (not loopback) needs a token: set NEXUS_DASH_TOKEN, or bind to 127.0.0.1",
+                 "--bind");
+  }
+  auto impl = std::make_unique<Impl>(naos, std::move(options));
+  NAOS_ASSIGN_OR_RETURN(impl->reads, store::Database::open(naos.project()->database_file()));
+  NAOS_ASSIGN_OR_RETURN(impl->hub, EventHub::start(naos.project()->database_file()));
+  Impl& s = *impl;
+  int threads = s.options.threads;
+  s.http.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
+  s.http.set_payload_max_length(static_cast<size_t>(s.options.max_body_bytes));
+  s.http.set_read_timeout(10, 0);
+  s.http.set_write_timeout(10, 0);
+  s.http.set_keep_alive_timeout(5);
+  // cpp-httplib closes a kept-alive connection after 5 requests by default,
+  // and each reconnection costs a handshake.
+  s.http.set_keep_alive_max_count(10000);
+  // Remembered so that bind() can raise the listen backlog.
+  s.http.set_socket_options([&s](int socket) {
+    httplib::default_socket_options(socket);
+    s.listen_socket = socket;
+  });
+  s.http.set_pre_routing_handler(
+      [&s](const httplib::Request& req, httplib::Response& res) { return s.check_request(req, res); });
+  s.http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+    if (!res.body.empty()) return;  // an answer of ours
+    Code code = res.status == 404 ? Code::kNotFound : res.status == 413 ? Code::kResourceExhausted : Code::kInvalidArgument;
+    std::string what = res.status == 404   ? "no such endpoint: " + req.method + " " + req.path
+                       : res.status == 413 ? "the request body is too large"
+                                           : "the request could not be served (HTTP " + std::to_string(res.status) + ")";
+    int status = res.status;
+    send_error(res, Error(code, what));
+    res.status = status;
+  });
+  s.http.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr error) {
+    std::string what = "an exception of unknown type";
+    try {
+      std::rethrow_exception(error);
+    } catch (const std::exception& e) {
+      what = e.what();
+    } catch (...) {
+    }
+    send_error(res, Error(Code::kInternal, what));
+  });
+  s.routes();
+  return std::unique_ptr<ApiServer>(new ApiServer(std::move(impl)));
+}
+
+ApiServer::ApiServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+ApiServer::~ApiServer() { stop(); }
+
+Result<uint16_t> ApiServer::bind() {
+  Impl& s = *impl_;
+  int port = s.options.port == 0 ? s.http.bind_to_any_port(s.options.bind)
+                                 : (s.http.bind_to_port(s.options.bind, s.options.port) ? s.options.port : -1);
+  if (port <= 0) {
+    return Error(Code::kUnavailable, "cannot listen on " + s.options.bind + ":" + std::to_string(s.options.port) +
+                                         " (in use, or not an address of this machine)");
+  }
+  s.port = static_cast<uint16_t>(port);
+  // Debian's cpp-httplib listens with a backlog of 5 (compiled into the
+  // library): 64 clients connecting at once overflowed it, and the refused
+  // ones waited out a 1 s SYN retransmission (bench_api_server's p99).
+  // listen() again on a listening socket only changes its backlog.
+  if (s.listen_socket >= 0) ::listen(s.listen_socket, SOMAXCONN);
+  return s.port;
+}
+
+Status ApiServer::serve() {
+  Impl& s = *impl_;
+  bool ok = s.http.listen_after_bind();
+  std::unique_lock lock(s.runs_mutex);
+  s.runs_done.wait(lock, [&s] { return s.runs_in_flight == 0; });
+  if (!ok && !s.stopping) return Error(Code::kUnavailable, "the server stopped accepting connections", url());
+  return naos::ok();
+}
+
+void ApiServer::stop() {
+  impl_->stopping = true;
+  impl_->hub->stop();  // ends the event streams' waits
+  impl_->http.stop();
+}
+
+std::string ApiServer::url() const { return "http://" + impl_->host_for_url() + ":" + std::to_string(impl_->port); }
+
+}  // namespace naos::server

@@ -1,0 +1,459 @@
+// `naos serve` (issue 17): the real binary as a server on a free loopback
+// port, spoken to over real HTTP. What the API shows equals what `--json`
+// shows; runs started over HTTP are durable (202 once journaled, resumed
+// after kill -9); the event stream resumes with Last-Event-ID without losing
+// or repeating an event; the lock keeps one resident process per project;
+// and the server refuses what it must (no token off loopback, a wrong token,
+// a foreign Host or Origin).
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "test_support.h"
+
+namespace naos {
+namespace {
+
+using testing::agent_path;
+using testing::run_naos;
+
+// A `naos serve --port 0` child and an HTTP client for it.
+class Server {
+ public:
+  explicit Server(const std::filesystem::path& project, std::vector<std::string> extra = {},
+                  const std::string& token = "") {
+    std::vector<std::string> argv = {"/usr/bin/env", "-u", "NEXUS_DASH_TOKEN"};
+    if (!token.empty()) argv.push_back("NEXUS_DASH_TOKEN=" + token);
+    for (const auto& word : {std::string(NAOS_BINARY), std::string("--project"), project.string(),
+                             std::string("serve"), std::string("--port"), std::string("0")}) {
+      argv.push_back(word);
+    }
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    process_ = std::make_unique<testing::ChildProcess>(argv);
+    first_line_ = process_->read_line();
+    auto start = first_line_.find("http://");
+    auto end = first_line_.find("/api/v1");
+    if (start != std::string::npos && end != std::string::npos) url_ = first_line_.substr(start, end - start);
+  }
+  ~Server() {
+    // Never kill(-1, ...): a reaped ChildProcess's pid is -1.
+    if (process_ && process_->pid() > 0) ::kill(process_->pid(), SIGTERM);
+  }
+
+  bool up() const { return !url_.empty(); }
+  const std::string& first_line() const { return first_line_; }
+  const std::string& url() const { return url_; }
+  int port() const { return std::stoi(url_.substr(url_.rfind(':') + 1)); }
+  testing::ChildProcess& process() { return *process_; }
+  std::unique_ptr<httplib::Client> client() const {
+    auto client = std::make_unique<httplib::Client>(url_);
+    client->set_read_timeout(30, 0);
+    return client;
+  }
+  // SIGTERM and the exit status.
+  int stop() {
+    if (process_->pid() > 0) ::kill(process_->pid(), SIGTERM);
+    int status = process_->wait();
+    process_.reset();
+    return status;
+  }
+
+ private:
+  std::unique_ptr<testing::ChildProcess> process_;
+  std::string first_line_;
+  std::string url_;
+};
+
+nlohmann::json body(const httplib::Result& result) {
+  if (!result) return nullptr;
+  return nlohmann::json::parse(result->body, nullptr, false);
+}
+
+class CliServeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const std::string actor = agent_path("actor").string();
+    std::string config = "name: served\nagents:\n";
+    for (const char* name : {"ok-a", "ok-b", "fail-c", "flaky1-e"}) {
+      config += std::string("  ") + name + ": { source: " + actor + ", capabilities: { kv: true } }\n";
+    }
+    config += "  gate-d: { source: " + actor + ", capabilities: { kv: true, filesystem: { read: [gate] } } }\n";
+    config +=
+        "workflows:\n  pipe: { steps: [ {agent: ok-a}, {agent: ok-b} ] }\n"
+        "  flaky: { steps: [ {agent: ok-a}, {agent: flaky1-e} ] }\n"
+        "sagas:\n  order:\n    steps:\n      - { name: reserve, agent: ok-a }\n      - { name: wait, agent: gate-d }\n"
+        "  refund:\n    steps:\n      - { name: reserve, agent: ok-a, compensate: ok-b }\n"
+        "      - { name: charge, agent: fail-c }\n";
+    testing::write_file(root() / "nexus.config.yaml", config);
+    std::filesystem::create_directories(root() / "data");
+    std::filesystem::create_directories(root() / "gate");
+  }
+  std::filesystem::path root() const { return dir_.path(); }
+  testing::CommandResult naos(const std::vector<std::string>& args) { return run_naos(args, root()); }
+
+  // Polls GET /api/v1/runs/ID until its state is not running.
+  nlohmann::json WaitForRun(httplib::Client& client, const std::string& id) {
+    nlohmann::json run;
+    testing::poll_until(
+        [&] {
+          run = body(client.Get(("/api/v1/runs/" + id).c_str()));
+          return run.is_object() && run.value("state", "") != "running";
+        },
+        std::chrono::seconds(60));
+    return run;
+  }
+
+  testing::TempDir dir_;
+};
+
+TEST_F(CliServeTest, HealthAndAgentsEqualWhatTheCliPrints) {
+  Server server(root());
+  ASSERT_TRUE(server.up()) << server.first_line();
+  auto client = server.client();
+  auto health = client->Get("/api/v1/health");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);
+  EXPECT_EQ(body(health)["project"], "served");
+  EXPECT_EQ(body(health)["pid"], server.process().pid());
+
+  auto agents = client->Get("/api/v1/agents");
+  ASSERT_TRUE(agents);
+  EXPECT_EQ(agents->status, 200);
+  EXPECT_EQ(agents->get_header_value("Content-Type"), "application/json");
+  auto listed = naos({"list", "--json"});
+  ASSERT_EQ(listed.exit_status, 0) << listed.err;
+  EXPECT_EQ(body(agents), nlohmann::json::parse(listed.out));
+  EXPECT_EQ(body(agents).size(), 5u);
+
+  auto one = client->Get("/api/v1/agents/gate-d");
+  ASSERT_TRUE(one);
+  EXPECT_EQ(one->status, 200);
+  auto inspected = naos({"inspect", "gate-d", "--json"});
+  ASSERT_EQ(inspected.exit_status, 0) << inspected.err;
+  EXPECT_EQ(body(one), nlohmann::json::parse(inspected.out));
+
+  auto missing = client->Get("/api/v1/agents/nobody");
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 404);
+  EXPECT_EQ(body(missing)["error"]["code"], "AGENT_NOT_FOUND");
+  EXPECT_EQ(body(missing)["error"]["number"], 100);
+
+  auto unknown = client->Get("/api/v1/no-such-thing");
+  ASSERT_TRUE(unknown);
+  EXPECT_EQ(unknown->status, 404);
+  EXPECT_EQ(body(unknown)["error"]["code"], "NOT_FOUND");
+  EXPECT_EQ(server.stop(), 0);
+}
+
+TEST_F(CliServeTest, AWorkflowStartedOverHttpIsAcceptedAtOnceAndRunsToItsOutput) {
+  Server server(root());
+  ASSERT_TRUE(server.up()) << server.first_line();
+  auto client = server.client();
+  auto started = client->Post("/api/v1/workflows/pipe/runs", "in", "application/octet-stream");
+  ASSERT_TRUE(started);
+  EXPECT_EQ(started->status, 202) << started->body;
+  std::string id = body(started)["id"];
+  EXPECT_EQ(body(started)["kind"], "workflow");
+  EXPECT_EQ(body(started)["input"], "in");
+
+  auto run = WaitForRun(*client, id);
+  EXPECT_EQ(run["state"], "completed") << run.dump();
+  EXPECT_EQ(run["output"], "in>ok-a>ok-b");
+  EXPECT_GE(run["journal"].size(), 4u) << run.dump();  // two steps, started and completed each
+  // The same run as the CLI shows it.
+  auto listed = naos({"runs", "--json"});
+  ASSERT_EQ(listed.exit_status, 0) << listed.err;
+  EXPECT_EQ(body(client->Get("/api/v1/runs")), nlohmann::json::parse(listed.out));
+
+  auto missing = client->Post("/api/v1/workflows/nope/runs", "x", "text/plain");
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 404);
+  auto no_run = client->Get("/api/v1/runs/workflow-pipe-000000000000");
+  ASSERT_TRUE(no_run);
+  EXPECT_EQ(no_run->status, 404);
+  EXPECT_EQ(body(no_run)["error"]["code"], "RUN_NOT_FOUND");
+}
+
+TEST_F(CliServeTest, AFailedWorkflowIsResumedOverHttpAtItsFailedStep) {
+  Server server(root());
+  ASSERT_TRUE(server.up()) << server.first_line();
+  auto client = server.client();
+  auto started = client->Post("/api/v1/workflows/flaky/runs", "in", "text/plain");
+  ASSERT_TRUE(started);
+  ASSERT_EQ(started->status, 202) << started->body;
+  std::string id = body(started)["id"];
+  auto failed = WaitForRun(*client, id);
+  ASSERT_EQ(failed["state"], "failed") << failed.dump();
+
+  auto resumed = client->Post(("/api/v1/runs/" + id + "/resume").c_str(), "", "text/plain");
+  ASSERT_TRUE(resumed);
+  EXPECT_EQ(resumed->status, 202) << resumed->body;
+  auto run = WaitForRun(*client, id);
+  EXPECT_EQ(run["state"], "completed") << run.dump();
+  EXPECT_EQ(run["output"], "in>ok-a>flaky1-e");
+  int ok_a_started = 0;
+  for (const auto& entry : run["journal"]) ok_a_started += entry["step_name"] == "ok-a" && entry["event"] == "step.started";
+  EXPECT_EQ(ok_a_started, 1) << "the completed step ran again: " << run.dump();
+
+  auto finished = client->Post(("/api/v1/runs/" + id + "/resume").c_str(), "", "text/plain");
+  ASSERT_TRUE(finished);
+  EXPECT_EQ(finished->status, 409) << finished->body;
+  auto missing = client->Post("/api/v1/runs/workflow-flaky-000000000000/resume", "", "text/plain");
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 404);
+}
+
+TEST_F(CliServeTest, AnIdempotencyKeyStartsARunOnceAndBytesAreKept) {
+  Server server(root());
+  ASSERT_TRUE(server.up()) << server.first_line();
+  auto client = server.client();
+  const std::string input("caf\xe9\xff\x00!", 7);
+  httplib::Headers key = {{"Idempotency-Key", "order-1234"}};
+  auto first = client->Post("/api/v1/workflows/pipe/runs", key, input, "application/octet-stream");
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->status, 202) << first->body;
+  EXPECT_EQ(body(first)["id"], "order-1234");
+  EXPECT_TRUE(body(first)["input"].contains("base64")) << first->body;
+  auto run = WaitForRun(*client, "order-1234");
+  EXPECT_EQ(run["state"], "completed") << run.dump();
+
+  auto again = client->Post("/api/v1/workflows/pipe/runs", key, "other input", "application/octet-stream");
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->status, 200) << again->body;
+  EXPECT_EQ(body(again)["reused"], true);
+  EXPECT_EQ(body(again)["output"], run["output"]);
+  auto runs = body(client->Get("/api/v1/runs?kind=workflow"));
+  EXPECT_EQ(runs.size(), 1u) << runs.dump();
+
+  auto bad = client->Post("/api/v1/workflows/pipe/runs", {{"Idempotency-Key", "a/b"}}, "x", "text/plain");
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 400);
+  EXPECT_EQ(body(bad)["error"]["code"], "INVALID_ARGUMENT");
+}
+
+TEST_F(CliServeTest, ASagaStartedOverHttpSurvivesKillNineAndTheNextServerFinishesIt) {
+  std::string id;
+  {
+    Server server(root());
+    ASSERT_TRUE(server.up()) << server.first_line();
+    auto client = server.client();
+    auto started = client->Post("/api/v1/sagas/order/runs", "o", "text/plain");
+    ASSERT_TRUE(started);
+    ASSERT_EQ(started->status, 202) << started->body;
+    id = body(started)["id"];
+    // The second step waits at its gate: the saga is running when the server dies.
+    ASSERT_TRUE(testing::poll_until(
+        [&] {
+          auto run = body(client->Get(("/api/v1/runs/" + id).c_str()));
+          for (const auto& entry : run.value("journal", nlohmann::json::array())) {
+            if (entry["step_name"] == "wait" && entry["event"] == "step.started") return true;
+          }
+          return false;
+        },
+        std::chrono::seconds(30)));
+    server.process().kill();
+    server.process().wait();
+  }
+  testing::write_file(root() / "gate" / "open", "");
+  Server restarted(root());
+  ASSERT_TRUE(restarted.up()) << restarted.first_line();
+  auto client = restarted.client();
+  auto run = WaitForRun(*client, id);
+  EXPECT_EQ(run["state"], "completed") << run.dump();
+  EXPECT_EQ(run["output"], "o>gate-d");
+}
+
+TEST_F(CliServeTest, ASagaThatFailsIsRolledBackAndASecondStartIsRefusedWhileOneRuns) {
+  Server server(root());
+  ASSERT_TRUE(server.up()) << server.first_line();
+  auto client = server.client();
+  auto started = client->Post("/api/v1/sagas/refund/runs", "r", "text/plain");
+  ASSERT_TRUE(started);
+  ASSERT_EQ(started->status, 202) << started->body;
+  auto run = WaitForRun(*client, body(started)["id"]);
+  EXPECT_EQ(run["state"], "rolled_back") << run.dump();
+
+  auto waiting = client->Post("/api/v1/sagas/order/runs", "1", "text/plain");
+  ASSERT_TRUE(waiting);
+  ASSERT_EQ(waiting->status, 202) << waiting->body;
+  auto second = client->Post("/api/v1/sagas/order/runs", "2", "text/plain");
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->status, 409) << second->body;
+  EXPECT_EQ(body(second)["error"]["code"], "SAGA_ALREADY_RUNNING");
+  EXPECT_EQ(body(second)["error"]["number"], 204);
+  testing::write_file(root() / "gate" / "open", "");
+  EXPECT_EQ(WaitForRun(*client, body(waiting)["id"])["state"], "completed");
+}
+
+// Reads `count` events from GET /api/v1/events (Last-Event-ID: `after`),
+// then hangs up, as a client killed mid-stream does. The ids it saw.
+std::vector<int64_t> ReadEvents(const Server& server, int64_t after, size_t count,
+                                std::vector<nlohmann::json>* events = nullptr) {
+  auto client = server.client();
+  std::vector<int64_t> ids;
+  std::string buffer;
+  httplib::Headers headers = {{"Last-Event-ID", std::to_string(after)}};
+  client->Get("/api/v1/events", headers, [&](const char* data, size_t length) {
+    buffer.append(data, length);
+    size_t end;
+    while ((end = buffer.find("\n\n")) != std::string::npos) {
+      std::string frame = buffer.substr(0, end);
+      buffer.erase(0, end + 2);
+      if (frame.rfind("id: ", 0) != 0) continue;
+      ids.push_back(std::stoll(frame.substr(4, frame.find('\n') - 4)));
+      auto data_at = frame.find("\ndata: ");
+      if (events != nullptr && data_at != std::string::npos) {
+        events->push_back(nlohmann::json::parse(frame.substr(data_at + 7)));
+      }
+      if (ids.size() >= count) return false;  // hang up
+    }
+    return true;
+  });
+  return ids;
+}
+
+TEST_F(CliServeTest, TheEventStreamResumesWithLastEventIdLosingAndRepeatingNothing) {
+  Server server(root());
+  ASSERT_TRUE(server.up()) << server.first_line();
+  auto client = server.client();
+  // Enough events: three workflow runs, each a dozen or so.
+  for (int i = 0; i < 3; ++i) {
+    auto started = client->Post("/api/v1/workflows/pipe/runs", "e", "text/plain");
+    ASSERT_TRUE(started);
+    ASSERT_EQ(WaitForRun(*client, body(started)["id"])["state"], "completed");
+  }
+  auto all = body(client->Get("/api/v1/audit?after=0"));
+  ASSERT_GE(all.size(), 20u);
+  std::vector<int64_t> expected;
+  for (const auto& e : all) expected.push_back(e["id"].get<int64_t>());
+
+  // Three clients in turn, each killed after a few events, each resuming
+  // from the last id the one before saw.
+  std::vector<int64_t> seen;
+  std::vector<nlohmann::json> events;
+  int64_t last = 0;
+  while (seen.size() < expected.size()) {
+    size_t want = std::min<size_t>(7, expected.size() - seen.size());
+    auto ids = ReadEvents(server, last, want, &events);
+    ASSERT_EQ(ids.size(), want);
+    seen.insert(seen.end(), ids.begin(), ids.end());
+    last = ids.back();
+  }
+  EXPECT_EQ(seen, expected);
+  // Each event as GET /api/v1/audit (and `naos audit --json`) shows it.
+  ASSERT_EQ(events.size(), all.size());
+  for (size_t i = 0; i < events.size(); ++i) EXPECT_EQ(events[i], all[i]);
+
+  // A live client sees an event written after it connected.
+  std::vector<int64_t> live;
+  std::thread reader([&] { live = ReadEvents(server, last, 1); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  // Written by another process: the stream reads the log, not this server's memory.
+  auto other = naos({"workflow", "run", "pipe", "--input", "x"});
+  reader.join();
+  EXPECT_EQ(other.exit_status, 0) << other.err;
+  ASSERT_EQ(live.size(), 1u);
+  EXPECT_EQ(live[0], last + 1);
+
+  auto bad = client->Get("/api/v1/events", {{"Last-Event-ID", "x"}});
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 400);
+}
+
+TEST_F(CliServeTest, ASecondServerOrDaemonOnTheProjectIsRefusedNamingTheFirst) {
+  Server server(root());
+  ASSERT_TRUE(server.up()) << server.first_line();
+  for (const std::string command : {"serve", "daemon"}) {
+    auto second = naos({command, "--port", "0"});
+    if (command == "daemon") second = naos({command});
+    EXPECT_EQ(second.exit_status, 2) << command;
+    EXPECT_NE(second.err.find("another naos daemon (pid " + std::to_string(server.process().pid()) +
+                              ") is running on this project (serving " + server.url() + ")"),
+              std::string::npos)
+        << command << ": " << second.err;
+  }
+  // The first still serves.
+  auto health = server.client()->Get("/api/v1/health");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);
+}
+
+TEST_F(CliServeTest, OffLoopbackATokenIsRequiredAndChecked) {
+  auto refused = naos({"serve", "--port", "0", "--bind", "0.0.0.0"});
+  EXPECT_EQ(refused.exit_status, 2);
+  EXPECT_NE(refused.err.find("needs a token: set NEXUS_DASH_TOKEN"), std::string::npos) << refused.err;
+
+  const std::string token = "s3cret-token-for-the-test";
+  Server server(root(), {"--bind", "0.0.0.0"}, token);
+  ASSERT_TRUE(server.first_line().find("http://0.0.0.0:") != std::string::npos) << server.first_line();
+  httplib::Client client("127.0.0.1", server.port());
+  auto host = "127.0.0.1:" + std::to_string(server.port());
+  auto none = client.Get("/api/v1/health", {{"Host", "0.0.0.0:" + std::to_string(server.port())}});
+  ASSERT_TRUE(none);
+  EXPECT_EQ(none->status, 401);
+  EXPECT_EQ(body(none)["error"]["code"], "UNAUTHORIZED");
+  EXPECT_EQ(none->body.find(token), std::string::npos);
+  auto wrong = client.Get("/api/v1/health", {{"Host", "0.0.0.0:" + std::to_string(server.port())},
+                                             {"Authorization", "Bearer s3cret-token-for-the-tesT"}});
+  ASSERT_TRUE(wrong);
+  EXPECT_EQ(wrong->status, 401);
+  auto right = client.Get("/api/v1/health", {{"Host", "0.0.0.0:" + std::to_string(server.port())},
+                                             {"Authorization", "Bearer " + token}});
+  ASSERT_TRUE(right);
+  EXPECT_EQ(right->status, 200);
+  // Reached by a name of the machine: only when given with --host.
+  auto by_name = client.Get("/api/v1/health", {{"Host", "naos.internal:" + std::to_string(server.port())},
+                                               {"Authorization", "Bearer " + token}});
+  ASSERT_TRUE(by_name);
+  EXPECT_EQ(by_name->status, 403);
+  // The token is never in what the server prints or logs.
+  EXPECT_EQ(naos({"audit", "--last", "50", "--json"}).out.find(token), std::string::npos);
+}
+
+TEST_F(CliServeTest, ANameGivenWithHostIsAccepted) {
+  Server server(root(), {"--host", "naos.internal"});
+  ASSERT_TRUE(server.up()) << server.first_line();
+  httplib::Client client("127.0.0.1", server.port());
+  auto named = client.Get("/api/v1/health", {{"Host", "naos.internal:" + std::to_string(server.port())}});
+  ASSERT_TRUE(named);
+  EXPECT_EQ(named->status, 200);
+  auto other = client.Get("/api/v1/health", {{"Host", "naos.external:" + std::to_string(server.port())}});
+  ASSERT_TRUE(other);
+  EXPECT_EQ(other->status, 403);
+}
+
+TEST_F(CliServeTest, AForeignHostOrOriginIsRefused) {
+  Server server(root());
+  ASSERT_TRUE(server.up()) << server.first_line();
+  httplib::Client client("127.0.0.1", server.port());
+  // DNS rebinding: a page of evil.example whose name now resolves to 127.0.0.1.
+  auto rebound = client.Get("/api/v1/agents", {{"Host", "evil.example:" + std::to_string(server.port())}});
+  ASSERT_TRUE(rebound);
+  EXPECT_EQ(rebound->status, 403);
+  EXPECT_EQ(body(rebound)["error"]["code"], "FORBIDDEN_HOST");
+  auto local = client.Get("/api/v1/agents", {{"Host", "localhost:" + std::to_string(server.port())}});
+  ASSERT_TRUE(local);
+  EXPECT_EQ(local->status, 200);
+  // Cross-site request forgery: a form on another site posting to the API.
+  auto forged = client.Post("/api/v1/workflows/pipe/runs", {{"Origin", "http://evil.example"}}, "x", "text/plain");
+  ASSERT_TRUE(forged);
+  EXPECT_EQ(forged->status, 403);
+  EXPECT_EQ(body(forged)["error"]["code"], "FORBIDDEN_ORIGIN");
+  EXPECT_EQ(body(client.Get("/api/v1/runs")).size(), 0u);
+  EXPECT_EQ(rebound->get_header_value("Access-Control-Allow-Origin"), "");
+  // Bodies are capped (16 MiB).
+  auto huge = client.Post("/api/v1/workflows/pipe/runs", std::string(17u << 20, 'x'), "text/plain");
+  ASSERT_TRUE(huge);
+  EXPECT_EQ(huge->status, 413);
+}
+
+}  // namespace
+}  // namespace naos

@@ -23,9 +23,6 @@
 //   --runs N      API runs per level (default 2000)
 //   --cli N       CLI processes per level on the peer side (default 64)
 //   --clients N   SSE clients (default 100)   --events N  burst size (default 10000)
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -46,6 +43,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/clock.h"
+#include "bench_process.h"
 #include "core/naos.h"
 
 #ifndef NAOS_BENCH_NAOS
@@ -55,10 +53,10 @@
 #define NAOS_BENCH_AGENT "trivial.wasm"
 #endif
 
-extern char** environ;
-
 namespace {
 
+using naos::bench::spawn_process;
+using naos::bench::wait_exit;
 using Steady = std::chrono::steady_clock;
 
 [[noreturn]] void die(const std::string& message) {
@@ -74,33 +72,6 @@ double percentile(std::vector<double> values, double p) {
   if (values.empty()) return 0;
   std::sort(values.begin(), values.end());
   return values[std::min(values.size() - 1, static_cast<size_t>(p * static_cast<double>(values.size())))];
-}
-
-int spawn(const std::vector<std::string>& argv, const std::filesystem::path& cwd, int out_fd = -1) {
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  if (out_fd >= 0) {
-    posix_spawn_file_actions_adddup2(&actions, out_fd, 1);
-  } else {
-    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-  }
-  posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addchdir_np(&actions, cwd.c_str());
-  std::vector<char*> args;
-  for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
-  args.push_back(nullptr);
-  pid_t pid = 0;
-  int rc = posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  return rc == 0 ? pid : -1;
-}
-
-int wait_exit(int pid) {
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0) {
-  }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 struct Level {
@@ -182,19 +153,19 @@ int main(int argc, char** argv) {
   std::string pattern = (std::filesystem::temp_directory_path() / "naos-api-bench-XXXXXX").string();
   if (!mkdtemp(pattern.data())) die("cannot make a temporary folder");
   const std::filesystem::path scratch = pattern;
-  if (wait_exit(spawn({naos_binary, "init", "bench"}, scratch)) != 0) die("naos init failed");
+  if (wait_exit(spawn_process({naos_binary, "init", "bench"}, scratch)) != 0) die("naos init failed");
   const std::filesystem::path root = scratch / "bench";
   {
     std::ofstream config(root / "nexus.config.yaml", std::ios::trunc);
     config << "name: bench\nagents:\n  trivial: { source: " << NAOS_BENCH_AGENT << " }\n"
            << "workflows:\n  one: { steps: [ {agent: trivial} ] }\n";
   }
-  if (wait_exit(spawn({naos_binary, "workflow", "run", "one"}, root)) != 0) die("a first run through the CLI failed");
+  if (wait_exit(spawn_process({naos_binary, "workflow", "run", "one"}, root)) != 0) die("a first run through the CLI failed");
 
   // The server, and its address from its first line.
   int out[2];
   if (pipe(out) != 0) die("pipe");
-  int server = spawn({naos_binary, "serve", "--port", "0"}, root, out[1]);
+  int server = spawn_process({naos_binary, "serve", "--port", "0"}, root, out[1]);
   close(out[1]);
   std::string line;
   char c;
@@ -225,7 +196,7 @@ int main(int argc, char** argv) {
   }
   for (int concurrency : {1, 16}) {
     record(measure("cli naos list --json", concurrency, cli,
-                   [&](int) { return wait_exit(spawn({naos_binary, "list", "--json"}, root)) == 0; }));
+                   [&](int) { return wait_exit(spawn_process({naos_binary, "list", "--json"}, root)) == 0; }));
   }
 
   // 2. POST a trivial workflow run; then until every run is completed.
@@ -269,7 +240,7 @@ int main(int argc, char** argv) {
   }
   for (int concurrency : {1, 16}) {
     record(measure("cli naos workflow run", concurrency, cli, [&](int) {
-      return wait_exit(spawn({naos_binary, "workflow", "run", "one", "--input", "x"}, root)) == 0;
+      return wait_exit(spawn_process({naos_binary, "workflow", "run", "one", "--input", "x"}, root)) == 0;
     }));
   }
 

@@ -18,9 +18,6 @@
 // Usage: bench_concurrent_runs [--runs N] [--levels 1,8,32] [--naos PATH]
 //                              [--sqlite3 PATH] [--json]
 //   --runs N   runs per level on each side (default 256)
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -39,14 +36,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bench_process.h"
+
 #ifndef NAOS_BENCH_NAOS
 #define NAOS_BENCH_NAOS "naos"
 #endif
 #ifndef NAOS_BENCH_AGENT
 #define NAOS_BENCH_AGENT "trivial.wasm"
 #endif
-
-extern char** environ;
 
 namespace {
 
@@ -81,23 +78,7 @@ std::string slurp(const std::filesystem::path& file) {
 // exit status (128 + signal when killed).
 int spawn_and_wait(const std::vector<std::string>& argv, const std::filesystem::path& cwd,
                    const std::filesystem::path& err_file) {
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 2, err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addchdir_np(&actions, cwd.c_str());
-  std::vector<char*> args;
-  for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
-  args.push_back(nullptr);
-  pid_t pid = 0;
-  int rc = posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) return 127;
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0) {
-  }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return naos::bench::wait_exit(naos::bench::spawn_process(argv, cwd, -1, err_file));
 }
 
 struct Level {

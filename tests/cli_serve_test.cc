@@ -11,6 +11,8 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <regex>
+#include <sstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -91,7 +93,8 @@ class CliServeTest : public ::testing::Test {
         "  flaky: { steps: [ {agent: ok-a}, {agent: flaky1-e} ] }\n"
         "sagas:\n  order:\n    steps:\n      - { name: reserve, agent: ok-a }\n      - { name: wait, agent: gate-d }\n"
         "  refund:\n    steps:\n      - { name: reserve, agent: ok-a, compensate: ok-b }\n"
-        "      - { name: charge, agent: fail-c }\n";
+        "      - { name: charge, agent: fail-c }\n"
+        "cost:\n  budgets:\n    ok-a: { limit: 100, period: day }\n";
     testing::write_file(root() / "nexus.config.yaml", config);
     std::filesystem::create_directories(root() / "data");
     std::filesystem::create_directories(root() / "gate");
@@ -99,13 +102,14 @@ class CliServeTest : public ::testing::Test {
   std::filesystem::path root() const { return dir_.path(); }
   testing::CommandResult naos(const std::vector<std::string>& args) { return run_naos(args, root()); }
 
-  // Polls GET /api/v1/runs/ID until its state is not running.
+  // Polls GET /api/v1/runs/ID until the run is finished (neither running nor compensating).
   nlohmann::json WaitForRun(httplib::Client& client, const std::string& id) {
     nlohmann::json run;
     testing::poll_until(
         [&] {
           run = body(client.Get(("/api/v1/runs/" + id).c_str()));
-          return run.is_object() && run.value("state", "") != "running";
+          std::string state = run.is_object() ? run.value("state", "") : "";
+          return !state.empty() && state != "running" && state != "compensating";
         },
         std::chrono::seconds(60));
     return run;
@@ -291,6 +295,53 @@ TEST_F(CliServeTest, ASagaThatFailsIsRolledBackAndASecondStartIsRefusedWhileOneR
   EXPECT_EQ(body(second)["error"]["number"], 204);
   testing::write_file(root() / "gate" / "open", "");
   EXPECT_EQ(WaitForRun(*client, body(waiting)["id"])["state"], "completed");
+}
+
+TEST_F(CliServeTest, MetricsCountRunsAgentsEventsAndBudgetsInThePrometheusFormat) {
+  Server server(root());
+  ASSERT_TRUE(server.up()) << server.first_line();
+  auto client = server.client();
+  auto workflow = client->Post("/api/v1/workflows/pipe/runs", "m", "text/plain");
+  auto saga = client->Post("/api/v1/sagas/refund/runs", "m", "text/plain");
+  ASSERT_TRUE(workflow && saga);
+  ASSERT_EQ(WaitForRun(*client, body(workflow)["id"])["state"], "completed");
+  ASSERT_EQ(WaitForRun(*client, body(saga)["id"])["state"], "rolled_back");
+  const int64_t newest = body(client->Get("/api/v1/audit?last=1"))[0]["id"];
+
+  std::string text;
+  ASSERT_TRUE(testing::poll_until(
+      [&] {
+        auto metrics = client->Get("/metrics");
+        text = metrics ? metrics->body : "";
+        return text.find("naos_audit_events_total " + std::to_string(newest) + "\n") != std::string::npos &&
+               text.find("naos_api_runs_in_flight 0\n") != std::string::npos;
+      },
+      std::chrono::seconds(10)))
+      << text;
+  auto metrics = client->Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_EQ(metrics->get_header_value("Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
+  for (const char* line : {
+           "naos_api_runs_total{kind=\"workflow\",state=\"completed\"} 1\n",
+           "naos_api_runs_total{kind=\"saga\",state=\"rolled_back\"} 1\n",
+           "naos_api_run_duration_seconds_count{kind=\"workflow\"} 1\n",
+           "naos_api_run_duration_seconds_bucket{kind=\"saga\",le=\"+Inf\"} 1\n",
+           "# TYPE naos_api_run_duration_seconds histogram\n",
+           "naos_budget_remaining_microcents{target=\"ok-a\"} 100000000\n",  // $1.00, nothing spent
+           "naos_cost_spent_microcents{target=\"ok-a\"} 0\n",
+       }) {
+    EXPECT_NE(text.find(line), std::string::npos) << "no line " << line << " in\n" << text;
+  }
+  // Every sample line is NAME{LABELS} VALUE, and the agents add up.
+  const std::regex sample(R"(^[a-z_]+(\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*\})? -?[0-9.e+]+$)");
+  std::istringstream lines(text);
+  int agents = 0;
+  for (std::string line; std::getline(lines, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    EXPECT_TRUE(std::regex_match(line, sample)) << line;
+    if (line.rfind("naos_agents{", 0) == 0) agents += std::stoi(line.substr(line.rfind(' ') + 1));
+  }
+  EXPECT_EQ(agents, 5) << text;
 }
 
 // Reads `count` events from GET /api/v1/events (Last-Event-ID: `after`),

@@ -18,6 +18,7 @@
 #include "governance/audit_log.h"
 #include "orchestration/journal.h"
 #include "server/event_hub.h"
+#include "server/metrics.h"
 #include "store/database.h"
 #include "views/agents.h"
 #include "views/audit.h"
@@ -129,6 +130,7 @@ struct ApiServer::Impl {
   std::unique_ptr<store::Database> reads;
 
   std::unique_ptr<EventHub> hub;
+  ApiMetrics metrics;
 
   // Runs started over HTTP, each on a thread of its own until it ends.
   std::mutex runs_mutex;
@@ -256,6 +258,14 @@ struct ApiServer::Impl {
       send_json(res, 200, all);
     });
     http.Get("/api/v1/events", [this](const httplib::Request& req, httplib::Response& res) { stream_events(req, res); });
+    http.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+      int64_t in_flight;
+      {
+        std::lock_guard lock(runs_mutex);
+        in_flight = runs_in_flight;
+      }
+      res.set_content(metrics.render(naos, hub->newest(), in_flight), "text/plain; version=0.0.4; charset=utf-8");
+    });
   }
 
   Result<std::vector<governance::AuditEvent>> read_audit(const governance::AuditQuery& query) {
@@ -340,7 +350,13 @@ struct ApiServer::Impl {
       ++runs_in_flight;
     }
     std::thread([this, drive = std::move(drive), finished] {
-      finished->set_value(drive());
+      auto started = std::chrono::steady_clock::now();
+      auto ended = drive();
+      if (ended) {
+        metrics.run_ended(ended->kind, ended->state,
+                          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+      }
+      finished->set_value(std::move(ended));
       std::lock_guard lock(runs_mutex);
       if (--runs_in_flight == 0) runs_done.notify_all();
     }).detach();

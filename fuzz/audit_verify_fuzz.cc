@@ -72,7 +72,7 @@ Pristine make_pristine() {
   auto key = AuditKey::load(dir / "audit.key");
   if (!key) fail(key.error().to_string());
   std::string image = read_all(dir / "nexus.db");
-  if (image.empty() || fs::exists(dir / "nexus.db-wal") && fs::file_size(dir / "nexus.db-wal") > 0) {
+  if (image.empty() || (fs::exists(dir / "nexus.db-wal") && fs::file_size(dir / "nexus.db-wal") > 0)) {
     fail("the pristine database was not checkpointed");
   }
   return Pristine{dir, std::move(image), std::move(*key)};

@@ -37,8 +37,10 @@ std::chrono::milliseconds Naos::shutdown_time(std::string_view agent) const {
 Result<StopReport> Naos::stop_agent(std::string_view name, const StopOptions& options) {
   NAOS_ASSIGN_OR_RETURN(AgentView view, agent(name));
   if (!view.record) {
-    return Error(Code::kFailedPrecondition, "the agent is in the config but not created (naos create " + view.name +
-                                                " --from-config)", view.name);
+    // `naos create --from-config` registers every agent the config defines
+    // (it takes no NAME).
+    return Error(Code::kFailedPrecondition,
+                 "the agent is in the config but not created (naos create --from-config)", view.name);
   }
   StopReport report;
   report.agent = view.name;

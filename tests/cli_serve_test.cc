@@ -88,9 +88,11 @@ class CliServeTest : public ::testing::Test {
       config += std::string("  ") + name + ": { source: " + actor + ", capabilities: { kv: true } }\n";
     }
     config += "  gate-d: { source: " + actor + ", capabilities: { kv: true, filesystem: { read: [gate] } } }\n";
+    config += "  forger: { source: " + agent_path("log_forger").string() + " }\n";
     config +=
         "workflows:\n  pipe: { steps: [ {agent: ok-a}, {agent: ok-b} ] }\n"
         "  flaky: { steps: [ {agent: ok-a}, {agent: flaky1-e} ] }\n"
+        "  logged: { steps: [ {agent: forger} ] }\n"
         "sagas:\n  order:\n    steps:\n      - { name: reserve, agent: ok-a }\n      - { name: wait, agent: gate-d }\n"
         "  refund:\n    steps:\n      - { name: reserve, agent: ok-a, compensate: ok-b }\n"
         "      - { name: charge, agent: fail-c }\n"
@@ -135,7 +137,7 @@ TEST_F(CliServeTest, HealthAndAgentsEqualWhatTheCliPrints) {
   auto listed = naos({"list", "--json"});
   ASSERT_EQ(listed.exit_status, 0) << listed.err;
   EXPECT_EQ(body(agents), nlohmann::json::parse(listed.out));
-  EXPECT_EQ(body(agents).size(), 5u);
+  EXPECT_EQ(body(agents).size(), 6u);
 
   auto one = client->Get("/api/v1/agents/gate-d");
   ASSERT_TRUE(one);
@@ -155,6 +157,58 @@ TEST_F(CliServeTest, HealthAndAgentsEqualWhatTheCliPrints) {
   EXPECT_EQ(unknown->status, 404);
   EXPECT_EQ(body(unknown)["error"]["code"], "NOT_FOUND");
   EXPECT_EQ(server.stop(), 0);
+}
+
+TEST_F(CliServeTest, AnAgentsLogsAndItsStopAreWhatTheCliShows) {
+  Server server(root());
+  ASSERT_TRUE(server.up()) << server.first_line();
+  auto client = server.client();
+  auto started = client->Post("/api/v1/workflows/logged/runs", "", "text/plain");
+  ASSERT_TRUE(started);
+  ASSERT_EQ(started->status, 202) << started->body;
+  WaitForRun(*client, body(started)["id"]);
+
+  auto logs = client->Get("/api/v1/agents/forger/logs");
+  ASSERT_TRUE(logs);
+  ASSERT_EQ(logs->status, 200) << logs->body;
+  auto lines = body(logs)["lines"];
+  auto cli = naos({"logs", "forger"});
+  ASSERT_EQ(cli.exit_status, 0) << cli.err;
+  std::string joined;
+  for (const auto& line : lines) joined += line.get<std::string>() + "\n";
+  EXPECT_EQ(joined, cli.out);
+  EXPECT_GE(lines.size(), 2u) << logs->body;                   // the forged newline is a line of its own
+  EXPECT_EQ(logs->body.find("\\u001b"), std::string::npos);  // no escape survives, not even as JSON
+  auto last = body(client->Get("/api/v1/agents/forger/logs?tail=1"))["lines"];
+  ASSERT_EQ(last.size(), 1u);
+  EXPECT_EQ(last[0], lines.back());
+
+  auto not_created = client->Post("/api/v1/agents/ok-b/stop", "", "text/plain");
+  ASSERT_TRUE(not_created);
+  EXPECT_EQ(not_created->status, 409) << not_created->body;
+  EXPECT_NE(not_created->body.find("(naos create --from-config)"), std::string::npos) << not_created->body;
+  auto created = naos({"create", "--from-config"});
+  ASSERT_EQ(created.exit_status, 0) << created.err;
+  auto stopped = client->Post("/api/v1/agents/ok-b/stop", "", "text/plain");
+  ASSERT_TRUE(stopped);
+  EXPECT_EQ(stopped->status, 200) << stopped->body;
+  EXPECT_EQ(body(stopped)["agent"], "ok-b");
+  EXPECT_EQ(body(stopped)["how"], "was_not_running");
+  EXPECT_EQ(body(client->Get("/api/v1/agents/ok-b"))["status"], "stopped");
+  // The same report as `naos stop NAME --json` gives for its twin.
+  auto cli_stop = naos({"stop", "ok-a", "--json"});
+  ASSERT_EQ(cli_stop.exit_status, 0) << cli_stop.err;
+  auto cli_report = nlohmann::json::parse(cli_stop.out)[0];
+  auto api_report = body(stopped);
+  cli_report.erase("agent"), api_report.erase("agent");
+  EXPECT_EQ(api_report, cli_report);
+  auto missing = client->Post("/api/v1/agents/nobody/stop", "", "text/plain");
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 404);
+  EXPECT_EQ(body(missing)["error"]["code"], "AGENT_NOT_FOUND");
+  auto bad = client->Post("/api/v1/agents/ok-b/stop?timeout=soon", "", "text/plain");
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 400);
 }
 
 TEST_F(CliServeTest, AWorkflowStartedOverHttpIsAcceptedAtOnceAndRunsToItsOutput) {
@@ -341,7 +395,7 @@ TEST_F(CliServeTest, MetricsCountRunsAgentsEventsAndBudgetsInThePrometheusFormat
     EXPECT_TRUE(std::regex_match(line, sample)) << line;
     if (line.rfind("naos_agents{", 0) == 0) agents += std::stoi(line.substr(line.rfind(' ') + 1));
   }
-  EXPECT_EQ(agents, 5) << text;
+  EXPECT_EQ(agents, 6) << text;
 }
 
 // Reads `count` events from GET /api/v1/events (Last-Event-ID: `after`),

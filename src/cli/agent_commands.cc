@@ -11,6 +11,7 @@
 #include "base/units.h"
 #include "cli/cli.h"
 #include "cli/interrupt.h"
+#include "core/log_tail.h"
 #include "views/agents.h"
 
 namespace naos::cli {
@@ -143,14 +144,7 @@ int stop(Context& context, const StopFlags& flags) {
     }
     ++done;
     if (context.globals.json) {
-      reports.push_back({{"agent", stopped->agent},
-                         {"from", project::status_name(stopped->from)},
-                         {"how", stopped->how == StopReport::How::kKilled    ? "killed"
-                                 : stopped->how == StopReport::How::kStopped ? "stopped"
-                                 : stopped->how == StopReport::How::kOrphaned ? "orphaned"
-                                                                              : "was_not_running"},
-                         {"pid", stopped->pid},
-                         {"waited_ms", stopped->waited.count()}});
+      reports.push_back(views::stop_report_json(*stopped));
     } else if (!context.globals.quiet) {
       std::cout << describe(*stopped) << "\n";
     }
@@ -180,18 +174,15 @@ int logs(Context& context, const std::string& name, int64_t tail, bool follow) {
   auto view = (*naos)->agent(name);
   if (!view) return report_agent_error(context.globals, view.error());
   auto file = (*naos)->project()->log_file(name);
-  std::ifstream in(file, std::ios::binary);
-  std::vector<std::string> lines;
-  std::string line;
-  while (in && std::getline(in, line)) lines.push_back(line);
-  size_t start = tail > 0 && static_cast<size_t>(tail) < lines.size() ? lines.size() - static_cast<size_t>(tail) : 0;
-  // Printed made printable again: a log written by an older naos (or edited
-  // by hand) may hold escapes that would drive the terminal.
-  for (size_t i = start; i < lines.size(); ++i) std::cout << printable(lines[i]) << "\n";
+  uint64_t read_to = 0;
+  for (const auto& line : log_tail(file, tail > 0 ? static_cast<size_t>(tail) : 0, &read_to)) {
+    std::cout << line << "\n";
+  }
   std::cout << std::flush;
   if (!follow) return 0;
-  in.clear();
-  if (!in.is_open()) in.open(file, std::ios::binary);
+  // On from where log_tail stopped: nothing printed twice, nothing skipped.
+  std::ifstream in(file, std::ios::binary);
+  if (in.is_open()) in.seekg(static_cast<std::streamoff>(read_to));
   std::string partial;
   while (!interrupted()) {
     std::this_thread::sleep_for(std::chrono::milliseconds(200));

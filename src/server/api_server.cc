@@ -15,6 +15,8 @@
 #include <nlohmann/json.hpp>
 
 #include "base/bytes_json.h"
+#include "base/units.h"
+#include "core/log_tail.h"
 #include "governance/audit_log.h"
 #include "orchestration/journal.h"
 #include "server/event_hub.h"
@@ -201,6 +203,40 @@ struct ApiServer::Impl {
       auto detail = views::agent_detail_json(*view, *reads);
       if (!detail) return send_error(res, detail.error());
       send_json(res, 200, *detail);
+    });
+    // ?force&no_restart&timeout=5s, as `naos stop NAME`; answers when the
+    // run has ended (at most the timeout).
+    http.Post(R"(/api/v1/agents/([^/]+)/stop)", [this](const httplib::Request& req, httplib::Response& res) {
+      StopOptions options;
+      options.force = req.has_param("force");
+      options.no_restart = req.has_param("no_restart");
+      options.actor = "api";
+      if (req.has_param("timeout")) {
+        auto timeout = parse_duration(req.get_param_value("timeout"));
+        if (!timeout) return send_error(res, Error(Code::kInvalidArgument, timeout.error().message(), "timeout"));
+        options.timeout = *timeout;
+      }
+      auto stopped = naos.stop_agent(req.matches[1].str(), options);
+      if (!stopped) {
+        std::optional<ApiCode> code;
+        if (stopped.error().code() == Code::kDeadlineExceeded) code = ApiCode{"AGENT_TIMEOUT", 104};
+        if (stopped.error().code() == Code::kNotFound) code = ApiCode{"AGENT_NOT_FOUND", 100};
+        return send_error(res, stopped.error(), code);
+      }
+      send_json(res, 200, views::stop_report_json(*stopped));
+    });
+    // ?tail=N: the newest N lines, as `naos logs NAME --tail N`.
+    http.Get(R"(/api/v1/agents/([^/]+)/logs)", [this](const httplib::Request& req, httplib::Response& res) {
+      const std::string name = req.matches[1].str();
+      auto view = naos.agent(name);
+      if (!view) return send_error(res, view.error(), ApiCode{"AGENT_NOT_FOUND", 100});
+      size_t tail = 0;
+      if (req.has_param("tail")) {
+        auto parsed = parse_count(req.get_param_value("tail"));
+        if (!parsed) return send_error(res, Error(Code::kInvalidArgument, "expected a count", "tail"));
+        tail = static_cast<size_t>(*parsed);
+      }
+      send_json(res, 200, {{"agent", name}, {"lines", log_tail(naos.project()->log_file(name), tail)}});
     });
     http.Post(R"(/api/v1/(workflows|sagas)/([^/]+)/runs)",
               [this](const httplib::Request& req, httplib::Response& res) { start_run(req, res); });

@@ -45,4 +45,15 @@ Result<nlohmann::json> agent_detail_json(const Naos::AgentView& view, store::Dat
   return out;
 }
 
+nlohmann::json stop_report_json(const StopReport& report) {
+  return {{"agent", report.agent},
+          {"from", project::status_name(report.from)},
+          {"how", report.how == StopReport::How::kKilled     ? "killed"
+                  : report.how == StopReport::How::kStopped  ? "stopped"
+                  : report.how == StopReport::How::kOrphaned ? "orphaned"
+                                                             : "was_not_running"},
+          {"pid", report.pid},
+          {"waited_ms", report.waited.count()}};
+}
+
 }  // namespace naos::views

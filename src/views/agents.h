@@ -21,4 +21,8 @@ nlohmann::json agent_json(const Naos::AgentView& view);
 // Errors: the audit query's.
 Result<nlohmann::json> agent_detail_json(const Naos::AgentView& view, store::Database& audit_db);
 
+// How `naos stop NAME` went: agent, from (its status before), how
+// (stopped, killed, orphaned, was_not_running), pid, waited_ms.
+nlohmann::json stop_report_json(const StopReport& report);
+
 }  // namespace naos::views

@@ -236,6 +236,14 @@ Status Database::migrate() {
   auto all = migrations();
   int newest = static_cast<int>(all.size());
   int version = schema_version();
+  // user_version is any 32-bit integer a file may hold: below zero (or
+  // unreadable, -1) it indexes no migration.
+  auto foreign = [&](int found) {
+    return Error(Code::kFailedPrecondition,
+                 "database schema version " + std::to_string(found) + " is not one naos wrote (damaged or edited)",
+                 file().string());
+  };
+  if (version < 0) return foreign(version);
   if (version > newest) {
     return Error(Code::kFailedPrecondition,
                  "database schema version " + std::to_string(version) + " is newer than this naos supports (" +
@@ -247,6 +255,7 @@ Status Database::migrate() {
     // the same new database may have applied this migration meanwhile.
     NAOS_ASSIGN_OR_RETURN(Transaction transaction, begin());
     version = schema_version();
+    if (version < 0) return foreign(version);
     if (version >= newest) break;  // the transaction rolls back; nothing was written
     NAOS_TRY(exec(all[version]));
     NAOS_TRY(exec("PRAGMA user_version=" + std::to_string(version + 1)));

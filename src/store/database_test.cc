@@ -41,6 +41,23 @@ TEST(Database, DatabaseFromANewerNaosIsRefusedWithAClearMessage) {
   EXPECT_NE(db.error().message().find("newer than this naos supports"), std::string::npos);
 }
 
+// Found by fuzz/audit_verify: a negative user_version indexed the
+// migrations out of bounds.
+TEST(Database, ANegativeSchemaVersionIsRefusedNotUsedAsAnIndex) {
+  testing::TempDir dir;
+  auto file = dir.path() / "nexus.db";
+  {
+    auto db = Database::open(file);
+    ASSERT_TRUE(db);
+    ASSERT_TRUE((*db)->exec("PRAGMA user_version=-134217728"));
+  }
+  auto db = Database::open(file);
+  ASSERT_FALSE(db);
+  EXPECT_EQ(db.error().code(), Code::kFailedPrecondition);
+  EXPECT_NE(db.error().message().find("schema version -134217728 is not one naos wrote"), std::string::npos)
+      << db.error().to_string();
+}
+
 TEST(Database, ManyConnectionsOpeningOneNewFileAtOnceAllSucceed) {
   // Two processes (a daemon and a command) may open a new project together:
   // the schema version is read under the write lock, so no migration runs twice.

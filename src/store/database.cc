@@ -167,7 +167,18 @@ Result<std::unique_ptr<Database>> Database::open(const std::filesystem::path& fi
   if (rc != SQLITE_OK) return connection->last_error("cannot open database");
   sqlite3_busy_handler(raw, &Connection::wait_for_lock, connection.get());
   std::unique_ptr<Database> db(new Database(std::move(connection)));
-  NAOS_TRY(db->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"));
+  // The last connection to close checkpoints the WAL and deletes it under
+  // an exclusive lock; a journal_mode pragma meanwhile fails SQLITE_BUSY
+  // without SQLite calling the busy handler ("database is locked" from a
+  // `naos` started while another one exits). Waited out like any lock.
+  auto started = std::chrono::steady_clock::now();
+  while (true) {
+    Status set = db->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
+    if (set) break;
+    bool busy = sqlite3_errcode(raw) == SQLITE_BUSY || sqlite3_errcode(raw) == SQLITE_LOCKED;
+    if (!busy || std::chrono::steady_clock::now() - started > kLockWait) return set.error();
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
   NAOS_TRY(db->migrate());
   return db;
 }

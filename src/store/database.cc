@@ -167,10 +167,11 @@ Result<std::unique_ptr<Database>> Database::open(const std::filesystem::path& fi
   if (rc != SQLITE_OK) return connection->last_error("cannot open database");
   sqlite3_busy_handler(raw, &Connection::wait_for_lock, connection.get());
   std::unique_ptr<Database> db(new Database(std::move(connection)));
-  // The last connection to close checkpoints the WAL and deletes it under
-  // an exclusive lock; a journal_mode pragma meanwhile fails SQLITE_BUSY
-  // without SQLite calling the busy handler ("database is locked" from a
-  // `naos` started while another one exits). Waited out like any lock.
+  // Another process switching a new file to WAL (or checkpointing the WAL
+  // as the last connection closes) holds an exclusive lock, and a
+  // journal_mode pragma meanwhile fails SQLITE_BUSY without SQLite calling
+  // the busy handler: "database is locked" from two `naos` started at once
+  // on a new project. Waited out like any lock.
   auto started = std::chrono::steady_clock::now();
   while (true) {
     Status set = db->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");

@@ -44,18 +44,18 @@ void Orchestrator::audit(const RunRecord& run, const std::string& type, nlohmann
 }
 
 Result<RunResult> Orchestrator::run_workflow(const std::string& name, const std::string& input, const std::string& id,
-                                             const std::atomic<bool>* cancel) {
-  return start("workflow", name, input, id, "", cancel);
+                                             const std::atomic<bool>* cancel, const OnDriving& driving) {
+  return start("workflow", name, input, id, "", cancel, driving);
 }
 
 Result<RunResult> Orchestrator::run_saga(const std::string& name, const std::string& input, const std::string& id,
-                                         const std::atomic<bool>* cancel) {
-  return start("saga", name, input, id, "", cancel);
+                                         const std::atomic<bool>* cancel, const OnDriving& driving) {
+  return start("saga", name, input, id, "", cancel, driving);
 }
 
 Result<RunResult> Orchestrator::start(const std::string& kind, const std::string& name, const std::string& input,
                                       const std::string& id, const std::string& parent,
-                                      const std::atomic<bool>* cancel) {
+                                      const std::atomic<bool>* cancel, const OnDriving& driving) {
   bool known = kind == "workflow" ? config_.workflows.count(name) > 0 : config_.sagas.count(name) > 0;
   if (!known) return Error(Code::kNotFound, "no " + kind + " of this name in the config", name);
   if (!id.empty()) {
@@ -74,6 +74,7 @@ Result<RunResult> Orchestrator::start(const std::string& kind, const std::string
       NAOS_TRY(journal_.claim_run(id, Journal::this_process()));
       existing->owner = Journal::this_process();
       audit(*existing, "resumed", {{"detail", "resumed " + id}});
+      if (driving) driving(*existing);
       return drive(std::move(*existing), cancel);
     }
   }
@@ -88,6 +89,7 @@ Result<RunResult> Orchestrator::start(const std::string& kind, const std::string
   // One unfinished run per saga at a time (SAGA_ALREADY_RUNNING).
   NAOS_TRY(journal_.create_run(run, /*exclusive=*/kind == "saga" && parent.empty()));
   audit(run, "started", {{"detail", "run " + run.id}, {"input_bytes", input.size()}});
+  if (driving) driving(run);
   return drive(std::move(run), cancel);
 }
 
@@ -154,7 +156,8 @@ Result<RunResult> Orchestrator::finish(RunRecord& run, const std::string& final_
   return result_of(run);
 }
 
-Result<RunResult> Orchestrator::resume(const std::string& run_id, const std::atomic<bool>* cancel) {
+Result<RunResult> Orchestrator::resume(const std::string& run_id, const std::atomic<bool>* cancel,
+                                       const OnDriving& driving) {
   NAOS_ASSIGN_OR_RETURN(auto found, journal_.find_run(run_id));
   if (!found) return Error(Code::kNotFound, "no such run", run_id);
   RunRecord run = std::move(*found);
@@ -176,6 +179,7 @@ Result<RunResult> Orchestrator::resume(const std::string& run_id, const std::ato
     run.error.clear();
   }
   audit(run, "resumed", {{"detail", "resumed " + run.id}});
+  if (driving) driving(run);
   return drive(std::move(run), cancel);
 }
 

@@ -116,6 +116,10 @@ using PoolStepRunner = std::function<Result<NestedPoolResult>(
     const project::PoolConfig&, const std::string& run_id, const std::string& input, const std::string& parent,
     const std::atomic<bool>* cancel)>;
 
+// Called once, when a run is in the journal (durable) with this process as
+// its owner, before its first step: `naos serve` answers 202 then.
+using OnDriving = std::function<void(const RunRecord&)>;
+
 class Orchestrator {
  public:
   // `audit` may be null (no events). All references must outlive this.
@@ -127,16 +131,18 @@ class Orchestrator {
   // Starts (or, with an existing `id`, returns or resumes) a run.
   // Errors: kNotFound (no such workflow/saga; SAGA_NOT_FOUND), kFailedPrecondition
   // (SAGA_ALREADY_RUNNING; a run of that id driven by a live process), host errors.
-  // How the run ended is in RunResult::state.
+  // How the run ended is in RunResult::state. `driving` is not called for a
+  // run that had ended already (reused) or one that could not start.
   Result<RunResult> run_workflow(const std::string& name, const std::string& input, const std::string& id = {},
-                                 const std::atomic<bool>* cancel = nullptr);
+                                 const std::atomic<bool>* cancel = nullptr, const OnDriving& driving = {});
   Result<RunResult> run_saga(const std::string& name, const std::string& input, const std::string& id = {},
-                             const std::atomic<bool>* cancel = nullptr);
+                             const std::atomic<bool>* cancel = nullptr, const OnDriving& driving = {});
 
   // Continues an unfinished run (running, compensating) from its journal, or
   // restarts a failed workflow at its failed step.
   // Errors: kNotFound; kFailedPrecondition (finished, or driven by a live process).
-  Result<RunResult> resume(const std::string& run_id, const std::atomic<bool>* cancel = nullptr);
+  Result<RunResult> resume(const std::string& run_id, const std::atomic<bool>* cancel = nullptr,
+                           const OnDriving& driving = {});
   // Resumes every top-level workflow and saga run left unfinished by a dead process.
   Result<std::vector<RunResult>> resume_unfinished(const std::atomic<bool>* cancel = nullptr);
 
@@ -165,7 +171,8 @@ class Orchestrator {
 
  private:
   Result<RunResult> start(const std::string& kind, const std::string& name, const std::string& input,
-                          const std::string& id, const std::string& parent, const std::atomic<bool>* cancel);
+                          const std::string& id, const std::string& parent, const std::atomic<bool>* cancel,
+                          const OnDriving& driving = {});
   // drive_unguarded(), and a run it throws out of ends failed (a saga
   // compensates first) with "INTERNAL: ..." as its error.
   Result<RunResult> drive(RunRecord run, const std::atomic<bool>* cancel);

@@ -21,6 +21,7 @@
 #include "cli/interrupt.h"
 #include "core/naos.h"
 #include "store/database.h"
+#include "views/agent_run.h"
 
 namespace naos::cli {
 namespace {
@@ -35,60 +36,11 @@ struct RunFlags {
   std::string fuel;
 };
 
-std::optional<ProductCode> product_code(sandbox::Failure failure) {
-  switch (failure) {
-    case sandbox::Failure::kNone: return std::nullopt;
-    case sandbox::Failure::kCancelled: return std::nullopt;  // stopped: not a failure of the agent's
-    case sandbox::Failure::kTimeout: return ProductCode{104, "AGENT_TIMEOUT"};
-    case sandbox::Failure::kMemoryLimitExceeded: return ProductCode{105, "AGENT_OOM"};
-    default: return ProductCode{103, "AGENT_CRASHED"};
-  }
-}
-
-// Why a stopped run was stopped, for its message.
-std::string stop_reason(const AgentRun& run) {
-  switch (run.stopped) {
-    case RunStops::Why::kStopRequest: return run.stop_request ? run.stop_request->reason : "naos stop";
-    case RunStops::Why::kInterrupt: return "interrupted";
-    default: return "stopped by naos";
-  }
-}
-
-nlohmann::json to_json(const AgentRun& run) {
-  const auto& o = run.outcome;
-  nlohmann::json denials = nlohmann::json::array();
-  for (const auto& d : o.denials) denials.push_back({{"capability", d.capability}, {"detail", d.detail}});
-  nlohmann::json out = {
-      {"agent", run.agent},
-      {"ok", o.ok()},
-      {"error", o.ok() ? nlohmann::json(nullptr) : nlohmann::json(std::string(sandbox::failure_name(o.failure)))},
-      {"message", o.message},
-      {"exit_status", o.exit_status},
-      // Output is bytes: a string when it is UTF-8, else {"base64": ...}.
-      {"output", bytes_json(o.output)},
-      {"elapsed_us", o.elapsed.count()},
-      {"fuel_consumed", o.fuel_consumed},
-      {"memory_bytes", o.memory_bytes},
-      {"module_hash", run.module_hash},
-      {"denials", denials},
-  };
-  if (auto code = product_code(o.failure)) out["code"] = code->number, out["code_name"] = code->name;
-  if (o.failure == sandbox::Failure::kCancelled) out["stopped"] = stop_reason(run);
-  return out;
-}
-
 // A run naos refused or could not start, with its product code.
 int report_refusal(const Globals& globals, const Error& error) {
-  if (error.code() == Code::kResourceExhausted) {
-    return report_error(globals, error, ProductCode{300, "BUDGET_EXCEEDED"});
-  }
-  if (error.code() == Code::kUnauthenticated) {  // --verify-trust
-    return report_error(globals, error, ProductCode{401, "VERIFICATION_FAILED"});
-  }
-  if (error.code() == Code::kPermissionDenied) {  // only the trust gate refuses a whole run
-    return report_error(globals, error, ProductCode{governance::kTrustScoreLowNumber, governance::kTrustScoreLowName});
-  }
-  return report_agent_error(globals, error);
+  if (error.code() == Code::kAlreadyExists) return report_agent_error(globals, error);
+  auto code = views::refusal_code(error);
+  return report_error(globals, error, code ? std::optional(ProductCode{code->number, code->name}) : std::nullopt);
 }
 
 // `naos run --all`: every agent of the config, all at once (one may run
@@ -120,11 +72,11 @@ int run_all(Context& context, Naos& naos, const RunOptions& options) {
     const auto& outcome = result->outcome;
     if (!outcome.ok()) status = std::max(status, 1);
     if (globals.json) {
-      all.push_back(to_json(*result));
+      all.push_back(views::agent_run_json(*result));
     } else {
       std::string how = outcome.ok() ? "completed"
                         : outcome.failure == sandbox::Failure::kCancelled
-                            ? "stopped (" + stop_reason(*result) + ")"
+                            ? "stopped (" + views::stop_reason(*result) + ")"
                             : "failed: " + std::string(sandbox::failure_name(outcome.failure)) + ": " + outcome.message;
       std::cout << result->agent << ": " << how << "\n";
       if (outcome.ok() && !globals.quiet && !outcome.output.empty()) {
@@ -177,7 +129,7 @@ int run(Context& context, const RunFlags& flags) {
               << "\n";
   }
   if (globals.json) {
-    std::cout << dump_lossless(to_json(*result), 2) << "\n";
+    std::cout << dump_lossless(views::agent_run_json(*result), 2) << "\n";
   } else {
     // The partial output of a run stopped for writing too much is not shown.
     if (outcome.failure != sandbox::Failure::kOutputTooLarge) std::cout << outcome.output << std::flush;
@@ -185,9 +137,9 @@ int run(Context& context, const RunFlags& flags) {
       std::cerr << "warning: capability.denied " << denial.capability << ": " << denial.detail << "\n";
     }
     if (outcome.failure == sandbox::Failure::kCancelled) {
-      std::cerr << "stopped: agent " << result->agent << " (" << stop_reason(*result) << ")\n";
+      std::cerr << "stopped: agent " << result->agent << " (" << views::stop_reason(*result) << ")\n";
     } else if (!outcome.ok()) {
-      auto code = product_code(outcome.failure);
+      auto code = views::failure_code(outcome.failure);
       std::cerr << "error: " << code->name << " (" << code->number << "): agent " << result->agent << " "
                 << sandbox::failure_name(outcome.failure) << ": " << outcome.message << "\n";
     }

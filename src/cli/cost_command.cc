@@ -9,7 +9,9 @@
 
 #include "cli/cli.h"
 #include "governance/budget.h"
+#include "governance/budget_change.h"
 #include "governance/cost_ledger.h"
+#include "views/cost.h"
 
 namespace naos::cli {
 namespace {
@@ -48,57 +50,24 @@ int set(Context& context, const SetOptions& options) {
   auto* enforcer = (*naos)->budget();
   auto existing = enforcer->budget(options.agent);
   if (!existing) return report_error(globals, existing.error());
-  project::BudgetConfig budget = existing->value_or(project::BudgetConfig{});
-  budget.target = options.agent;
-
-  // "$10/day": the amount, then the period after the slash.
-  std::string amount = options.budget;
-  std::string period = options.period;
-  if (auto slash = amount.find('/'); slash != std::string::npos) {
-    std::string from_text = amount.substr(slash + 1);
-    amount.resize(slash);
-    if (!period.empty() && period != from_text) {
-      return report_error(globals, Error(Code::kInvalidArgument, "--budget says /" + from_text + " but --period " + period),
-                          kInvalidAmount);
-    }
-    period = from_text;
+  project::BudgetConfig base = existing->value_or(project::BudgetConfig{});
+  base.target = options.agent;
+  auto budget = governance::apply_budget_change(
+      base, {.amount = options.budget, .period = options.period, .alert_at = options.alert_at, .action = options.action});
+  if (!budget) {
+    return report_error(globals, budget.error(),
+                        budget.error().context() == "budget" ? std::optional(kInvalidAmount) : std::nullopt);
   }
-  auto cents = project::parse_money_cents(amount);
-  if (!cents) return report_error(globals, Error(Code::kInvalidArgument, cents.error().message(), options.budget), kInvalidAmount);
-  budget.limit_cents = *cents;
-  if (!period.empty()) {
-    auto parsed = governance::parse_period(period);
-    if (!parsed) {
-      return report_error(globals, Error(Code::kInvalidArgument, "the period is one of hour, day, week, month, total",
-                                         period));
-    }
-    budget.period = *parsed;
-  }
-  if (!options.action.empty()) {
-    auto parsed = governance::parse_on_exceed(options.action);
-    if (!parsed) {
-      return report_error(globals, Error(Code::kInvalidArgument, "--action is one of pause, stop, throttle, warn",
-                                         options.action));
-    }
-    budget.on_exceed = *parsed;
-  }
-  if (options.alert_at) budget.alert_at_percent = *options.alert_at;
-  auto status = enforcer->set_budget(budget, "cli");
+  auto status = enforcer->set_budget(*budget, "cli");
   if (!status) return report_error(globals, status.error(), kInvalidAmount);
   if (globals.json) {
-    std::cout << nlohmann::json{{"ok", true},
-                                {"agent", budget.target},
-                                {"limit_cents", budget.limit_cents},
-                                {"limit", governance::format_cents(budget.limit_cents)},
-                                {"period", std::string(project::enum_name(budget.period))},
-                                {"action", std::string(project::enum_name(budget.on_exceed))},
-                                {"alert_at", budget.alert_at_percent}}
-                     .dump(2)
-              << "\n";
+    nlohmann::json out = {{"ok", true}};
+    out.update(views::budget_json(*budget));
+    std::cout << out.dump(2) << "\n";
   } else if (!globals.quiet) {
-    std::cout << "budget " << budget.target << ": " << governance::format_cents(budget.limit_cents) << "/"
-              << project::enum_name(budget.period) << ", alert at " << budget.alert_at_percent << "%, on exceed "
-              << project::enum_name(budget.on_exceed) << "\n";
+    std::cout << "budget " << budget->target << ": " << governance::format_cents(budget->limit_cents) << "/"
+              << project::enum_name(budget->period) << ", alert at " << budget->alert_at_percent << "%, on exceed "
+              << project::enum_name(budget->on_exceed) << "\n";
   }
   return 0;
 }
@@ -120,32 +89,7 @@ int status(Context& context, const std::string& only) {
   }
   if (globals.json) {
     nlohmann::json out = nlohmann::json::array();
-    for (const auto& s : rows) {
-      nlohmann::json row = {{"agent", s.target},
-                            {"spent_microcents", s.spent_microcents},
-                            {"spent", governance::format_microcents(s.spent_microcents)},
-                            {"reserved_microcents", s.reserved_microcents},
-                            {"total_microcents", s.total_microcents},
-                            {"total", governance::format_microcents(s.total_microcents)},
-                            {"budget", nullptr}};
-      if (s.budget) {
-        int64_t limit = governance::cents_to_microcents(s.budget->limit_cents);
-        row["budget"] = {{"limit_cents", s.budget->limit_cents},
-                         {"limit", governance::format_cents(s.budget->limit_cents)},
-                         {"period", std::string(project::enum_name(s.budget->period))},
-                         {"action", std::string(project::enum_name(s.budget->on_exceed))},
-                         {"alert_at", s.budget->alert_at_percent}};
-        row["remaining_microcents"] = std::max<int64_t>(limit - s.spent_microcents, 0);
-        row["remaining"] = governance::format_microcents(std::max<int64_t>(limit - s.spent_microcents, 0));
-        row["exceeded"] = s.spent_microcents >= limit;
-        if (s.budget->period != project::BudgetPeriod::kTotal) {
-          row["period_start"] = format_utc_ms(s.window.start_ms);
-          row["resets_at"] = format_utc_ms(s.window.end_ms);
-          row["resets_in_ms"] = s.window.end_ms - now;
-        }
-      }
-      out.push_back(std::move(row));
-    }
+    for (const auto& s : rows) out.push_back(views::budget_status_json(s, now));
     std::cout << out.dump(2) << "\n";
     return 0;
   }
@@ -181,15 +125,7 @@ int history(Context& context, int64_t days, const std::string& agent) {
   if (!rows) return report_error(globals, rows.error());
   if (globals.json) {
     nlohmann::json out = nlohmann::json::array();
-    for (const auto& r : *rows) {
-      out.push_back({{"id", r.id},
-                     {"timestamp", format_utc_ms(r.ts_ms)},
-                     {"agent", r.agent},
-                     {"amount_microcents", r.amount_microcents},
-                     {"amount", governance::format_microcents(r.amount_microcents)},
-                     {"source", r.source},
-                     {"detail", bytes_json(r.detail)}});  // an agent's note: any bytes
-    }
+    for (const auto& r : *rows) out.push_back(views::ledger_row_json(r));
     std::cout << out.dump(2) << "\n";
     return 0;
   }

@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <regex>
 #include <sstream>
@@ -44,6 +45,8 @@ class Server {
     auto start = first_line_.find("http://");
     auto end = first_line_.find("/api/v1");
     if (start != std::string::npos && end != std::string::npos) url_ = first_line_.substr(start, end - start);
+    auto json = nlohmann::json::parse(first_line_, nullptr, false);  // --json
+    if (json.is_object() && json.contains("listening")) url_ = json["listening"];
   }
   ~Server() {
     // Never kill(-1, ...): a reaped ChildProcess's pid is -1.
@@ -77,6 +80,64 @@ class Server {
 nlohmann::json body(const httplib::Result& result) {
   if (!result) return nullptr;
   return nlohmann::json::parse(result->body, nullptr, false);
+}
+
+// Where `value` does not fit `schema`, or "" when it does: the part of JSON
+// Schema that openapi.json uses ($ref, allOf, oneOf, type, required,
+// properties, items, enum).
+std::string Misfit(const nlohmann::json& value, const nlohmann::json& schema, const nlohmann::json& doc,
+                   const std::string& at = "$") {
+  if (schema.contains("$ref")) {
+    std::string name = schema["$ref"].get<std::string>().substr(std::string("#/components/schemas/").size());
+    return Misfit(value, doc["components"]["schemas"][name], doc, at);
+  }
+  for (const auto& part : schema.value("allOf", nlohmann::json::array())) {
+    if (auto misfit = Misfit(value, part, doc, at); !misfit.empty()) return misfit;
+  }
+  if (schema.contains("oneOf")) {
+    int fits = 0;
+    for (const auto& part : schema["oneOf"]) fits += Misfit(value, part, doc, at).empty() ? 1 : 0;
+    if (fits != 1) return at + ": fits " + std::to_string(fits) + " of oneOf";
+  }
+  if (schema.contains("type")) {
+    auto is = [&](const std::string& type) {
+      return type == "object"    ? value.is_object()
+             : type == "array"   ? value.is_array()
+             : type == "string"  ? value.is_string()
+             : type == "integer" ? value.is_number_integer()
+             : type == "number"  ? value.is_number()
+             : type == "boolean" ? value.is_boolean()
+                                 : value.is_null();
+    };
+    bool fits = false;
+    if (schema["type"].is_array()) {
+      for (const auto& type : schema["type"]) fits |= is(type);
+    } else {
+      fits = is(schema["type"]);
+    }
+    if (!fits) return at + ": not of type " + schema["type"].dump() + ": " + value.dump().substr(0, 200);
+  }
+  if (schema.contains("enum") && std::find(schema["enum"].begin(), schema["enum"].end(), value) == schema["enum"].end()) {
+    return at + ": " + value.dump() + " is not one of " + schema["enum"].dump();
+  }
+  if (value.is_object()) {
+    for (const auto& name : schema.value("required", nlohmann::json::array())) {
+      if (!value.contains(name.get<std::string>())) return at + ": has no " + name.get<std::string>();
+    }
+    const auto properties = schema.value("properties", nlohmann::json::object());
+    for (const auto& [name, property] : properties.items()) {
+      if (!value.contains(name)) continue;
+      if (auto misfit = Misfit(value[name], property, doc, at + "." + name); !misfit.empty()) return misfit;
+    }
+  }
+  if (value.is_array() && schema.contains("items")) {
+    for (size_t i = 0; i < value.size(); ++i) {
+      if (auto misfit = Misfit(value[i], schema["items"], doc, at + "[" + std::to_string(i) + "]"); !misfit.empty()) {
+        return misfit;
+      }
+    }
+  }
+  return "";
 }
 
 class CliServeTest : public ::testing::Test {
@@ -238,6 +299,230 @@ TEST_F(CliServeTest, AWorkflowStartedOverHttpIsAcceptedAtOnceAndRunsToItsOutput)
   ASSERT_TRUE(no_run);
   EXPECT_EQ(no_run->status, 404);
   EXPECT_EQ(body(no_run)["error"]["code"], "RUN_NOT_FOUND");
+}
+
+TEST_F(CliServeTest, AnAgentRunOverHttpAnswersWhatNaosRunJsonPrints) {
+  Server server(root());
+  ASSERT_TRUE(server.up()) << server.first_line();
+  auto client = server.client();
+  auto ran = client->Post("/api/v1/agents/ok-b/runs", "in", "application/octet-stream");
+  ASSERT_TRUE(ran);
+  EXPECT_EQ(ran->status, 200) << ran->body;
+  auto over_http = body(ran);
+  EXPECT_EQ(over_http["ok"], true);
+  EXPECT_EQ(over_http["output"], "in>ok-b");
+  // The same object as `naos run --json` (its timings and sizes aside).
+  auto cli = naos({"run", "ok-b", "--input", "in", "--json"});
+  ASSERT_EQ(cli.exit_status, 0) << cli.err;
+  auto printed = nlohmann::json::parse(cli.out);
+  for (auto* json : {&over_http, &printed}) {
+    for (const char* varies : {"elapsed_us", "fuel_consumed", "memory_bytes"}) {
+      EXPECT_TRUE(json->contains(varies)) << varies;
+      json->erase(varies);
+    }
+  }
+  EXPECT_EQ(over_http, printed);
+
+  // Bytes that are not text go in and come out intact.
+  auto bytes = client->Post("/api/v1/agents/ok-b/runs", "\xff\xfe", "application/octet-stream");
+  ASSERT_TRUE(bytes);
+  EXPECT_EQ(body(bytes)["output"]["base64"], "//4+b2stYg==") << bytes->body;  // ff fe ">ok-b"
+
+  // A run that fails is still a run: 200, not ok, with its product code.
+  auto failed = client->Post("/api/v1/agents/fail-c/runs", "", "application/octet-stream");
+  ASSERT_TRUE(failed);
+  EXPECT_EQ(failed->status, 200);
+  EXPECT_EQ(body(failed)["ok"], false);
+  EXPECT_EQ(body(failed)["code"], 103);
+  EXPECT_EQ(body(failed)["code_name"], "AGENT_CRASHED");
+
+  auto missing = client->Post("/api/v1/agents/nope/runs", "", "application/octet-stream");
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 404);
+  EXPECT_EQ(body(missing)["error"]["code"], "AGENT_NOT_FOUND");
+  EXPECT_EQ(body(missing)["error"]["number"], 100);
+  auto bad = client->Post("/api/v1/agents/ok-b/runs?timeout=soon", "", "application/octet-stream");
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 400);
+  EXPECT_NE(body(bad)["error"]["message"].get<std::string>().find("timeout"), std::string::npos) << bad->body;
+  // Both runs are audited, the one over HTTP as the API's.
+  auto started = nlohmann::json::parse(naos({"audit", "--agent", "ok-b", "--action", "agent.started", "--json"}).out);
+  EXPECT_EQ(started.size(), 3u) << started.dump();
+}
+
+// The document at /api/v1/openapi.json, checked against the server: every
+// operation it lists answers with a status it documents, and a JSON answer
+// fits the schema documented for that status. (That every route of the
+// server is in the document is src/server/openapi_test.cc.)
+TEST_F(CliServeTest, EveryOperationOfTheOpenApiDocumentAnswersAsItSays) {
+  Server server(root());
+  ASSERT_TRUE(server.up()) << server.first_line();
+  auto client = server.client();
+  auto served = client->Get("/api/v1/openapi.json");
+  ASSERT_TRUE(served);
+  ASSERT_EQ(served->status, 200);
+  auto doc = body(served);
+  ASSERT_EQ(doc["openapi"], "3.1.0");
+  // A finished run to ask about, and an event to have.
+  auto pipe = client->Post("/api/v1/workflows/pipe/runs", "in", "application/octet-stream");
+  ASSERT_TRUE(pipe);
+  std::string run_id = body(pipe)["id"];
+  WaitForRun(*client, run_id);
+
+  int checked = 0;
+  for (const auto& [path_template, item] : doc["paths"].items()) {
+    for (const auto& [method, operation] : item.items()) {
+      std::string path = path_template;
+      auto fill = [&](const std::string& param, const std::string& value) {
+        if (auto at = path.find(param); at != std::string::npos) path.replace(at, param.size(), value);
+      };
+      fill("{name}", path.starts_with("/api/v1/workflows") ? "pipe" : path.starts_with("/api/v1/sagas") ? "refund" : "ok-b");
+      fill("{id}", run_id);
+      SCOPED_TRACE(method + " " + path);
+      if (path == "/api/v1/events") {
+        // A stream: its first message is enough.
+        std::string first;
+        auto stream = client->Get("/api/v1/events?after=0", [&](const char* data, size_t size) {
+          first.append(data, size);
+          return false;
+        });
+        EXPECT_NE(first.find("event: audit"), std::string::npos) << first;
+        ++checked;
+        continue;
+      }
+      auto answer =
+          method == "get" ? client->Get(path.c_str()) : client->Post(path.c_str(), "in", "application/octet-stream");
+      ASSERT_TRUE(answer);
+      const auto& responses = operation["responses"];
+      std::string status = std::to_string(answer->status);
+      ASSERT_TRUE(responses.contains(status)) << "undocumented status " << status << ": " << answer->body;
+      const auto& documented = responses[status];
+      if (!documented.contains("content")) continue;
+      const auto& content = documented["content"];
+      std::string type = answer->get_header_value("Content-Type");
+      std::string media = type.substr(0, type.find(';'));
+      ASSERT_TRUE(content.contains(media)) << "undocumented Content-Type " << type;
+      if (media == "application/json") {
+        auto json = nlohmann::json::parse(answer->body, nullptr, false);
+        ASSERT_FALSE(json.is_discarded()) << answer->body;
+        EXPECT_EQ(Misfit(json, content[media]["schema"], doc), "");
+      }
+      ++checked;
+    }
+  }
+  EXPECT_GE(checked, 14);
+}
+
+// An edit of nexus.config.yaml while serving: one that loads is applied
+// (audited config.changed) and the next requests see it; one that does not
+// load is reported and the config in force kept.
+TEST_F(CliServeTest, AConfigEditWhileServingIsAppliedAndAnInvalidOneIsRefused) {
+  Server server(root(), {"--json"});
+  ASSERT_TRUE(server.up()) << server.first_line();
+  auto client = server.client();
+  ASSERT_EQ(body(client->Get("/api/v1/agents")).size(), 6u);
+  auto changes = [&] {
+    return nlohmann::json::parse(naos({"audit", "--action", "config.changed", "--json"}).out).size();
+  };
+  size_t changes_before = changes();
+  const std::string config = testing::read_file(root() / "nexus.config.yaml");
+
+  // Valid: a new agent.
+  std::string added = config;
+  added.insert(added.find("agents:\n") + 8, "  ok-new: { source: " + agent_path("actor").string() +
+                                                 ", capabilities: { kv: true } }\n");
+  testing::write_file(root() / "nexus.config.yaml", added);
+  EXPECT_EQ(nlohmann::json::parse(server.process().read_line()), (nlohmann::json{{"config", "reloaded"}}));
+  EXPECT_EQ(body(client->Get("/api/v1/agents")).size(), 7u);
+  EXPECT_EQ(changes(), changes_before + 1);
+  auto ran = client->Post("/api/v1/agents/ok-new/runs", "x", "application/octet-stream");
+  ASSERT_TRUE(ran);
+  EXPECT_EQ(body(ran)["output"], "x>ok-new") << ran->body;
+
+  // Invalid: refused with where and why; the config in force stays.
+  testing::write_file(root() / "nexus.config.yaml", added + "workflows: [unclosed\n");
+  auto refused = nlohmann::json::parse(server.process().read_line(), nullptr, false);
+  EXPECT_EQ(refused.value("config", ""), "refused") << refused.dump();
+  EXPECT_NE(refused.value("error", "").find("nexus.config.yaml"), std::string::npos) << refused.dump();
+  EXPECT_EQ(body(client->Get("/api/v1/agents")).size(), 7u);
+  auto still = client->Post("/api/v1/workflows/pipe/runs", "in", "application/octet-stream");
+  ASSERT_TRUE(still);
+  EXPECT_EQ(still->status, 202) << still->body;
+  EXPECT_EQ(WaitForRun(*client, body(still)["id"])["output"], "in>ok-a>ok-b");
+  EXPECT_EQ(changes(), changes_before + 1);
+
+  // Mended: applied again, back to six agents.
+  testing::write_file(root() / "nexus.config.yaml", config);
+  EXPECT_EQ(nlohmann::json::parse(server.process().read_line()), (nlohmann::json{{"config", "reloaded"}}));
+  EXPECT_EQ(body(client->Get("/api/v1/agents")).size(), 6u);
+  EXPECT_EQ(changes(), changes_before + 2);
+  EXPECT_EQ(server.stop(), 0);
+}
+
+TEST_F(CliServeTest, CostOverHttpIsWhatNaosCostPrintsAndSetsAndResetsBudgets) {
+  // An agent that records a cost of $0.05 a run, for the ledger.
+  std::string config = testing::read_file(root() / "nexus.config.yaml");
+  config.insert(config.find("agents:\n") + 8, "  spender: { source: " + agent_path("cost_user").string() + " }\n");
+  testing::write_file(root() / "nexus.config.yaml", config);
+  Server server(root());
+  ASSERT_TRUE(server.up()) << server.first_line();
+  auto client = server.client();
+  auto post_json = [&](const std::string& path, const nlohmann::json& json) {
+    return client->Post(path.c_str(), json.dump(), "application/json");
+  };
+  auto set = post_json("/api/v1/cost/ok-a/budget", {{"budget", "$2/day"}, {"alert_at", 50}, {"action", "pause"}});
+  ASSERT_TRUE(set);
+  EXPECT_EQ(set->status, 200) << set->body;
+  EXPECT_EQ(body(set), (nlohmann::json{{"agent", "ok-a"}, {"limit_cents", 200}, {"limit", "$2.00"},
+                                       {"period", "day"}, {"action", "pause"}, {"alert_at", 50}}));
+  // A change of one field keeps the others.
+  auto cents = post_json("/api/v1/cost/ok-a/budget", {{"budget", 150}});
+  ASSERT_TRUE(cents);
+  EXPECT_EQ(body(cents)["limit"], "$1.50");
+  EXPECT_EQ(body(cents)["action"], "pause");
+
+  auto spent = client->Post("/api/v1/agents/spender/runs", "", "application/octet-stream");
+  ASSERT_TRUE(spent);
+  EXPECT_EQ(body(spent)["output"], "0") << spent->body;  // the cost was recorded
+  auto without_clock = [](nlohmann::json rows) {
+    for (auto& row : rows) row.erase("resets_in_ms");
+    return rows;
+  };
+  auto status = naos({"cost", "status", "--json"});
+  ASSERT_EQ(status.exit_status, 0) << status.err;
+  EXPECT_EQ(without_clock(body(client->Get("/api/v1/cost"))), without_clock(nlohmann::json::parse(status.out)));
+  auto one = body(client->Get("/api/v1/cost/ok-a"));
+  EXPECT_EQ(one["budget"]["limit_cents"], 150);
+  EXPECT_EQ(body(client->Get("/api/v1/cost/spender"))["spent"], "$0.05");
+  auto history = naos({"cost", "history", "--json"});
+  auto ledger = body(client->Get("/api/v1/ledger?days=1&agent=spender"));
+  ASSERT_EQ(ledger.size(), 1u);
+  EXPECT_EQ(ledger[0]["amount_microcents"], 5'000'000);
+  EXPECT_EQ(ledger, nlohmann::json::parse(history.out));
+
+  auto reset = client->Post("/api/v1/cost/ok-a/reset", "", "text/plain");
+  ASSERT_TRUE(reset);
+  EXPECT_EQ(reset->status, 200);
+  auto resets = nlohmann::json::parse(naos({"audit", "--action", "cost.reset", "--json"}).out);
+  ASSERT_EQ(resets.size(), 1u);
+  EXPECT_EQ(resets[0]["actor"], "api");
+
+  // Errors, with the product's codes where it has one.
+  auto expect_error = [&](const httplib::Result& answer, int status, const std::string& code) {
+    ASSERT_TRUE(answer);
+    EXPECT_EQ(answer->status, status) << answer->body;
+    EXPECT_EQ(body(answer)["error"]["code"], code) << answer->body;
+  };
+  expect_error(post_json("/api/v1/cost/ok-a/budget", {{"budget", "$1.001/day"}}), 400, "INVALID_AMOUNT");
+  expect_error(post_json("/api/v1/cost/ok-a/budget", {{"budget", "$1"}, {"period", "fortnight"}}), 400,
+               "INVALID_ARGUMENT");
+  expect_error(post_json("/api/v1/cost/ok-a/budget", {{"budget", "$1"}, {"colour", "red"}}), 400, "INVALID_ARGUMENT");
+  expect_error(client->Post("/api/v1/cost/ok-a/budget", "$1/day", "text/plain"), 400, "INVALID_ARGUMENT");
+  expect_error(post_json("/api/v1/cost/ghost/budget", {{"budget", "$1"}}), 404, "AGENT_NOT_FOUND");
+  expect_error(client->Get("/api/v1/cost/ok-b"), 404, "BUDGET_NOT_FOUND");
+  expect_error(client->Post("/api/v1/cost/ok-b/reset", "", "text/plain"), 404, "BUDGET_NOT_FOUND");
+  expect_error(client->Get("/api/v1/ledger?days=0"), 400, "INVALID_ARGUMENT");
+  EXPECT_EQ(body(client->Get("/api/v1/cost/ok-a"))["budget"]["limit_cents"], 150);  // unchanged by the refusals
 }
 
 TEST_F(CliServeTest, AFailedWorkflowIsResumedOverHttpAtItsFailedStep) {

@@ -46,6 +46,17 @@ std::mutex output_mutex;
 
 }  // namespace
 
+void print_line(const Globals& globals, const nlohmann::json& line, const std::string& text, bool error) {
+  std::lock_guard lock(output_mutex);
+  if (globals.json) {
+    std::cout << dump_lossless(line) << std::endl;
+  } else if (error) {
+    std::cerr << text << std::endl;
+  } else if (!globals.quiet) {
+    std::cout << text << std::endl;
+  }
+}
+
 Result<size_t> resume_and_report(const Globals& globals, Naos& naos, const std::atomic<bool>& stop) {
   NAOS_ASSIGN_OR_RETURN(auto resumed, naos.orchestrator()->resume_unfinished(&stop));
   std::lock_guard lock(output_mutex);

@@ -10,6 +10,8 @@
 
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "base/file_lock.h"
 #include "cli/cli.h"
 #include "base/result.h"
@@ -23,6 +25,10 @@ Result<FileLock> lock_daemon(const project::Project& project);
 
 // Adds the address this process serves to what the lock file says.
 Status announce_address(FileLock& lock, const std::string& url);
+
+// Prints `line` as JSON (--json) or `text`, on stderr when `error` (text
+// only), one whole line at a time among the resident threads.
+void print_line(const Globals& globals, const nlohmann::json& line, const std::string& text, bool error);
 
 // Resumes the runs a killed naos left unfinished (`stop` ends the wait),
 // printing a line (or JSON object) for each; how many it resumed.

@@ -4,7 +4,8 @@
 // serves the HTTP API (server/api_server.h, docs/api.md) until Ctrl-C or
 // SIGTERM. The address comes from the flags, else `dashboard: {port, bind}`
 // in the config (4200 on 127.0.0.1); the token for a non-loopback address
-// from NEXUS_DASH_TOKEN.
+// from NEXUS_DASH_TOKEN. An edit of nexus.config.yaml is applied while it
+// serves (or refused, when it does not load, and the config in force kept).
 
 #include <unistd.h>
 
@@ -17,6 +18,7 @@
 
 #include "cli/cli.h"
 #include "cli/interrupt.h"
+#include "base/file.h"
 #include "cli/resident.h"
 #include "server/api_server.h"
 
@@ -29,11 +31,44 @@ struct ServeFlags {
   std::vector<std::string> hosts;
 };
 
+bool has_schedules(const Naos& naos) {
+  for (const auto& [name, agent] : naos.project()->config().agents) {
+    if (!agent.schedule.empty()) return true;
+  }
+  return false;
+}
+
+// nexus.config.yaml's bytes, to notice an edit; empty when it cannot be read.
+std::string config_bytes(const project::Project& project) {
+  auto text = read_file(project.config_file(), "config file");
+  return text ? *text : std::string();
+}
+
+// A config edit seen while serving: applied (a Naos on the new config), or
+// refused (the error) and the config in force kept.
+void report_config_edit(const Globals& globals, const Naos* applied, const Naos& before, const Error* refused) {
+  if (refused != nullptr) {
+    print_line(globals, {{"config", "refused"}, {"error", refused->to_string()}},
+               "naos serve: nexus.config.yaml changed but could not be loaded; the config in force is kept: " +
+                   refused->to_string(),
+               /*error=*/true);
+    return;
+  }
+  print_line(globals, {{"config", "reloaded"}}, "naos serve: nexus.config.yaml changed: reloaded", false);
+  const auto& was = before.project()->config().dashboard;
+  const auto& now = applied->project()->config().dashboard;
+  if (was.port != now.port || was.bind != now.bind) {
+    print_line(globals, {{"config", "restart_needed"}, {"keys", "dashboard.port, dashboard.bind"}},
+               "naos serve: dashboard.port and dashboard.bind take effect when naos serve restarts", true);
+  }
+}
+
 int serve(Context& context, const ServeFlags& flags) {
   const Globals& globals = context.globals;
-  auto naos = open_naos(context, true);
-  if (!naos) return report_error(globals, naos.error());
-  const auto& dashboard = (*naos)->project()->config().dashboard;
+  auto opened = open_naos(context, true);
+  if (!opened) return report_error(globals, opened.error());
+  std::shared_ptr<Naos> naos = std::move(*opened);
+  const auto& dashboard = naos->project()->config().dashboard;
   server::ServerOptions options;
   options.bind = flags.bind.empty() ? dashboard.bind : flags.bind;
   options.port = flags.port.value_or(dashboard.port);
@@ -43,9 +78,9 @@ int serve(Context& context, const ServeFlags& flags) {
   const std::atomic<bool>& stop_requested = interrupt_flag();
   options.cancel = &stop_requested;
 
-  auto lock = lock_daemon(*(*naos)->project());
+  auto lock = lock_daemon(*naos->project());
   if (!lock) return report_error(globals, lock.error());
-  auto server = server::ApiServer::create(**naos, options);
+  auto server = server::ApiServer::create(naos, options);
   if (!server) return report_error(globals, server.error());
   auto port = (*server)->bind();
   if (!port) return report_error(globals, port.error());
@@ -66,17 +101,49 @@ int serve(Context& context, const ServeFlags& flags) {
 
   // Interrupted runs are resumed while the API already answers.
   Status resumed = ok();
-  std::thread resumer([&] {
-    auto count = resume_and_report(globals, **naos, stop_requested);
+  std::thread resumer([&, naos] {
+    auto count = resume_and_report(globals, *naos, stop_requested);
     if (!count) resumed = count.error();
   });
-  bool scheduled = false;
-  for (const auto& [name, agent] : (*naos)->project()->config().agents) scheduled = scheduled || !agent.schedule.empty();
+
+  // One round per config in force. Each second nexus.config.yaml is read;
+  // an edit that loads is a new Naos (its opening audits config.changed):
+  // the scheduler restarts on it and the server serves the next requests
+  // with it, while runs already started finish on the Naos they began with.
+  // An edit that does not load is reported, and the config in force kept.
+  std::string seen = config_bytes(*naos->project());
   Status schedules = ok();
-  if (scheduled) {
-    schedules = serve_schedules_and_report(globals, **naos, stop_requested);
-  } else {
-    while (!stop_requested && !http_ended) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  std::atomic<bool> schedules_ended{false};
+  while (true) {
+    std::atomic<bool> round_over{false};
+    std::thread scheduler;
+    if (has_schedules(*naos)) {
+      scheduler = std::thread([&, naos] {
+        schedules = serve_schedules_and_report(globals, *naos, round_over);
+        if (!schedules) schedules_ended = true;
+      });
+    }
+    std::shared_ptr<Naos> next;
+    for (int tick = 1; !stop_requested && !http_ended && !schedules_ended; ++tick) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      if (tick % 10 != 0) continue;
+      std::string now = config_bytes(*naos->project());
+      if (now == seen) continue;
+      seen = std::move(now);
+      auto reopened = open_naos(context, true);
+      if (!reopened) {
+        report_config_edit(globals, nullptr, *naos, &reopened.error());
+        continue;
+      }
+      next = std::move(*reopened);
+      break;
+    }
+    round_over = true;
+    if (scheduler.joinable()) scheduler.join();
+    if (!next) break;
+    (*server)->replace(next);
+    report_config_edit(globals, next.get(), *naos, nullptr);
+    naos = std::move(next);
   }
   resumer.join();
   (*server)->stop();

@@ -7,7 +7,6 @@
 #include <chrono>
 #include <condition_variable>
 #include <functional>
-#include <future>
 #include <mutex>
 #include <thread>
 
@@ -15,14 +14,19 @@
 #include <nlohmann/json.hpp>
 
 #include "base/bytes_json.h"
+#include "base/printable.h"
 #include "base/units.h"
 #include "core/log_tail.h"
 #include "governance/audit_log.h"
+#include "governance/budget_change.h"
 #include "orchestration/journal.h"
 #include "server/event_hub.h"
 #include "server/metrics.h"
+#include "server/openapi.h"
 #include "store/database.h"
+#include "views/agent_run.h"
 #include "views/agents.h"
+#include "views/cost.h"
 #include "views/audit.h"
 #include "views/runs.h"
 
@@ -73,6 +77,9 @@ void send_error(httplib::Response& res, const Error& error, std::optional<ApiCod
   send_json(res, http_status(error.code()), {{"error", detail}});
 }
 
+constexpr ApiCode kBudgetNotFound{"BUDGET_NOT_FOUND", 301};
+constexpr ApiCode kInvalidAmount{"INVALID_AMOUNT", 302};
+
 bool unfinished(const orchestration::RunRecord& run) {
   return run.state == orchestration::state::kRunning || run.state == orchestration::state::kCompensating;
 }
@@ -117,9 +124,17 @@ bool is_loopback(const std::string& address) {
 }
 
 struct ApiServer::Impl {
-  Impl(Naos& naos, ServerOptions options) : naos(naos), options(std::move(options)) {}
+  Impl(std::shared_ptr<Naos> naos, ServerOptions options) : naos_(std::move(naos)), options(std::move(options)) {}
 
-  Naos& naos;
+  // The Naos requests are served by: replaced when the config changes
+  // (ApiServer::replace). A request, and a run it started, keep the one
+  // they began with.
+  std::mutex naos_mutex;
+  std::shared_ptr<Naos> naos_;
+  std::shared_ptr<Naos> current() {
+    std::lock_guard lock(naos_mutex);
+    return naos_;
+  }
   ServerOptions options;
   httplib::Server http;
   uint16_t port = 0;
@@ -183,21 +198,40 @@ struct ApiServer::Impl {
     return R::Unhandled;
   }
 
+  // The routes, as (method, OpenAPI path template): each is a path of
+  // openapi_document(), and a test holds the two equal.
+  std::vector<std::pair<std::string, std::string>> registered;
+
+  using Handler =
+      std::function<void(const std::shared_ptr<Naos>& naos, const httplib::Request& req, httplib::Response& res)>;
+  void on(const std::string& method, const std::string& path_template, Handler handler) {
+    registered.emplace_back(method, path_template);
+    std::string pattern = route_pattern(path_template);
+    auto serve = [this, handler = std::move(handler)](const httplib::Request& req, httplib::Response& res) {
+      handler(current(), req, res);
+    };
+    if (method == "GET") {
+      http.Get(pattern, std::move(serve));
+    } else {
+      http.Post(pattern, std::move(serve));
+    }
+  }
+
   void routes() {
-    http.Get("/api/v1/health", [this](const httplib::Request&, httplib::Response& res) {
-      const auto* project = naos.project();
+    on("GET", "/api/v1/health", [this](const std::shared_ptr<Naos>& naos, const httplib::Request&, httplib::Response& res) {
+      const auto* project = naos->project();
       send_json(res, 200,
                 {{"ok", true}, {"project", project ? project->config().name : ""}, {"pid", ::getpid()}});
     });
-    http.Get("/api/v1/agents", [this](const httplib::Request&, httplib::Response& res) {
-      auto agents = naos.agents();
+    on("GET", "/api/v1/agents", [this](const std::shared_ptr<Naos>& naos, const httplib::Request&, httplib::Response& res) {
+      auto agents = naos->agents();
       if (!agents) return send_error(res, agents.error());
       nlohmann::json all = nlohmann::json::array();
       for (const auto& view : *agents) all.push_back(views::agent_json(view));
       send_json(res, 200, all);
     });
-    http.Get(R"(/api/v1/agents/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
-      auto view = naos.agent(req.matches[1].str());
+    on("GET", "/api/v1/agents/{name}", [this](const std::shared_ptr<Naos>& naos, const httplib::Request& req, httplib::Response& res) {
+      auto view = naos->agent(req.matches[1].str());
       if (!view) return send_error(res, view.error(), ApiCode{"AGENT_NOT_FOUND", 100});
       std::lock_guard lock(reads_mutex);
       auto detail = views::agent_detail_json(*view, *reads);
@@ -206,7 +240,7 @@ struct ApiServer::Impl {
     });
     // ?force&no_restart&timeout=5s, as `naos stop NAME`; answers when the
     // run has ended (at most the timeout).
-    http.Post(R"(/api/v1/agents/([^/]+)/stop)", [this](const httplib::Request& req, httplib::Response& res) {
+    on("POST", "/api/v1/agents/{name}/stop", [this](const std::shared_ptr<Naos>& naos, const httplib::Request& req, httplib::Response& res) {
       StopOptions options;
       options.force = req.has_param("force");
       options.no_restart = req.has_param("no_restart");
@@ -216,7 +250,7 @@ struct ApiServer::Impl {
         if (!timeout) return send_error(res, Error(Code::kInvalidArgument, timeout.error().message(), "timeout"));
         options.timeout = *timeout;
       }
-      auto stopped = naos.stop_agent(req.matches[1].str(), options);
+      auto stopped = naos->stop_agent(req.matches[1].str(), options);
       if (!stopped) {
         std::optional<ApiCode> code;
         if (stopped.error().code() == Code::kDeadlineExceeded) code = ApiCode{"AGENT_TIMEOUT", 104};
@@ -226,9 +260,9 @@ struct ApiServer::Impl {
       send_json(res, 200, views::stop_report_json(*stopped));
     });
     // ?tail=N: the newest N lines, as `naos logs NAME --tail N`.
-    http.Get(R"(/api/v1/agents/([^/]+)/logs)", [this](const httplib::Request& req, httplib::Response& res) {
+    on("GET", "/api/v1/agents/{name}/logs", [this](const std::shared_ptr<Naos>& naos, const httplib::Request& req, httplib::Response& res) {
       const std::string name = req.matches[1].str();
-      auto view = naos.agent(name);
+      auto view = naos->agent(name);
       if (!view) return send_error(res, view.error(), ApiCode{"AGENT_NOT_FOUND", 100});
       size_t tail = 0;
       if (req.has_param("tail")) {
@@ -236,11 +270,18 @@ struct ApiServer::Impl {
         if (!parsed) return send_error(res, Error(Code::kInvalidArgument, "expected a count", "tail"));
         tail = static_cast<size_t>(*parsed);
       }
-      send_json(res, 200, {{"agent", name}, {"lines", log_tail(naos.project()->log_file(name), tail)}});
+      send_json(res, 200, {{"agent", name}, {"lines", log_tail(naos->project()->log_file(name), tail)}});
     });
-    http.Post(R"(/api/v1/(workflows|sagas)/([^/]+)/runs)",
-              [this](const httplib::Request& req, httplib::Response& res) { start_run(req, res); });
-    http.Get("/api/v1/runs", [this](const httplib::Request& req, httplib::Response& res) {
+    on("POST", "/api/v1/agents/{name}/runs",
+              [this](const std::shared_ptr<Naos>& naos, const httplib::Request& req, httplib::Response& res) { run_agent(naos, req, res); });
+    on("POST", "/api/v1/workflows/{name}/runs",
+       [this](const std::shared_ptr<Naos>& naos, const httplib::Request& req, httplib::Response& res) { start_run(naos, "workflow", req, res); });
+    on("POST", "/api/v1/sagas/{name}/runs",
+       [this](const std::shared_ptr<Naos>& naos, const httplib::Request& req, httplib::Response& res) { start_run(naos, "saga", req, res); });
+    on("GET", "/api/v1/openapi.json", [](const std::shared_ptr<Naos>&, const httplib::Request&, httplib::Response& res) {
+      res.set_content(std::string(openapi_document()), "application/json");
+    });
+    on("GET", "/api/v1/runs", [this](const std::shared_ptr<Naos>& naos, const httplib::Request& req, httplib::Response& res) {
       orchestration::RunFilter filter;
       if (req.has_param("kind")) filter.kind = req.get_param_value("kind");
       if (req.has_param("name")) filter.name = req.get_param_value("name");
@@ -254,28 +295,28 @@ struct ApiServer::Impl {
         if (!last) return send_error(res, Error(Code::kInvalidArgument, "expected a count", "last"));
         filter.limit = static_cast<size_t>(*last);
       }
-      auto runs = naos.journal()->runs(filter);
+      auto runs = naos->journal()->runs(filter);
       if (!runs) return send_error(res, runs.error());
       nlohmann::json all = nlohmann::json::array();
       for (const auto& run : *runs) all.push_back(views::run_json(run));
       send_json(res, 200, all);
     });
-    http.Post(R"(/api/v1/runs/(.+)/resume)",
-              [this](const httplib::Request& req, httplib::Response& res) { resume_run(req, res); });
+    on("POST", "/api/v1/runs/{id}/resume",
+              [this](const std::shared_ptr<Naos>& naos, const httplib::Request& req, httplib::Response& res) { resume_run(naos, req, res); });
     // Nested run ids contain '/' (PARENT/STEP#ATTEMPT): the rest of the path.
-    http.Get(R"(/api/v1/runs/(.+))", [this](const httplib::Request& req, httplib::Response& res) {
+    on("GET", "/api/v1/runs/{id}", [this](const std::shared_ptr<Naos>& naos, const httplib::Request& req, httplib::Response& res) {
       std::string id = req.matches[1].str();
-      auto run = naos.journal()->find_run(id);
+      auto run = naos->journal()->find_run(id);
       if (!run) return send_error(res, run.error());
       if (!*run) return send_error(res, Error(Code::kNotFound, "no run with this id", id), ApiCode{"RUN_NOT_FOUND"});
-      auto entries = naos.journal()->entries(id);
+      auto entries = naos->journal()->entries(id);
       if (!entries) return send_error(res, entries.error());
       nlohmann::json out = views::run_json(**run);
       out["journal"] = nlohmann::json::array();
       for (const auto& entry : *entries) out["journal"].push_back(views::entry_json(entry));
       send_json(res, 200, out);
     });
-    http.Get("/api/v1/audit", [this](const httplib::Request& req, httplib::Response& res) {
+    on("GET", "/api/v1/audit", [this](const std::shared_ptr<Naos>& naos, const httplib::Request& req, httplib::Response& res) {
       governance::AuditQuery query;
       if (req.has_param("agent")) query.agent = req.get_param_value("agent");
       if (req.has_param("filter")) query.category = req.get_param_value("filter");
@@ -293,14 +334,65 @@ struct ApiServer::Impl {
       for (const auto& e : *events) all.push_back(views::audit_event_json(e));
       send_json(res, 200, all);
     });
-    http.Get("/api/v1/events", [this](const httplib::Request& req, httplib::Response& res) { stream_events(req, res); });
-    http.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+    on("GET", "/api/v1/cost", [this](const std::shared_ptr<Naos>& naos, const httplib::Request&, httplib::Response& res) {
+      auto all = naos->budget()->status();
+      if (!all) return send_error(res, all.error());
+      int64_t now = naos->clock().now_ms();
+      nlohmann::json out = nlohmann::json::array();
+      for (const auto& status : *all) out.push_back(views::budget_status_json(status, now));
+      send_json(res, 200, out);
+    });
+    on("GET", "/api/v1/cost/{name}",
+       [this](const std::shared_ptr<Naos>& naos, const httplib::Request& req, httplib::Response& res) {
+         const std::string name = req.matches[1].str();
+         auto all = naos->budget()->status();
+         if (!all) return send_error(res, all.error());
+         for (const auto& status : *all) {
+           if (status.target == name) return send_json(res, 200, views::budget_status_json(status, naos->clock().now_ms()));
+         }
+         send_error(res, Error(Code::kNotFound, "no budget and no spending for this agent", name), kBudgetNotFound);
+       });
+    on("POST", "/api/v1/cost/{name}/budget",
+       [this](const std::shared_ptr<Naos>& naos, const httplib::Request& req, httplib::Response& res) {
+         set_budget(*naos, req, res);
+       });
+    on("POST", "/api/v1/cost/{name}/reset",
+       [this](const std::shared_ptr<Naos>& naos, const httplib::Request& req, httplib::Response& res) {
+         const std::string name = req.matches[1].str();
+         auto reset = naos->reset_cost(name, "api");
+         if (!reset) {
+           return send_error(res, reset.error(),
+                             reset.error().code() == Code::kNotFound ? std::optional(kBudgetNotFound) : std::nullopt);
+         }
+         send_json(res, 200, {{"ok", true}, {"reset", {name}}});
+       });
+    // ?days=7&agent=: the spending ledger, oldest first (`naos cost history --json`).
+    on("GET", "/api/v1/ledger", [this](const std::shared_ptr<Naos>& naos, const httplib::Request& req, httplib::Response& res) {
+      int64_t days = 7;
+      if (req.has_param("days")) {
+        auto parsed = parse_count(req.get_param_value("days"));
+        // Bounded so that days * a day's ms cannot overflow.
+        if (!parsed || *parsed < 1 || *parsed > 36'500) {
+          return send_error(res, Error(Code::kInvalidArgument, "expected 1 to 36500", "days"));
+        }
+        days = *parsed;
+      }
+      const std::string agent = req.has_param("agent") ? req.get_param_value("agent") : "";
+      constexpr int64_t kDayMs = 86'400'000;
+      auto rows = naos->budget()->ledger().rows_since(agent, naos->clock().now_ms() - days * kDayMs);
+      if (!rows) return send_error(res, rows.error());
+      nlohmann::json out = nlohmann::json::array();
+      for (const auto& row : *rows) out.push_back(views::ledger_row_json(row));
+      send_json(res, 200, out);
+    });
+    on("GET", "/api/v1/events", [this](const std::shared_ptr<Naos>& naos, const httplib::Request& req, httplib::Response& res) { stream_events(req, res); });
+    on("GET", "/metrics", [this](const std::shared_ptr<Naos>& naos, const httplib::Request&, httplib::Response& res) {
       int64_t in_flight;
       {
         std::lock_guard lock(runs_mutex);
         in_flight = runs_in_flight;
       }
-      res.set_content(metrics.render(naos, hub->newest(), in_flight), "text/plain; version=0.0.4; charset=utf-8");
+      res.set_content(metrics.render(*naos, hub->newest(), in_flight), "text/plain; version=0.0.4; charset=utf-8");
     });
   }
 
@@ -309,14 +401,107 @@ struct ApiServer::Impl {
     return governance::query_audit(*reads, query);
   }
 
+  // POST /api/v1/cost/NAME/budget, body {"budget": "$10/day", "period",
+  // "alert_at", "action"} (as `naos cost set NAME --budget ...`): the budget
+  // in force changed by the fields given. NAME is an agent or `global`.
+  void set_budget(Naos& naos, const httplib::Request& req, httplib::Response& res) {
+    const std::string name = req.matches[1].str();
+    if (name != project::kGlobalBudget) {
+      auto agent = naos.agent(name);
+      if (!agent) return send_error(res, agent.error(), ApiCode{"AGENT_NOT_FOUND", 100});
+    }
+    auto body = nlohmann::json::parse(req.body, nullptr, false);
+    if (!body.is_object()) {
+      return send_error(res, Error(Code::kInvalidArgument, "expected a JSON object: {\"budget\": \"$10/day\", ...}"));
+    }
+    governance::BudgetChange change;
+    for (const auto& [key, value] : body.items()) {
+      bool text = value.is_string();
+      if (key == "budget" && (text || value.is_number_integer())) {
+        change.amount = text ? value.get<std::string>() : std::to_string(value.get<int64_t>());
+      } else if (key == "period" && text) {
+        change.period = value.get<std::string>();
+      } else if (key == "action" && text) {
+        change.action = value.get<std::string>();
+      } else if (key == "alert_at" && value.is_number_unsigned() && value.get<uint64_t>() <= 100) {
+        change.alert_at = static_cast<uint32_t>(value.get<uint64_t>());
+      } else {
+        return send_error(res, Error(Code::kInvalidArgument,
+                                     "expected budget (text or cents), period, action (text), alert_at (0 to 100)",
+                                     printable(key)));
+      }
+    }
+    if (change.amount.empty()) return send_error(res, Error(Code::kInvalidArgument, "the budget is required", "budget"));
+    auto* enforcer = naos.budget();
+    auto existing = enforcer->budget(name);
+    if (!existing) return send_error(res, existing.error());
+    project::BudgetConfig base = existing->value_or(project::BudgetConfig{});
+    base.target = name;
+    auto budget = governance::apply_budget_change(base, change);
+    if (!budget) {
+      return send_error(res, budget.error(),
+                        budget.error().context() == "budget" ? std::optional(kInvalidAmount) : std::nullopt);
+    }
+    if (auto set = enforcer->set_budget(*budget, "api"); !set) return send_error(res, set.error(), kInvalidAmount);
+    send_json(res, 200, views::budget_json(*budget));
+  }
+
+  // POST /api/v1/agents/NAME/runs?timeout=&memory=&fuel=&verify_trust, body
+  // = the input (any bytes), as `naos run NAME --json`. An agent run has no
+  // journal to resume it from, so the answer comes when it ends (within its
+  // timeout): 200 and how it ran, a failed run included (ok: false, with its
+  // code); an error when naos refused to run it (BUDGET_EXCEEDED,
+  // TRUST_SCORE_LOW, ...).
+  void run_agent(const std::shared_ptr<Naos>& naos, const httplib::Request& req, httplib::Response& res) {
+    RunOptions run;
+    run.input = req.body;
+    run.actor = "api";
+    run.cancel = options.cancel;
+    run.verify_trust = req.has_param("verify_trust");
+    if (req.has_param("timeout")) {
+      auto timeout = parse_duration(req.get_param_value("timeout"));
+      if (!timeout) return send_error(res, Error(Code::kInvalidArgument, timeout.error().message(), "timeout"));
+      run.timeout = *timeout;
+    }
+    if (req.has_param("memory")) {
+      auto memory = parse_size(req.get_param_value("memory"));
+      if (!memory) return send_error(res, Error(Code::kInvalidArgument, memory.error().message(), "memory"));
+      run.memory_bytes = *memory;
+    }
+    if (req.has_param("fuel")) {
+      auto fuel = parse_count(req.get_param_value("fuel"));
+      if (!fuel) return send_error(res, Error(Code::kInvalidArgument, "expected a count", "fuel"));
+      run.fuel = static_cast<uint64_t>(*fuel);
+    }
+    // Only agents of the config: a path to a .wasm file is the CLI's.
+    const std::string name = req.matches[1].str();
+    if (naos->project()->config().agents.count(name) == 0) {
+      return send_error(res, Error(Code::kNotFound, "no agent of this name in the config", name),
+                        ApiCode{"AGENT_NOT_FOUND", 100});
+    }
+    auto started = std::chrono::steady_clock::now();
+    auto ran = naos->run(name, run);
+    if (!ran) {
+      auto code = views::refusal_code(ran.error());
+      return send_error(res, ran.error(), code ? std::optional(ApiCode{code->name, code->number}) : std::nullopt);
+    }
+    const auto& outcome = ran->outcome;
+    metrics.run_ended("agent",
+                      outcome.ok()                                          ? "completed"
+                      : outcome.failure == sandbox::Failure::kCancelled ? "stopped"
+                                                                            : "failed",
+                      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    send_json(res, 200, views::agent_run_json(*ran));
+  }
+
   // POST /api/v1/{workflows,sagas}/NAME/runs, body = the input (any bytes),
   // Idempotency-Key = the run id (a new one when absent). 202 and the run
   // once it is in the journal; 200 and the run when the key names a run that
   // has finished already.
-  void start_run(const httplib::Request& req, httplib::Response& res) {
-    const std::string kind = req.matches[1].str() == "workflows" ? "workflow" : "saga";
-    const std::string name = req.matches[2].str();
-    const auto& config = naos.project()->config();
+  void start_run(const std::shared_ptr<Naos>& naos, const std::string& kind, const httplib::Request& req,
+                 httplib::Response& res) {
+    const std::string name = req.matches[1].str();
+    const auto& config = naos->project()->config();
     bool exists = kind == "workflow" ? config.workflows.count(name) > 0 : config.sagas.count(name) > 0;
     std::optional<ApiCode> not_found;
     if (kind == "saga") not_found = ApiCode{"SAGA_NOT_FOUND", 200};
@@ -328,7 +513,7 @@ struct ApiServer::Impl {
                                    "Idempotency-Key"));
     }
     if (id.empty()) id = orchestration::new_run_id(kind, name);
-    auto earlier = naos.journal()->find_run(id);
+    auto earlier = naos->journal()->find_run(id);
     if (!earlier) return send_error(res, earlier.error());
     if (*earlier && !unfinished(**earlier)) {
       if ((*earlier)->kind != kind || (*earlier)->name != name) {
@@ -341,11 +526,11 @@ struct ApiServer::Impl {
 
     const std::atomic<bool>* cancel = options.cancel;
     launch(
-        id,
-        [this, kind, name, id, input = req.body, cancel] {
-          auto* orchestrator = naos.orchestrator();
-          return kind == "workflow" ? orchestrator->run_workflow(name, input, id, cancel)
-                                    : orchestrator->run_saga(name, input, id, cancel);
+        naos, id,
+        [naos, kind, name, id, input = req.body, cancel](const orchestration::OnDriving& driving) {
+          auto* orchestrator = naos->orchestrator();
+          return kind == "workflow" ? orchestrator->run_workflow(name, input, id, cancel, driving)
+                                    : orchestrator->run_saga(name, input, id, cancel, driving);
         },
         res, [&](const Error& error) -> std::optional<ApiCode> {
           if (error.code() == Code::kNotFound) return not_found;
@@ -357,9 +542,9 @@ struct ApiServer::Impl {
   // POST /api/v1/runs/ID/resume: continues an unfinished run (one a killed
   // naos left), or restarts a failed workflow at its failed step; 202 once
   // this process drives it.
-  void resume_run(const httplib::Request& req, httplib::Response& res) {
+  void resume_run(const std::shared_ptr<Naos>& naos, const httplib::Request& req, httplib::Response& res) {
     const std::string id = req.matches[1].str();
-    auto run = naos.journal()->find_run(id);
+    auto run = naos->journal()->find_run(id);
     if (!run) return send_error(res, run.error());
     if (!*run) return send_error(res, Error(Code::kNotFound, "no run with this id", id), ApiCode{"RUN_NOT_FOUND"});
     if (unfinished(**run) && orchestration::Journal::owner_alive((*run)->owner)) {
@@ -368,45 +553,68 @@ struct ApiServer::Impl {
     }
     const std::atomic<bool>* cancel = options.cancel;
     launch(
-        id, [this, id, cancel] { return naos.orchestrator()->resume(id, cancel); }, res,
+        naos, id,
+        [naos, id, cancel](const orchestration::OnDriving& driving) {
+          return naos->orchestrator()->resume(id, cancel, driving);
+        },
+        res,
         [](const Error&) -> std::optional<ApiCode> { return std::nullopt; });
   }
 
   // Drives a run (`drive`) on a thread of its own. Answers 202 and the run
-  // once run `id` is in the journal with this process as its owner (so it is
-  // durable), else how `drive` ended: its error (with the product code
-  // `code_of` gives), or the run, 202 when this request started it, 200 when
-  // it was an earlier run (reused).
-  void launch(const std::string& id, std::function<Result<orchestration::RunResult>()> drive, httplib::Response& res,
+  // as soon as the orchestrator says run `id` is in the journal with this
+  // process driving it (durable), else how `drive` ended: its error (with
+  // the product code `code_of` gives), or the run, 202 when this request
+  // started it, 200 when it was an earlier run (reused).
+  using Drive = std::function<Result<orchestration::RunResult>(const orchestration::OnDriving&)>;
+  void launch(const std::shared_ptr<Naos>& naos, const std::string& id, Drive drive, httplib::Response& res,
               const std::function<std::optional<ApiCode>(const Error&)>& code_of) {
-    auto finished = std::make_shared<std::promise<Result<orchestration::RunResult>>>();
-    auto result = finished->get_future();
+    // Shared with the run's thread, which outlives this request.
+    struct Launch {
+      std::mutex mutex;
+      std::condition_variable changed;
+      bool driving = false;
+      std::optional<Result<orchestration::RunResult>> ended;
+    };
+    auto launch = std::make_shared<Launch>();
     {
       std::lock_guard lock(runs_mutex);
       ++runs_in_flight;
     }
-    std::thread([this, drive = std::move(drive), finished] {
+    std::thread([this, drive = std::move(drive), launch] {
       auto started = std::chrono::steady_clock::now();
-      auto ended = drive();
+      auto ended = drive([&launch](const orchestration::RunRecord&) {
+        std::lock_guard lock(launch->mutex);
+        launch->driving = true;
+        launch->changed.notify_all();
+      });
       if (ended) {
         metrics.run_ended(ended->kind, ended->state,
                           std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
       }
-      finished->set_value(std::move(ended));
+      {
+        std::lock_guard lock(launch->mutex);
+        launch->ended = std::move(ended);
+        launch->changed.notify_all();
+      }
       std::lock_guard lock(runs_mutex);
       if (--runs_in_flight == 0) runs_done.notify_all();
     }).detach();
 
-    while (result.wait_for(std::chrono::milliseconds(2)) != std::future_status::ready) {
-      auto run = naos.journal()->find_run(id);
-      if (run && *run && (*run)->owner == orchestration::Journal::this_process() && unfinished(**run)) {
-        return send_json(res, 202, views::run_json(**run));
-      }
+    std::unique_lock lock(launch->mutex);
+    launch->changed.wait(lock, [&] { return launch->driving || launch->ended.has_value(); });
+    if (!launch->ended) {
+      lock.unlock();
+      auto run = naos->journal()->find_run(id);
+      if (!run) return send_error(res, run.error());
+      if (*run) return send_json(res, 202, views::run_json(**run));
+      return send_error(res, Error(Code::kInternal, "the run being driven is not in the journal", id));
     }
-    auto ended = result.get();
+    auto ended = std::move(*launch->ended);
+    lock.unlock();
     if (!ended) return send_error(res, ended.error(), code_of(ended.error()));
     int status = ended->reused ? 200 : 202;
-    auto run = naos.journal()->find_run(id);
+    auto run = naos->journal()->find_run(id);
     if (!run || !*run) return send_json(res, status, views::result_json(*ended));
     nlohmann::json out = views::run_json(**run);
     if (ended->reused) out["reused"] = true;
@@ -442,17 +650,18 @@ struct ApiServer::Impl {
   }
 };
 
-Result<std::unique_ptr<ApiServer>> ApiServer::create(Naos& naos, ServerOptions options) {
-  if (naos.project() == nullptr) return Error(Code::kFailedPrecondition, "naos serve needs a project");
+Result<std::unique_ptr<ApiServer>> ApiServer::create(std::shared_ptr<Naos> naos, ServerOptions options) {
+  if (naos->project() == nullptr) return Error(Code::kFailedPrecondition, "naos serve needs a project");
   if (!is_loopback(options.bind) && options.token.empty()) {
     return Error(Code::kInvalidArgument,
                  "serving on " + options.bind +
                      " (not loopback) needs a token: set NEXUS_DASH_TOKEN, or bind to 127.0.0.1",
                  "--bind");
   }
-  auto impl = std::make_unique<Impl>(naos, std::move(options));
-  NAOS_ASSIGN_OR_RETURN(impl->reads, store::Database::open(naos.project()->database_file()));
-  NAOS_ASSIGN_OR_RETURN(impl->hub, EventHub::start(naos.project()->database_file()));
+  const auto database_file = naos->project()->database_file();
+  auto impl = std::make_unique<Impl>(std::move(naos), std::move(options));
+  NAOS_ASSIGN_OR_RETURN(impl->reads, store::Database::open(database_file));
+  NAOS_ASSIGN_OR_RETURN(impl->hub, EventHub::start(database_file));
   Impl& s = *impl;
   int threads = s.options.threads;
   s.http.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
@@ -529,6 +738,13 @@ void ApiServer::stop() {
   impl_->hub->stop();  // ends the event streams' waits
   impl_->http.stop();
 }
+
+void ApiServer::replace(std::shared_ptr<Naos> naos) {
+  std::lock_guard lock(impl_->naos_mutex);
+  impl_->naos_ = std::move(naos);
+}
+
+std::vector<std::pair<std::string, std::string>> ApiServer::routes() const { return impl_->registered; }
 
 std::string ApiServer::url() const { return "http://" + impl_->host_for_url() + ":" + std::to_string(impl_->port); }
 

@@ -18,9 +18,10 @@
 // CORS headers are sent, so browsers keep other origins out. Bodies are
 // capped, and slow clients time out.
 //
-// Ownership: borrows the Naos (must outlive the server), owns its HTTP
-// server, its own connection for reads, and the threads of the runs it
-// started. Threading: serve() blocks in the calling thread; stop() may be
+// Ownership: shares the Naos with its caller and with the runs it started
+// (a Naos replaced after a config change lives until its last run ends);
+// owns its HTTP server, its own connection for reads, and the threads of
+// the runs it started. Threading: serve() blocks in the calling thread; stop() may be
 // called from any thread; requests are handled on a pool of threads.
 #pragma once
 
@@ -28,6 +29,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "base/result.h"
@@ -56,7 +58,7 @@ bool is_loopback(const std::string& address);
 class ApiServer {
  public:
   // Errors: kInvalidArgument (a non-loopback bind without a token).
-  static Result<std::unique_ptr<ApiServer>> create(Naos& naos, ServerOptions options);
+  static Result<std::unique_ptr<ApiServer>> create(std::shared_ptr<Naos> naos, ServerOptions options);
   ~ApiServer();
   ApiServer(const ApiServer&) = delete;
   ApiServer& operator=(const ApiServer&) = delete;
@@ -70,8 +72,16 @@ class ApiServer {
   Status serve();
   void stop();
 
+  // Serves the requests that arrive from now on with `naos` (a project
+  // whose config changed, opened anew). Requests being served, and the runs
+  // they started, go on with the Naos they began with.
+  void replace(std::shared_ptr<Naos> naos);
+
   // "http://ADDRESS:PORT" once bound.
   std::string url() const;
+
+  // Every route, as (method, OpenAPI path template): "GET", "/api/v1/runs/{id}".
+  std::vector<std::pair<std::string, std::string>> routes() const;
 
   struct Impl;
 

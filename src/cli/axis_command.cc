@@ -1,14 +1,8 @@
 // `naos axis register AGENT`, `naos axis verify AGENT|--all`, `naos axis status AGENT`,
 // `naos axis list`, `naos axis directory [--search Q] [--tier T]`,
 // `naos axis cache [--clear]` — the AXIS trust score (governance/trust.h,
-// docs/trust.md), computed locally from the audit log.
-//
-// The score is recomputed from the audit log every time it is shown; the cache
-// (data/axis-cache.json) keeps the last report per agent for `axis cache` and
-// for tools that want it without opening the database:
-//     {"version": 1, "agents": {"<name>": <to_json(TrustReport)>, ...}}
-// A trust.changed event is recorded whenever register, verify or status sees a
-// tier other than the one the newest trust.changed recorded.
+// docs/trust.md), computed locally from the audit log. What each does is
+// core/axis.h (shared with /api/v1/trust); this file prints it.
 
 #include <fstream>
 #include <iostream>
@@ -20,72 +14,15 @@
 #include "base/sha256.h"
 #include "base/units.h"
 #include "cli/cli.h"
+#include "base/printable.h"
+#include "core/axis.h"
 #include "governance/trust.h"
+#include "views/trust.h"
 
 namespace naos::cli {
 namespace {
 
 namespace gov = governance;
-
-constexpr const char* kActor = "axis";
-
-std::filesystem::path cache_file(Naos& naos) { return naos.project()->data_dir() / "axis-cache.json"; }
-
-nlohmann::json read_cache(Naos& naos) {
-  std::ifstream in(cache_file(naos));
-  nlohmann::json cache = in ? nlohmann::json::parse(in, nullptr, false) : nlohmann::json();
-  if (!cache.is_object() || !cache.contains("agents") || !cache["agents"].is_object()) {
-    cache = {{"version", 1}, {"agents", nlohmann::json::object()}};
-  }
-  return cache;
-}
-
-Status write_cache(Naos& naos, const nlohmann::json& cache) {
-  auto file = cache_file(naos);
-  auto temporary = file;
-  temporary += ".tmp";
-  {
-    std::ofstream out(temporary, std::ios::trunc);
-    out << cache.dump(2) << "\n";
-    if (!out) return Error(Code::kUnavailable, "cannot write " + temporary.string());
-  }
-  std::error_code ec;
-  std::filesystem::rename(temporary, file, ec);
-  if (ec) return Error(Code::kUnavailable, "cannot write " + file.string() + ": " + ec.message());
-  return ok();
-}
-
-// The agent's module file: its config's (source: or agents/NAME/NAME.wasm),
-// else the registry's `source`.
-std::optional<std::filesystem::path> module_of(Naos& naos, const Naos::AgentView& view) {
-  if (view.config != nullptr) return naos.project()->module_file(*view.config);
-  if (view.record && !view.record->source.empty()) return naos.project()->root() / view.record->source;
-  return std::nullopt;
-}
-
-std::string hash_of(const std::optional<std::filesystem::path>& file) {
-  if (!file) return "";
-  auto bytes = read_file(*file, "module file");
-  return bytes ? sha256_hex(*bytes) : "";
-}
-
-// Scores the agent, records trust.changed when the tier moved, and caches the report.
-Result<gov::TrustReport> refresh(Naos& naos, const Naos::AgentView& view, bool record_change) {
-  NAOS_ASSIGN_OR_RETURN(auto report, naos.trust_report(view.name, hash_of(module_of(naos, view))));
-  NAOS_ASSIGN_OR_RETURN(auto events, gov::query_audit(*naos.database(), {.agent = view.name}));
-  auto before = gov::recorded_tier(view.name, events);
-  if (record_change && before != report.tier) {
-    NAOS_TRY(naos.record({kActor, view.name, gov::event::kTrustChanged, gov::trust_changed_payload(before, report)}));
-  }
-  auto cache = read_cache(naos);
-  cache["agents"][view.name] = gov::to_json(report);
-  NAOS_TRY(write_cache(naos, cache));
-  return report;
-}
-
-std::string auid_of(const std::string& name, const std::string& hash) {
-  return "axis://agent/" + name + "/" + hash.substr(0, 8);
-}
 
 void print_report(const gov::TrustReport& report) {
   std::vector<std::vector<std::string>> head = {
@@ -114,78 +51,21 @@ std::string short_line(const gov::TrustReport& report) {
 int do_register(Context& context, const std::string& name) {
   auto naos = open_naos(context, true);
   if (!naos) return report_error(context.globals, naos.error());
-  auto view = (*naos)->agent(name);
-  if (!view) return report_agent_error(context.globals, view.error());
-  std::string hash = hash_of(module_of(**naos, *view));
-  if (hash.empty()) {
-    return report_error(context.globals, Error(Code::kFailedPrecondition,
-                                               "the agent has no module to register (naos build " + name + ")", name));
+  auto registered = axis::register_agent(**naos, name);
+  if (!registered) {
+    return registered.error().code() == Code::kNotFound ? report_agent_error(context.globals, registered.error())
+                                                        : report_error(context.globals, registered.error());
   }
-  std::string auid = auid_of(name, hash);
-  auto recorded = (*naos)->record({kActor, name, gov::event::kAxisRegistered, {{"module_hash", hash}, {"auid", auid}}});
-  if (!recorded) return report_error(context.globals, recorded.error());
-  auto report = refresh(**naos, *view, true);
-  if (!report) return report_error(context.globals, report.error());
   if (context.globals.json) {
-    std::cout << nlohmann::json{{"agent", name}, {"auid", auid}, {"module_hash", hash}, {"trust", gov::to_json(*report)}}
-                     .dump(2)
-              << "\n";
+    std::cout << views::registration_json(*registered).dump(2) << "\n";
     return 0;
   }
   std::cout << "registered " << name << "\n"
-            << "AUID:        " << auid << "\n"
-            << "Module:      " << hash << "\n"
-            << "Trust Tier:  " << gov::tier_name(report->tier) << " (T-Score " << report->t_score << ")\n";
+            << "AUID:        " << registered->auid << "\n"
+            << "Module:      " << registered->module_hash << "\n"
+            << "Trust Tier:  " << gov::tier_name(registered->report.tier) << " (T-Score " << registered->report.t_score
+            << ")\n";
   return 0;
-}
-
-// Trims one trailing newline, as `expect:` block scalars and echoing agents add one.
-std::string trimmed(std::string text) {
-  if (!text.empty() && text.back() == '\n') text.pop_back();
-  return text;
-}
-
-struct Verification {
-  int passed = 0;
-  int total = 0;
-  nlohmann::json failures = nlohmann::json::array();
-  gov::TrustReport report;
-};
-
-Result<Verification> verify_one(Naos& naos, const Naos::AgentView& view) {
-  Verification out;
-  std::string tested_hash = hash_of(module_of(naos, view));
-  const auto& tests = view.config != nullptr ? view.config->tests : std::vector<project::AgentTest>{};
-  out.total = static_cast<int>(tests.size());
-  for (size_t i = 0; i < tests.size(); ++i) {
-    RunOptions options;
-    options.input = tests[i].input;
-    options.actor = kActor;
-    auto run = naos.run(view.name, options);
-    std::string why;
-    if (!run) {
-      why = run.error().to_string();
-    } else {
-      tested_hash = run->module_hash;
-      if (!run->outcome.ok()) {
-        why = std::string(sandbox::failure_name(run->outcome.failure)) + ": " + run->outcome.message;
-      } else if (trimmed(run->outcome.output) != trimmed(tests[i].expect)) {
-        why = "output differs from expect";
-      }
-    }
-    if (why.empty()) {
-      ++out.passed;
-    } else {
-      nlohmann::json failure = {{"test", i + 1}, {"reason", why}};
-      if (run && run->outcome.ok()) failure["output"] = run->outcome.output, failure["expect"] = tests[i].expect;
-      out.failures.push_back(std::move(failure));
-    }
-  }
-  NAOS_TRY(naos.record({kActor, view.name, gov::event::kAxisVerified,
-                        {{"passed", out.passed}, {"total", out.total}, {"module_hash", tested_hash},
-                         {"failures", out.failures}}}));
-  NAOS_ASSIGN_OR_RETURN(out.report, refresh(naos, view, true));
-  return out;
 }
 
 int do_verify(Context& context, const std::string& name, bool all) {
@@ -207,50 +87,37 @@ int do_verify(Context& context, const std::string& name, bool all) {
     targets.push_back(std::move(*view));
   }
   nlohmann::json out = nlohmann::json::array();
-  bool all_passed = true;
   for (const auto& view : targets) {
-    auto verified = verify_one(**naos, view);
+    auto verified = axis::verify(**naos, view);
     if (!verified) return report_error(context.globals, verified.error());
-    all_passed = all_passed && verified->passed == verified->total;
     if (context.globals.json) {
-      out.push_back({{"agent", view.name},
-                     {"passed", verified->passed},
-                     {"total", verified->total},
-                     {"failures", verified->failures},
-                     {"trust", gov::to_json(verified->report)}});
+      out.push_back(views::verification_json(*verified));
       continue;
     }
     std::cout << short_line(verified->report) << "  tests " << verified->passed << "/" << verified->total << "\n";
     for (const auto& failure : verified->failures) {
-      std::cout << "  test " << failure["test"].get<size_t>() << ": " << failure["reason"].get<std::string>() << "\n";
+      std::cout << "  test " << failure["test"].get<size_t>() << ": " << printable(failure["reason"].get<std::string>())
+                << "\n";
     }
   }
-  if (context.globals.json) std::cout << (all ? out : out.at(0)).dump(2) << "\n";
   // Failing tests lower the score; they are not an error of the command.
-  (void)all_passed;
+  if (context.globals.json) std::cout << dump_lossless(all ? out : out.at(0), 2) << "\n";
   return 0;
 }
 
 int do_status(Context& context, const std::string& name) {
   auto naos = open_naos(context, true);
   if (!naos) return report_error(context.globals, naos.error());
-  auto view = (*naos)->agent(name);
-  if (!view) return report_agent_error(context.globals, view.error());
-  auto report = refresh(**naos, *view, true);
-  if (!report) return report_error(context.globals, report.error());
-  auto json = gov::to_json(*report);
-  // The gates this project's config would apply at this score.
-  auto run_gate = gov::check_run_gate((*naos)->trust_policy(), *report);
-  json["may_run"] = run_gate.has_value();
-  json["gated_capabilities"] = (*naos)->trust_gated(name, *report);
+  auto standing = axis::standing(**naos, name);
+  if (!standing) return report_agent_error(context.globals, standing.error());
   if (context.globals.json) {
-    std::cout << json.dump(2) << "\n";
+    std::cout << views::standing_json(*standing).dump(2) << "\n";
     return 0;
   }
-  print_report(*report);
-  if (!run_gate) std::cout << "\nrefused to run: " << run_gate.error().message() << "\n";
-  for (const auto& capability : json["gated_capabilities"]) {
-    std::cout << "capability withheld by trust.capabilityTiers: " << capability.get<std::string>() << "\n";
+  print_report(standing->report);
+  if (standing->refused) std::cout << "\nrefused to run: " << *standing->refused << "\n";
+  for (const auto& capability : standing->gated_capabilities) {
+    std::cout << "capability withheld by trust.capabilityTiers: " << capability << "\n";
   }
   return 0;
 }
@@ -263,7 +130,7 @@ int do_list(Context& context) {
   nlohmann::json out = nlohmann::json::array();
   std::vector<std::vector<std::string>> rows = {{"AGENT", "TIER", "T-SCORE", "RATING", "VERIFIED"}};
   for (const auto& view : *agents) {
-    auto report = refresh(**naos, view, false);
+    auto report = axis::refresh(**naos, view, false);
     if (!report) return report_error(context.globals, report.error());
     out.push_back(gov::to_json(*report));
     rows.push_back({view.name, std::string(gov::tier_name(report->tier)), std::to_string(report->t_score),
@@ -293,40 +160,15 @@ int do_directory(Context& context, const std::string& search, const std::string&
   }
   auto naos = open_naos(context, true);
   if (!naos) return report_error(context.globals, naos.error());
-  auto agents = (*naos)->agents();
-  if (!agents) return report_error(context.globals, agents.error());
-  const std::string wanted = ascii_lowercase(search);
+  auto entries = axis::directory(**naos, search, at_least);
+  if (!entries) return report_error(context.globals, entries.error());
   nlohmann::json out = nlohmann::json::array();
   std::vector<std::vector<std::string>> rows = {{"AUID", "AGENT", "TIER", "T-SCORE", "RATING", "DESCRIPTION"}};
-  for (const auto& view : *agents) {
-    auto registered = gov::query_audit(*(*naos)->database(), {.agent = view.name, .action = gov::event::kAxisRegistered});
-    if (!registered) return report_error(context.globals, registered.error());
-    if (registered->empty()) continue;  // not in the directory until registered
-    std::string description = view.config != nullptr ? view.config->description : "";
-    std::string template_name = view.config != nullptr ? view.config->template_name
-                                : view.record             ? view.record->template_name
-                                                          : "";
-    if (!wanted.empty() && ascii_lowercase(view.name + "\n" + template_name + "\n" + description).find(wanted) ==
-                               std::string::npos) {
-      continue;
-    }
-    auto report = refresh(**naos, view, false);
-    if (!report) return report_error(context.globals, report.error());
-    if (at_least && report->tier > *at_least) continue;
-    auto payload = nlohmann::json::parse(registered->back().payload, nullptr, false);
-    std::string hash = payload.is_object() ? payload.value("module_hash", "") : "";
-    std::string auid = payload.is_object() ? payload.value("auid", auid_of(view.name, hash)) : auid_of(view.name, hash);
-    out.push_back({{"auid", auid},
-                   {"agent", view.name},
-                   {"template", template_name},
-                   {"description", description},
-                   {"module_hash", hash},
-                   {"registered", format_utc_ms(registered->back().ts_ms)},
-                   {"tier", std::string(gov::tier_name(report->tier))},
-                   {"t_score", report->t_score},
-                   {"rating", std::string(gov::rating_name(report->rating))}});
-    rows.push_back({auid, view.name, std::string(gov::tier_name(report->tier)), std::to_string(report->t_score),
-                    std::string(gov::rating_name(report->rating)), description});
+  for (const auto& entry : *entries) {
+    out.push_back(views::directory_entry_json(entry));
+    rows.push_back({entry.auid, entry.agent, std::string(gov::tier_name(entry.report.tier)),
+                    std::to_string(entry.report.t_score), std::string(gov::rating_name(entry.report.rating)),
+                    entry.description});
   }
   if (context.globals.json) {
     std::cout << out.dump(2) << "\n";
@@ -344,7 +186,7 @@ int do_cache(Context& context, bool clear) {
   if (!naos) return report_error(context.globals, naos.error());
   if (clear) {
     std::error_code ec;
-    bool removed = std::filesystem::remove(cache_file(**naos), ec);
+    bool removed = std::filesystem::remove(axis::cache_file(**naos), ec);
     if (ec) return report_error(context.globals, Error(Code::kUnavailable, "cannot remove the cache: " + ec.message()));
     if (context.globals.json) {
       std::cout << nlohmann::json{{"cleared", removed}}.dump(2) << "\n";
@@ -353,7 +195,7 @@ int do_cache(Context& context, bool clear) {
     }
     return 0;
   }
-  auto cache = read_cache(**naos);
+  auto cache = axis::read_cache(**naos);
   if (context.globals.json) {
     std::cout << cache.dump(2) << "\n";
     return 0;

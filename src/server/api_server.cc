@@ -16,6 +16,7 @@
 #include "base/bytes_json.h"
 #include "base/printable.h"
 #include "base/units.h"
+#include "core/axis.h"
 #include "core/log_tail.h"
 #include "governance/audit_log.h"
 #include "governance/budget_change.h"
@@ -29,6 +30,7 @@
 #include "views/cost.h"
 #include "views/audit.h"
 #include "views/runs.h"
+#include "views/trust.h"
 
 namespace naos::server {
 namespace {
@@ -78,6 +80,12 @@ void send_error(httplib::Response& res, const Error& error, std::optional<ApiCod
 }
 
 constexpr ApiCode kBudgetNotFound{"BUDGET_NOT_FOUND", 301};
+
+// AGENT_NOT_FOUND for an error that says no such agent.
+std::optional<ApiCode> agent_code(const Error& error) {
+  if (error.code() == Code::kNotFound) return ApiCode{"AGENT_NOT_FOUND", 100};
+  return std::nullopt;
+}
 constexpr ApiCode kInvalidAmount{"INVALID_AMOUNT", 302};
 
 bool unfinished(const orchestration::RunRecord& run) {
@@ -385,6 +393,52 @@ struct ApiServer::Impl {
       for (const auto& row : *rows) out.push_back(views::ledger_row_json(row));
       send_json(res, 200, out);
     });
+    // AXIS trust (core/axis.h): `naos axis list/status/verify/register/directory`.
+    on("GET", "/api/v1/trust", [this](const std::shared_ptr<Naos>& naos, const httplib::Request&, httplib::Response& res) {
+      auto agents = naos->agents();
+      if (!agents) return send_error(res, agents.error());
+      nlohmann::json out = nlohmann::json::array();
+      for (const auto& view : *agents) {
+        auto report = axis::refresh(*naos, view, false);
+        if (!report) return send_error(res, report.error());
+        out.push_back(governance::to_json(*report));
+      }
+      send_json(res, 200, out);
+    });
+    on("GET", "/api/v1/trust/{name}",
+       [this](const std::shared_ptr<Naos>& naos, const httplib::Request& req, httplib::Response& res) {
+         auto standing = axis::standing(*naos, req.matches[1].str());
+         if (!standing) return send_error(res, standing.error(), agent_code(standing.error()));
+         send_json(res, 200, views::standing_json(*standing));
+       });
+    on("POST", "/api/v1/trust/{name}/verify",
+       [this](const std::shared_ptr<Naos>& naos, const httplib::Request& req, httplib::Response& res) {
+         auto view = naos->agent(req.matches[1].str());
+         if (!view) return send_error(res, view.error(), agent_code(view.error()));
+         auto verified = axis::verify(*naos, *view);
+         if (!verified) return send_error(res, verified.error());
+         send_json(res, 200, views::verification_json(*verified));
+       });
+    on("POST", "/api/v1/trust/{name}/register",
+       [this](const std::shared_ptr<Naos>& naos, const httplib::Request& req, httplib::Response& res) {
+         auto registered = axis::register_agent(*naos, req.matches[1].str());
+         if (!registered) return send_error(res, registered.error(), agent_code(registered.error()));
+         send_json(res, 200, views::registration_json(*registered));
+       });
+    // ?search=&tier=T3: the registered agents (`naos axis directory --json`).
+    on("GET", "/api/v1/directory",
+       [this](const std::shared_ptr<Naos>& naos, const httplib::Request& req, httplib::Response& res) {
+         std::optional<governance::Tier> at_least;
+         if (req.has_param("tier")) {
+           at_least = governance::parse_tier(req.get_param_value("tier"));
+           if (!at_least) return send_error(res, Error(Code::kInvalidArgument, "expected T1 (best) to T5", "tier"));
+         }
+         auto entries = axis::directory(*naos, req.has_param("search") ? req.get_param_value("search") : "", at_least);
+         if (!entries) return send_error(res, entries.error());
+         nlohmann::json out = nlohmann::json::array();
+         for (const auto& entry : *entries) out.push_back(views::directory_entry_json(entry));
+         send_json(res, 200, out);
+       });
     on("GET", "/api/v1/events", [this](const std::shared_ptr<Naos>& naos, const httplib::Request& req, httplib::Response& res) { stream_events(req, res); });
     on("GET", "/metrics", [this](const std::shared_ptr<Naos>& naos, const httplib::Request&, httplib::Response& res) {
       int64_t in_flight;

@@ -580,6 +580,31 @@ TEST_F(CliServeTest, TrustOverHttpIsWhatNaosAxisPrints) {
   EXPECT_EQ(bad_tier->status, 400);
 }
 
+// `naos dashboard` is the same server; --open hands its address to
+// xdg-open (here a script on PATH that writes down what it was given).
+TEST_F(CliServeTest, DashboardIsTheSameServerAndOpenHandsItsAddressToXdgOpen) {
+  auto bin = root() / "bin";
+  std::filesystem::create_directories(bin);
+  testing::write_file(bin / "xdg-open", "#!/bin/sh\nprintf '%s' \"$1\" > " + (root() / "opened").string() + "\n");
+  std::filesystem::permissions(bin / "xdg-open", std::filesystem::perms::owner_all);
+  testing::ChildProcess dashboard({"/usr/bin/env", "-u", "NEXUS_DASH_TOKEN", "PATH=" + bin.string() + ":/usr/bin:/bin",
+                                   NAOS_BINARY, "--project", root().string(), "dashboard", "--port", "0", "--open"});
+  std::string line = dashboard.read_line();
+  auto start = line.find("http://");
+  auto end = line.find("/api/v1");
+  ASSERT_TRUE(start != std::string::npos && end != std::string::npos) << line;
+  const std::string url = line.substr(start, end - start);
+  httplib::Client client(url);
+  auto health = client.Get("/api/v1/health");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(body(health)["project"], "served");
+  EXPECT_TRUE(testing::poll_until([&] { return std::filesystem::exists(root() / "opened"); }, std::chrono::seconds(10)));
+  EXPECT_EQ(testing::read_file(root() / "opened"), url + "/");
+  if (dashboard.pid() > 0) ::kill(dashboard.pid(), SIGTERM);
+  int status = dashboard.wait();
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+}
+
 TEST_F(CliServeTest, AFailedWorkflowIsResumedOverHttpAtItsFailedStep) {
   Server server(root());
   ASSERT_TRUE(server.up()) << server.first_line();

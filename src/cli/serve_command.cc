@@ -1,4 +1,5 @@
-// `naos serve [--port N] [--bind ADDRESS] [--host NAME]... [--json]`: the resident runtime of
+// `naos serve [--port N] [--bind ADDRESS] [--host NAME]... [--json]`, and
+// `naos dashboard [...] [--open]`, the same server: the resident runtime of
 // a project. It holds the project's daemon lock (cli/resident.h), resumes the
 // runs a killed naos left unfinished, runs the scheduled agents on time, and
 // serves the HTTP API (server/api_server.h, docs/api.md) until Ctrl-C or
@@ -7,6 +8,8 @@
 // from NEXUS_DASH_TOKEN. An edit of nexus.config.yaml is applied while it
 // serves (or refused, when it does not load, and the config in force kept).
 
+#include <fcntl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -29,7 +32,32 @@ struct ServeFlags {
   std::optional<uint16_t> port;
   std::string bind;
   std::vector<std::string> hosts;
+  bool open = false;  // `naos dashboard --open`
 };
+
+// Opens `url` in the user's browser with xdg-open, without waiting for it
+// and without its output; says where to go when there is none.
+void open_in_browser(const Globals& globals, const std::string& url) {
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    int null = ::open("/dev/null", O_RDWR);
+    if (null >= 0) {
+      ::dup2(null, STDIN_FILENO);
+      ::dup2(null, STDOUT_FILENO);
+      ::dup2(null, STDERR_FILENO);
+    }
+    ::execlp("xdg-open", "xdg-open", url.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  int status = 0;
+  // xdg-open hands the URL to the browser and exits; a browser it starts
+  // lives on by itself.
+  bool opened = pid > 0 && ::waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  if (!opened) {
+    print_line(globals, {{"open", url}, {"opened", false}},
+               "naos dashboard: could not start a browser (xdg-open); open " + url, /*error=*/true);
+  }
+}
 
 bool has_schedules(const Naos& naos) {
   for (const auto& [name, agent] : naos.project()->config().agents) {
@@ -98,6 +126,7 @@ int serve(Context& context, const ServeFlags& flags) {
   } else if (!globals.quiet) {
     std::cout << "naos serve: " << url << "/api/v1 (Ctrl-C to stop)" << std::endl;
   }
+  if (flags.open) open_in_browser(globals, url + "/");
 
   // Interrupted runs are resumed while the API already answers.
   Status resumed = ok();
@@ -157,16 +186,24 @@ int serve(Context& context, const ServeFlags& flags) {
 }  // namespace
 
 void add_serve_command(CLI::App& app, Context& context, int& exit_status) {
-  auto flags = std::make_shared<ServeFlags>();
-  CLI::App* command = app.add_subcommand(
-      "serve", "Serve the project's HTTP API, run scheduled agents and resume interrupted runs until Ctrl-C");
-  command->add_option("--port", flags->port, "TCP port (default: dashboard.port, 4200; 0: any free port)");
-  command->add_option("--bind", flags->bind,
-                      "Address to listen on (default: dashboard.bind, 127.0.0.1; others need NEXUS_DASH_TOKEN)");
-  command->add_option("--host", flags->hosts,
-                      "A name clients reach the server by (its Host header), besides the bound address; repeatable");
-  command->add_flag("--json", context.globals.json, "Print the address and each resumed or scheduled run as JSON");
-  command->callback([&context, &exit_status, flags] { exit_status = serve(context, *flags); });
+  // `naos dashboard` is the documented name of the same server (PRODUCT.md),
+  // with --open.
+  for (bool dashboard : {false, true}) {
+    auto flags = std::make_shared<ServeFlags>();
+    CLI::App* command =
+        dashboard ? app.add_subcommand("dashboard", "The same server as naos serve; --open opens it in a browser")
+                  : app.add_subcommand("serve",
+                                       "Serve the project's HTTP API, run scheduled agents and resume interrupted "
+                                       "runs until Ctrl-C");
+    command->add_option("--port", flags->port, "TCP port (default: dashboard.port, 4200; 0: any free port)");
+    command->add_option("--bind", flags->bind,
+                        "Address to listen on (default: dashboard.bind, 127.0.0.1; others need NEXUS_DASH_TOKEN)");
+    command->add_option("--host", flags->hosts,
+                        "A name clients reach the server by (its Host header), besides the bound address; repeatable");
+    if (dashboard) command->add_flag("--open", flags->open, "Open the server's address in a browser (xdg-open)");
+    command->add_flag("--json", context.globals.json, "Print the address and each resumed or scheduled run as JSON");
+    command->callback([&context, &exit_status, flags] { exit_status = serve(context, *flags); });
+  }
 }
 
 }  // namespace naos::cli

@@ -605,6 +605,58 @@ TEST_F(CliServeTest, DashboardIsTheSameServerAndOpenHandsItsAddressToXdgOpen) {
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
 }
 
+TEST_F(CliServeTest, PoolsOverHttpAreWhatNaosPoolPrintsAndTakeTasks) {
+  std::string config = testing::read_file(root() / "nexus.config.yaml");
+  config += "pools:\n  fan: { members: [ok-a, ok-b], merge: all }\n  queue: { agent: ok-b, size: 2 }\n";
+  testing::write_file(root() / "nexus.config.yaml", config);
+  Server server(root());
+  ASSERT_TRUE(server.up()) << server.first_line();
+  auto client = server.client();
+
+  // Three tasks as JSON, one as bytes; they wait in the queue.
+  auto queued = client->Post("/api/v1/pools/queue/tasks", R"(["t1", "t2", "t3"])", "application/json");
+  ASSERT_TRUE(queued);
+  EXPECT_EQ(queued->status, 202) << queued->body;
+  EXPECT_EQ(body(queued)["ids"].size(), 3u);
+  auto one = client->Post("/api/v1/pools/queue/tasks", "\xff raw", "application/octet-stream");
+  ASSERT_TRUE(one);
+  EXPECT_EQ(one->status, 202) << one->body;
+
+  auto status = body(client->Get("/api/v1/pools/queue"));
+  EXPECT_EQ(status["tasks"]["queued"], 4) << status.dump();
+  EXPECT_EQ(status["kind"], "clone");
+  auto cli = naos({"pool", "status", "--json"});
+  ASSERT_EQ(cli.exit_status, 0) << cli.err;
+  EXPECT_EQ(body(client->Get("/api/v1/pools")), nlohmann::json::parse(cli.out));
+  EXPECT_EQ(nlohmann::json::parse(naos({"audit", "--action", "pool.submitted", "--json"}).out)[0]["actor"], "api");
+
+  // Nobody serves the queue: a drain finds no process, a scale is refused.
+  auto drained = client->Post("/api/v1/pools/queue/drain", "", "text/plain");
+  ASSERT_TRUE(drained);
+  EXPECT_EQ(body(drained)["serving"], false);
+  auto scaled = client->Post("/api/v1/pools/queue/scale?size=3", "", "text/plain");
+  ASSERT_TRUE(scaled);
+  EXPECT_EQ(scaled->status, 409) << scaled->body;
+
+  auto fan_out = client->Post("/api/v1/pools/fan/tasks", R"(["x"])", "application/json");
+  ASSERT_TRUE(fan_out);
+  EXPECT_EQ(fan_out->status, 400) << fan_out->body;
+  auto not_tasks = client->Post("/api/v1/pools/queue/tasks", R"({"task": 1})", "application/json");
+  ASSERT_TRUE(not_tasks);
+  EXPECT_EQ(not_tasks->status, 400);
+  auto missing = client->Get("/api/v1/pools/nope");
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 404);
+  auto bad_size = client->Post("/api/v1/pools/queue/scale?size=many", "", "text/plain");
+  ASSERT_TRUE(bad_size);
+  EXPECT_EQ(bad_size->status, 400);
+
+  // A process serving the queue runs the tasks queued over HTTP.
+  auto served = naos({"pool", "run", "queue"});
+  EXPECT_EQ(served.exit_status, 0) << served.err;
+  EXPECT_EQ(body(client->Get("/api/v1/pools/queue"))["tasks"]["completed"], 4);
+}
+
 TEST_F(CliServeTest, AFailedWorkflowIsResumedOverHttpAtItsFailedStep) {
   Server server(root());
   ASSERT_TRUE(server.up()) << server.first_line();

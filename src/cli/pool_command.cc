@@ -31,6 +31,7 @@
 #include "cli/cli.h"
 #include "cli/interrupt.h"
 #include "core/pools.h"
+#include "views/pools.h"
 
 namespace naos::cli {
 namespace {
@@ -91,26 +92,6 @@ Result<std::string> input_from(const std::string& spec) {
   return spec;
 }
 
-nlohmann::json item_json(const PoolItem& item) {
-  nlohmann::json out = {{"name", item.name},
-                        {"agent", item.agent},
-                        {"state", std::string(orchestration::item_state_name(item.state))},
-                        {"attempts", item.attempts},
-                        {"worker", item.worker}};
-  if (item.task_id > 0) out["task"] = item.task_id;
-  if (item.state == ItemState::kCompleted) out["output"] = bytes_json(item.output);
-  if (!item.error.empty() && item.state != ItemState::kCompleted) {
-    out["error"] = item.error;
-    out["message"] = item.message;
-  }
-  if (item.started_ms > 0) out["started"] = format_utc_ms(item.started_ms);
-  if (item.ended_ms > 0) {
-    out["ended"] = format_utc_ms(item.ended_ms);
-    out["elapsed_ms"] = item.ended_ms - item.started_ms;
-  }
-  return out;
-}
-
 std::string item_line(const PoolItem& item) {
   std::string line = item.name;
   if (item.name != item.agent) line += " (" + item.agent + ")";
@@ -156,7 +137,7 @@ int run_members(Context& context, Pools& pools, const project::PoolConfig& pool,
   if (!result) return report_error(globals, result.error());
   if (globals.json) {
     nlohmann::json items = nlohmann::json::array();
-    for (const auto& item : result->items) items.push_back(item_json(item));
+    for (const auto& item : result->items) items.push_back(views::pool_item_json(item));
     nlohmann::json out = {{"ok", result->state != orchestration::pool_run::kFailed &&
                                      result->state != orchestration::pool_run::kCancelled},
                           {"pool", result->pool},
@@ -205,7 +186,7 @@ int serve_queue(Context& context, Pools& pools, const project::PoolConfig& pool,
     options.observer.item_ended = [&bar, &globals](const PoolItem& item) {
       bar.clear();
       if (globals.json) {
-        std::cout << dump_lossless(item_json(item)) << std::endl;
+        std::cout << dump_lossless(views::pool_item_json(item)) << std::endl;
       } else if (!globals.quiet || item.state == ItemState::kFailed) {
         std::cout << "[" << format_time(item.ended_ms) << "] " << item_line(item) << std::endl;
       }
@@ -234,7 +215,7 @@ int serve_queue(Context& context, Pools& pools, const project::PoolConfig& pool,
     if (!result->error.empty()) out["error"] = result->error;
     if (!flags.follow) {
       nlohmann::json tasks = nlohmann::json::array();
-      for (const auto& item : result->items) tasks.push_back(item_json(item));
+      for (const auto& item : result->items) tasks.push_back(views::pool_item_json(item));
       out["tasks"] = tasks;
     }
     std::cout << dump_lossless(out, 2) << "\n";
@@ -320,33 +301,6 @@ int submit(Context& context, const SubmitFlags& flags) {
   return 0;
 }
 
-nlohmann::json status_json(const PoolStatus& s) {
-  nlohmann::json out = {{"name", s.name}, {"kind", s.kind}, {"state", s.state}, {"size", s.size},
-                        {"config_size", s.config_size}};
-  if (!s.owner.empty()) out["owner"] = s.owner;
-  if (s.kind == "fan-out") {
-    out["members"] = s.members;
-  } else {
-    out["agent"] = s.agent;
-    out["tasks"] = {{"queued", s.tasks.queued},
-                    {"running", s.tasks.running},
-                    {"completed", s.tasks.completed},
-                    {"failed", s.tasks.failed},
-                    {"cancelled", s.tasks.cancelled}};
-    out["workers"] = s.busy_workers;
-  }
-  if (s.last_run) {
-    out["last_run"] = {{"id", s.last_run->id},
-                       {"state", s.last_run->state},
-                       {"started", format_utc_ms(s.last_run->created_ms)},
-                       {"updated", format_utc_ms(s.last_run->updated_ms)}};
-    if (!s.last_run->error.empty()) out["last_run"]["error"] = s.last_run->error;
-  } else {
-    out["last_run"] = nullptr;
-  }
-  return out;
-}
-
 int status(Context& context, const std::string& name) {
   const Globals& globals = context.globals;
   std::unique_ptr<Naos> naos;
@@ -366,10 +320,10 @@ int status(Context& context, const std::string& name) {
   }
   if (globals.json) {
     if (!name.empty()) {
-      std::cout << dump_lossless(status_json(all.front()), 2) << "\n";
+      std::cout << dump_lossless(views::pool_status_json(all.front()), 2) << "\n";
     } else {
       nlohmann::json out = nlohmann::json::array();
-      for (const auto& s : all) out.push_back(status_json(s));
+      for (const auto& s : all) out.push_back(views::pool_status_json(s));
       std::cout << dump_lossless(out, 2) << "\n";
     }
     return 0;

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <functional>
+#include <limits>
 #include <mutex>
 #include <thread>
 
@@ -18,6 +19,7 @@
 #include "base/units.h"
 #include "core/axis.h"
 #include "core/log_tail.h"
+#include "core/pools.h"
 #include "governance/audit_log.h"
 #include "governance/budget_change.h"
 #include "orchestration/journal.h"
@@ -28,6 +30,7 @@
 #include "views/agent_run.h"
 #include "views/agents.h"
 #include "views/cost.h"
+#include "views/pools.h"
 #include "views/audit.h"
 #include "views/runs.h"
 #include "views/trust.h"
@@ -393,6 +396,57 @@ struct ApiServer::Impl {
       for (const auto& row : *rows) out.push_back(views::ledger_row_json(row));
       send_json(res, 200, out);
     });
+    // Pools (core/pools.h): `naos pool status/submit/scale/drain`. Serving a
+    // clone pool's queue is `naos pool run NAME` (a process of its own).
+    on("GET", "/api/v1/pools", [this](const std::shared_ptr<Naos>& naos, const httplib::Request&, httplib::Response& res) {
+      nlohmann::json out = nlohmann::json::array();
+      for (const auto& [name, pool] : naos->project()->config().pools) {
+        auto status = naos->pools()->status(name);
+        if (!status) return send_error(res, status.error());
+        out.push_back(views::pool_status_json(*status));
+      }
+      send_json(res, 200, out);
+    });
+    on("GET", "/api/v1/pools/{name}",
+       [this](const std::shared_ptr<Naos>& naos, const httplib::Request& req, httplib::Response& res) {
+         auto status = naos->pools()->status(req.matches[1].str());
+         if (!status) return send_error(res, status.error());
+         send_json(res, 200, views::pool_status_json(*status));
+       });
+    // The body: a JSON array of tasks (application/json), else one task (any bytes).
+    on("POST", "/api/v1/pools/{name}/tasks",
+       [this](const std::shared_ptr<Naos>& naos, const httplib::Request& req, httplib::Response& res) {
+         const std::string name = req.matches[1].str();
+         std::vector<std::string> tasks;
+         if (req.get_header_value("Content-Type").starts_with("application/json")) {
+           auto body = nlohmann::json::parse(req.body, nullptr, false);
+           bool strings = body.is_array() && !body.empty();
+           for (const auto& task : body.is_array() ? body : nlohmann::json::array()) strings = strings && task.is_string();
+           if (!strings) return send_error(res, Error(Code::kInvalidArgument, "expected a JSON array of tasks (strings)"));
+           for (const auto& task : body) tasks.push_back(task.get<std::string>());
+         } else {
+           tasks.push_back(req.body);
+         }
+         auto ids = naos->pools()->submit(name, tasks, "api");
+         if (!ids) return send_error(res, ids.error());
+         send_json(res, 202, {{"ok", true}, {"pool", name}, {"ids", *ids}});
+       });
+    on("POST", "/api/v1/pools/{name}/scale",
+       [this](const std::shared_ptr<Naos>& naos, const httplib::Request& req, httplib::Response& res) {
+         const std::string name = req.matches[1].str();
+         auto size = parse_count(req.has_param("size") ? req.get_param_value("size") : "");
+         if (!size || *size > std::numeric_limits<uint32_t>::max()) return send_error(res, Error(Code::kInvalidArgument, "expected a count", "size"));
+         auto scaled = naos->pools()->scale(name, static_cast<uint32_t>(*size), "api");
+         if (!scaled) return send_error(res, scaled.error());
+         send_json(res, 200, {{"ok", true}, {"pool", name}, {"size", *size}});
+       });
+    on("POST", "/api/v1/pools/{name}/drain",
+       [this](const std::shared_ptr<Naos>& naos, const httplib::Request& req, httplib::Response& res) {
+         const std::string name = req.matches[1].str();
+         auto serving = naos->pools()->drain(name, "api");
+         if (!serving) return send_error(res, serving.error());
+         send_json(res, 200, {{"ok", true}, {"pool", name}, {"serving", *serving}});
+       });
     // AXIS trust (core/axis.h): `naos axis list/status/verify/register/directory`.
     on("GET", "/api/v1/trust", [this](const std::shared_ptr<Naos>& naos, const httplib::Request&, httplib::Response& res) {
       auto agents = naos->agents();

@@ -22,7 +22,9 @@ int daemon(Context& context) {
   if (!daemon_lock) return report_error(globals, daemon_lock.error());
   // Ctrl-C / SIGTERM (cli/interrupt.h) end the daemon, and stop the run in progress.
   const std::atomic<bool>& stop_requested = interrupt_flag();
-  auto resumed = resume_and_report(globals, **naos, stop_requested);
+  auto runs = unfinished_runs(**naos);
+  if (!runs) return report_error(globals, runs.error());
+  auto resumed = resume_and_report(globals, **naos, *runs, stop_requested);
   if (!resumed) return report_error(globals, resumed.error());
   bool scheduled = false;
   for (const auto& [name, agent] : (*naos)->project()->config().agents) scheduled = scheduled || !agent.schedule.empty();

@@ -57,8 +57,29 @@ void print_line(const Globals& globals, const nlohmann::json& line, const std::s
   }
 }
 
-Result<size_t> resume_and_report(const Globals& globals, Naos& naos, const std::atomic<bool>& stop) {
-  NAOS_ASSIGN_OR_RETURN(auto resumed, naos.orchestrator()->resume_unfinished(&stop));
+Result<std::vector<std::string>> unfinished_runs(Naos& naos) {
+  orchestration::RunFilter filter;
+  filter.states = {orchestration::state::kRunning, orchestration::state::kCompensating};
+  filter.top_level_only = true;
+  NAOS_ASSIGN_OR_RETURN(auto runs, naos.journal()->runs(filter));
+  std::vector<std::string> ids;
+  for (const auto& run : runs) {
+    if (run.kind != "workflow" && run.kind != "saga") continue;  // pools resume with `naos pool run`
+    bool other_live_process = orchestration::Journal::owner_alive(run.owner) &&
+                              run.owner != orchestration::Journal::this_process();
+    if (!other_live_process) ids.push_back(run.id);
+  }
+  return ids;
+}
+
+Result<size_t> resume_and_report(const Globals& globals, Naos& naos, const std::vector<std::string>& runs,
+                                 const std::atomic<bool>& stop) {
+  std::vector<orchestration::RunResult> resumed;
+  for (const auto& id : runs) {
+    if (stop) break;
+    NAOS_ASSIGN_OR_RETURN(auto run, naos.orchestrator()->resume(id, &stop));
+    resumed.push_back(std::move(run));
+  }
   std::lock_guard lock(output_mutex);
   for (const auto& run : resumed) {
     nlohmann::json line = {{"resumed", run.run_id}, {"kind", run.kind}, {"name", run.name}, {"state", run.state}};

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -30,10 +31,17 @@ Status announce_address(FileLock& lock, const std::string& url);
 // only), one whole line at a time among the resident threads.
 void print_line(const Globals& globals, const nlohmann::json& line, const std::string& text, bool error);
 
-// Resumes the runs a killed naos left unfinished (`stop` ends the wait),
-// printing a line (or JSON object) for each; how many it resumed.
-// Errors: the orchestrator's.
-Result<size_t> resume_and_report(const Globals& globals, Naos& naos, const std::atomic<bool>& stop);
+// The ids of the top-level workflow and saga runs a killed naos left
+// unfinished, listed now: before this process starts runs of its own, which
+// must not be taken for them (a dead process's pid may be this one's, as
+// in a container where naos is always pid 1). `naos serve` lists them before
+// its API takes requests. Errors: the journal's.
+Result<std::vector<std::string>> unfinished_runs(Naos& naos);
+
+// Resumes `runs` (`stop` ends the wait), printing a line (or JSON object)
+// for each; how many it resumed. Errors: the orchestrator's.
+Result<size_t> resume_and_report(const Globals& globals, Naos& naos, const std::vector<std::string>& runs,
+                                 const std::atomic<bool>& stop);
 
 // Runs the scheduled agents on time until `stop`, printing a line (or JSON
 // object) for each run. Errors: Naos::serve_schedules's.

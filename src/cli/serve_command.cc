@@ -108,6 +108,10 @@ int serve(Context& context, const ServeFlags& flags) {
 
   auto lock = lock_daemon(*naos->project());
   if (!lock) return report_error(globals, lock.error());
+  // Listed before the API takes requests: a run started over HTTP is not
+  // one to resume (cli/resident.h).
+  auto unfinished = unfinished_runs(*naos);
+  if (!unfinished) return report_error(globals, unfinished.error());
   auto server = server::ApiServer::create(naos, options);
   if (!server) return report_error(globals, server.error());
   auto port = (*server)->bind();
@@ -131,7 +135,7 @@ int serve(Context& context, const ServeFlags& flags) {
   // Interrupted runs are resumed while the API already answers.
   Status resumed = ok();
   std::thread resumer([&, naos] {
-    auto count = resume_and_report(globals, *naos, stop_requested);
+    auto count = resume_and_report(globals, *naos, *unfinished, stop_requested);
     if (!count) resumed = count.error();
   });
 
